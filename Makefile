@@ -1,0 +1,78 @@
+# Two commands do all the set-up on a fresh Debian machine:
+#   make run    set up, migrate, import content/, create demo accounts, serve on 127.0.0.1:5000
+#   make test   set up the same way, then run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := lms
+# Debian packages the app needs: CJK fonts and HarfBuzz's subsetting library so
+# WeasyPrint embeds small Chinese PDFs fast, Pango for WeasyPrint, Chromium for
+# the browser tests.
+SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 chromium
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: setup run test test-sqlite test-postgres lint system-packages translations translations-update bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+system-packages:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "Installing system packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+	  echo "Please install these Debian packages first: sudo apt-get install$$missing"; exit 1; \
+	fi
+
+translations: $(VENV)/.installed
+	@$(PY) -m lms.catalogs compile
+
+# Re-extract UI strings into the catalogs (then translate the new zh_CN entries).
+translations-update: $(VENV)/.installed
+	$(PY) -m lms.catalogs update
+
+instance/secret_key:
+	@mkdir -p instance
+	@$(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
+
+setup: system-packages $(VENV)/.installed translations
+
+run: setup instance/secret_key
+	LMS_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) db upgrade
+	LMS_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) lms content import
+	LMS_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) lms demo
+	LMS_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host $(HOST) --port $(PORT)
+
+# The suite runs on SQLite; in CI (or with LMS_TEST_DATABASE_URL set) it runs
+# again on PostgreSQL, and fails rather than skips if PostgreSQL is unreachable.
+test: setup
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$CI" ] || [ -n "$$LMS_TEST_DATABASE_URL" ]; then \
+	  $(MAKE) --no-print-directory test-postgres; fi
+
+test-sqlite:
+	env -u LMS_TEST_DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres:
+	LMS_TEST_DATABASE_URL=$${LMS_TEST_DATABASE_URL:-$(PG_TEST_URL)} LMS_REQUIRE_POSTGRES=1 \
+	  $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check lms tests
+	$(VENV)/bin/ruff format --check lms tests
+
+bench: setup
+	$(PY) -m lms.bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,236 @@
+"""Registering, authenticating and managing people."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lms.accounts.models import LoginThrottle, Organisation, OrganisationKind, Profile, Role, User
+from lms.db import utcnow
+from lms.extension import get_session
+from lms.i18n import _l
+
+PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+NAME_MAX = 40
+# Per client address: generous, because a rider station shares one NAT address.
+ADDRESS_MAX_FAILURES = 30
+
+
+class AccountError(Exception):
+    """A request the rules refuse; ``message`` is shown to the user."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class LoginThrottled(AccountError):
+    """Too many wrong passwords in a row."""
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(
+            _l("Too many wrong passwords. Try again in %(minutes)d minutes.", minutes=minutes)
+        )
+        self.minutes = minutes
+
+
+def normalise_phone(raw: str) -> str | None:
+    """A mainland China mobile number as 11 digits, or None when it is not one."""
+    digits = re.sub(r"[\s\-()]", "", raw or "")
+    for prefix in ("+86", "0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            digits = digits[len(prefix) :]
+            break
+    return digits if PHONE_PATTERN.match(digits) else None
+
+
+def is_valid_display_name(name: str) -> bool:
+    """Chinese or Latin script, with the spaces, dots and hyphens names use."""
+    if not name or len(name) > NAME_MAX:
+        return False
+    for char in name:
+        if char in " ·.-'’":
+            continue
+        category = unicodedata.category(char)
+        if category.startswith("L") and (
+            "CJK" in unicodedata.name(char, "") or "LATIN" in unicodedata.name(char, "")
+        ):
+            continue
+        return False
+    return bool(name.strip(" ·.-'’"))
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is not acceptable, or None."""
+    if len(password) < PASSWORD_MIN:
+        return _l("Use at least %(count)d characters.", count=PASSWORD_MIN)
+    if len(password) > PASSWORD_MAX:
+        return _l("Use at most %(count)d characters.", count=PASSWORD_MAX)
+    return None
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash."""
+    return generate_password_hash(password, method="scrypt")
+
+
+def find_user_by_phone(phone: str) -> User | None:
+    """The standalone user with this (normalised) mobile number."""
+    return get_session().scalar(select(User).where(User.phone == phone))
+
+
+def register_learner(phone: str, password: str, display_name: str) -> Profile:
+    """Create a learner account with its profile; the phone must be new."""
+    return create_user(phone, password, display_name, Role.LEARNER)
+
+
+def create_user(
+    phone: str,
+    password: str,
+    display_name: str,
+    role: Role,
+    organisation: Organisation | None = None,
+) -> Profile:
+    """Create a standalone user of any role; staff roles need an organisation."""
+    normalised = normalise_phone(phone)
+    if normalised is None:
+        raise AccountError(_l("Enter an 11-digit mainland China mobile number."), "phone")
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem, "password")
+    name = display_name.strip()
+    if not is_valid_display_name(name):
+        raise AccountError(
+            _l("Use Chinese characters or Latin letters, at most %(count)d.", count=NAME_MAX),
+            "display_name",
+        )
+    if role != Role.LEARNER and organisation is None:
+        raise AccountError(_l("Trainers, employers and admins belong to an organisation."))
+    session = get_session()
+    if find_user_by_phone(normalised) is not None:
+        raise AccountError(_l("This mobile number is already registered. Log in instead."), "phone")
+    user = User(phone=normalised, password_hash=hash_password(password))
+    session.add(user)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # Two sign-ups with one number at the same moment: the second loses.
+        raise AccountError(
+            _l("This mobile number is already registered. Log in instead."), "phone"
+        ) from None
+    profile = Profile(
+        user_ref=user.get_id(), display_name=name, role=role, organisation=organisation
+    )
+    session.add(profile)
+    session.flush()
+    return profile
+
+
+def _throttle_row(key: str) -> LoginThrottle:
+    session = get_session()
+    row = session.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
+    if row is None:
+        row = LoginThrottle(key=key, failures=0)
+        session.add(row)
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:
+            row = session.scalars(select(LoginThrottle).where(LoginThrottle.key == key)).one()
+    return row
+
+
+def _check_not_locked(rows: list[LoginThrottle], now: datetime) -> None:
+    for row in rows:
+        if row.locked_until and row.locked_until > now:
+            remaining = row.locked_until - now
+            raise LoginThrottled(max(1, int(remaining.total_seconds() // 60) + 1))
+
+
+def authenticate(phone: str, password: str, client_address: str | None) -> User:
+    """Check a login, counting consecutive failures per number and per address."""
+    now = utcnow()
+    normalised = normalise_phone(phone) or (phone or "").strip()[:20]
+    keys = [("phone:" + normalised, current_app.config["LMS_LOGIN_MAX_FAILURES"])]
+    if client_address:
+        keys.append(("addr:" + client_address[:60], ADDRESS_MAX_FAILURES))
+    rows = [_throttle_row(key) for key, _limit in keys]
+    _check_not_locked(rows, now)
+    user = find_user_by_phone(normalised)
+    if user is not None and check_password_hash(user.password_hash, password):
+        rows[0].failures = 0
+        rows[0].locked_until = None
+        return user
+    lock = timedelta(minutes=current_app.config["LMS_LOGIN_LOCK_MINUTES"])
+    for row, (_key, limit) in zip(rows, keys, strict=True):
+        row.failures += 1
+        if row.failures >= limit:
+            row.locked_until = now + lock
+            row.failures = 0
+    raise AccountError(_l("Wrong mobile number or password."))
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace a password after checking the current one."""
+    if not check_password_hash(user.password_hash, current):
+        raise AccountError(_l("Your current password is not right."), "current_password")
+    problem = password_problem(new)
+    if problem:
+        raise AccountError(problem, "new_password")
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+
+
+def profile_for(user_ref: str, default_name: str) -> Profile:
+    """The profile of a user id, created on first sight (plugin-mode hosts)."""
+    session = get_session()
+    profile = session.scalar(select(Profile).where(Profile.user_ref == user_ref))
+    if profile is not None:
+        return profile
+    name = default_name.strip()[:NAME_MAX] or user_ref[:NAME_MAX]
+    profile = Profile(user_ref=user_ref, display_name=name, role=Role.LEARNER)
+    session.add(profile)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        profile = session.scalars(select(Profile).where(Profile.user_ref == user_ref)).one()
+    return profile
+
+
+def get_or_create_organisation(name: str, kind: OrganisationKind) -> Organisation:
+    """The organisation of this name, created if new."""
+    session = get_session()
+    organisation = session.scalar(select(Organisation).where(Organisation.name == name))
+    if organisation is None:
+        organisation = Organisation(name=name, kind=kind)
+        session.add(organisation)
+        session.flush()
+    return organisation
+
+
+def set_role(profile: Profile, role: Role, organisation: Organisation | None) -> None:
+    """Give a person a role; staff roles need an organisation."""
+    if role != Role.LEARNER and organisation is None and profile.organisation is None:
+        raise AccountError(_l("Trainers, employers and admins belong to an organisation."))
+    profile.role = role
+    if organisation is not None:
+        profile.organisation = organisation
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    role: Role
+    phone: str
+    password: str
+    name: str

@@ -1,0 +1,142 @@
+"""Sign up, log in, log out, change password, choose a language."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from lms.accounts.access import STAFF_ROLES, current_profile, login_required, role_required
+from lms.accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
+from lms.accounts.services import (
+    AccountError,
+    LoginThrottled,
+    authenticate,
+    change_password,
+    register_learner,
+)
+from lms.accounts.staff import organisation_people
+from lms.extension import get_session, get_state
+from lms.i18n import SESSION_KEY, _
+
+bp = Blueprint("accounts", __name__)
+
+
+def _own_accounts_only() -> None:
+    # In plugin mode the host owns sign-up and login.
+    if not get_state().owns_accounts:
+        abort(404)
+
+
+def _safe_next(target: str | None) -> str:
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("lms.courses.home")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Any:
+    _own_accounts_only()
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            profile = register_learner(form.phone.data, form.password.data, form.display_name.data)
+        except AccountError as error:
+            get_session().rollback()
+            target = getattr(form, error.field or "", None)
+            if target is not None:
+                target.errors.append(error.message)
+            else:
+                flash(error.message, "error")
+            return render_template("lms/accounts/register.html", form=form), 400
+        get_session().commit()
+        from lms.accounts.models import User
+
+        login_user(get_session().get(User, int(profile.user_ref)))
+        flash(_("Welcome! Your account is ready."), "success")
+        return redirect(url_for("lms.courses.home"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("lms/accounts/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    _own_accounts_only()
+    if current_user.is_authenticated:
+        return redirect(url_for("lms.courses.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = authenticate(form.phone.data, form.password.data, request.remote_addr)
+        except LoginThrottled as error:
+            get_session().commit()
+            form.password.errors.append(error.message)
+            return render_template("lms/accounts/login.html", form=form), 429
+        except AccountError as error:
+            get_session().commit()  # the failure count must stick
+            form.password.errors.append(error.message)
+            return render_template("lms/accounts/login.html", form=form), 400
+        get_session().commit()
+        login_user(user)
+        profile = current_profile()
+        if profile is not None and profile.locale:
+            session[SESSION_KEY] = profile.locale
+        return redirect(_safe_next(request.args.get("next")))
+    if form.is_submitted():
+        status = 400
+    return render_template("lms/accounts/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Any:
+    _own_accounts_only()
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("lms.courses.home"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password() -> Any:
+    _own_accounts_only()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current_password.data, form.new_password.data)
+        except AccountError as error:
+            getattr(form, error.field or "current_password").errors.append(error.message)
+            return render_template("lms/accounts/password.html", form=form), 400
+        get_session().commit()
+        flash(_("Your password has been changed."), "success")
+        return redirect(url_for("lms.courses.home"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("lms/accounts/password.html", form=form), status
+
+
+@bp.route("/language", methods=["POST"])
+def language() -> Any:
+    code = request.form.get("language", "")
+    from flask import current_app
+
+    if code not in current_app.config["LMS_LANGUAGES"]:
+        abort(400)
+    session[SESSION_KEY] = code
+    profile = current_profile()
+    if profile is not None:
+        profile.locale = code
+        get_session().commit()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/staff/people")
+@role_required(*STAFF_ROLES)
+def people() -> Any:
+    profile = current_profile()
+    page = request.args.get("page", 1, type=int) or 1
+    listing = organisation_people(profile, page=max(1, page))
+    return render_template("lms/accounts/people.html", listing=listing)

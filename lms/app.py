@@ -1,0 +1,91 @@
+"""The standalone app: just another host of the LMS extension."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from lms.config import DEFAULT_SECRET_KEY, apply_defaults, config_from_environment
+from lms.extension import LMS
+
+
+class InsecureSecretKey(RuntimeError):
+    """The app would sign sessions with a missing or well-known key."""
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the standalone app from ``LMS_`` environment variables and ``config``."""
+    app = Flask("lms", instance_relative_config=True)
+    settings: dict[str, Any] = config_from_environment(os.environ)
+    settings.update(config or {})
+    app.config.update(settings)
+    apply_defaults(app.config)
+    _check_secret_key(app)
+    app.config["SECRET_KEY"] = app.config.get("LMS_SECRET_KEY") or DEFAULT_SECRET_KEY
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    database_url = app.config.get("LMS_DATABASE_URL") or (
+        "sqlite:///" + str(Path(app.instance_path) / "lms.sqlite")
+    )
+    app.config["LMS_DATABASE_URL"] = database_url
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    if database_url.startswith("sqlite"):
+        # Concurrent writers wait on the lock rather than fail at once.
+        engine_options["connect_args"] = {"timeout": 10}
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
+    # Flask ships these keys set to None, so setdefault would not change them.
+    for key, value in {"SESSION_COOKIE_SAMESITE": "Lax", "MAX_CONTENT_LENGTH": 8 * 1024 * 1024}.items():
+        if app.config.get(key) is None:
+            app.config[key] = value
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+
+    db = SQLAlchemy()
+    db.init_app(app)
+    lms = LMS(db=db)
+    lms.init_app(app)
+    Migrate(app, db, directory=app.config["LMS_MIGRATIONS_DIR"])
+    _install_app_error_pages(app)
+
+    if app.config["LMS_URL_PREFIX"]:
+
+        @app.route("/")
+        def root() -> Any:
+            return redirect(url_for("lms.courses.home"))
+
+    return app
+
+
+def _check_secret_key(app: Flask) -> None:
+    if app.debug or app.config.get("TESTING"):
+        return
+    key = app.config.get("LMS_SECRET_KEY")
+    if not key or key == DEFAULT_SECRET_KEY or len(key) < 16:
+        raise InsecureSecretKey(
+            "LMS_SECRET_KEY is missing or is the development default. Set it to a long random "
+            "value, e.g. export LMS_SECRET_KEY=$(python -c 'import secrets; "
+            "print(secrets.token_hex(32))'), or run with --debug for local development."
+        )
+
+
+def _install_app_error_pages(app: Flask) -> None:
+    from lms.web import render_http_error, template_helpers
+
+    # Pages outside the LMS blueprint (a 404 on an unknown path) use the same layout.
+    app.context_processor(template_helpers)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        return render_http_error(error)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> Any:
+        app.logger.exception("unhandled error")
+        app.extensions["lms"].db.session.rollback()
+        return render_http_error(InternalServerError())

@@ -1,0 +1,141 @@
+"""The ``flask lms`` command group: each command calls the services and commits."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from lms.accounts.models import OrganisationKind, Role
+from lms.extension import get_session
+
+
+@click.group("lms")
+def lms_cli() -> None:
+    """Skills training: content, users and maintenance."""
+
+
+@lms_cli.command("db-upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Create or upgrade the LMS tables (its own Alembic version table)."""
+    from lms.migrations import upgrade_database
+
+    upgrade_database()
+    click.echo("LMS database is up to date.")
+
+
+@lms_cli.command("create-user")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.LEARNER.value)
+@click.option("--phone", required=True, help="Mainland China mobile number.")
+@click.option("--name", "display_name", required=True, help="Display name.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--organisation", default=None, help="Organisation name (staff roles).")
+@click.option(
+    "--organisation-kind",
+    type=click.Choice([k.value for k in OrganisationKind]),
+    default=OrganisationKind.TRAINING_PROVIDER.value,
+)
+@with_appcontext
+def create_user_command(
+    role: str,
+    phone: str,
+    display_name: str,
+    password: str,
+    organisation: str | None,
+    organisation_kind: str,
+) -> None:
+    """Create a standalone user with a role."""
+    from lms.accounts.services import AccountError, create_user, get_or_create_organisation
+
+    org = (
+        get_or_create_organisation(organisation, OrganisationKind(organisation_kind))
+        if organisation
+        else None
+    )
+    try:
+        profile = create_user(phone, password, display_name, Role(role), org)
+    except AccountError as error:
+        get_session().rollback()
+        raise click.ClickException(str(error.message)) from None
+    get_session().commit()
+    click.echo(f"Created {profile.role.value} {profile.display_name} ({phone}).")
+
+
+DEMO_ORGANISATION = "示范区新就业群体服务中心"
+DEMO_PEOPLE = (
+    (Role.LEARNER, "13800000001", "王小骑"),
+    (Role.TRAINER, "13800000002", "李培训"),
+    (Role.EMPLOYER, "13800000003", "赵站长"),
+    (Role.ADMIN, "13800000004", "陈管理"),
+)
+
+
+@lms_cli.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Create demo accounts once; their passwords are printed only then."""
+    from lms.accounts.services import create_user, find_user_by_phone, get_or_create_organisation
+
+    organisation = get_or_create_organisation(DEMO_ORGANISATION, OrganisationKind.SERVICE_CENTRE)
+    created = []
+    for role, phone, name in DEMO_PEOPLE:
+        if find_user_by_phone(phone) is not None:
+            continue
+        password = secrets.token_urlsafe(9)
+        create_user(phone, password, name, role, None if role == Role.LEARNER else organisation)
+        created.append((role, phone, name, password))
+    get_session().commit()
+    if not created:
+        click.echo("Demo accounts exist already (their passwords were printed when created).")
+        return
+    click.echo("Demo accounts (shown once, write them down):")
+    for role, phone, name, password in created:
+        click.echo(f"  {role.value:<9} {phone}  {password}  {name}")
+
+
+@lms_cli.group("content")
+def content_cli() -> None:
+    """Check and import course content files."""
+
+
+def _content_path(path: str | None) -> Path:
+    return Path(path) if path else Path(current_app.config["LMS_CONTENT_DIR"])
+
+
+@content_cli.command("check")
+@click.argument("path", required=False)
+@with_appcontext
+def content_check(path: str | None) -> None:
+    """Validate content files; errors name the file and line."""
+    from lms.courses.loader import load_content
+
+    specs, errors = load_content(_content_path(path))
+    for error in errors:
+        click.echo(str(error), err=True)
+    lessons = sum(len(spec.lessons) for spec in specs)
+    questions = sum(len(spec.quiz.questions) for spec in specs)
+    if errors:
+        raise click.ClickException(f"{len(errors)} error(s) in content.")
+    click.echo(f"{len(specs)} courses, {lessons} lessons, {questions} quiz questions: OK")
+
+
+@content_cli.command("import")
+@click.argument("path", required=False)
+@with_appcontext
+def content_import(path: str | None) -> None:
+    """Publish content: changed courses get a new version, unchanged ones are skipped."""
+    from lms.courses.services import import_content
+
+    report = import_content(_content_path(path))
+    get_session().commit()
+    for error in report.errors:
+        click.echo(str(error), err=True)
+    for course in report.courses:
+        version = f" v{course.version}" if course.version else ""
+        click.echo(f"{course.key}: {course.status.value}{version}")
+    if not report.ok:
+        raise click.ClickException("Some content was rejected; nothing of those courses was imported.")

@@ -1,0 +1,76 @@
+"""Configuration keys of the LMS, their defaults and how they are read.
+
+Every key starts with ``LMS_``. A host app sets them in ``app.config``; the
+standalone app also reads them from environment variables of the same name.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import current_app
+
+#: Placeholder secret that must never run outside debug or testing.
+DEFAULT_SECRET_KEY = "dev-only-change-me"
+
+DEFAULTS: dict[str, Any] = {
+    #: SQLAlchemy URL of the database (standalone only; a host brings its own).
+    #: Default: SQLite file ``lms.sqlite`` in the instance folder.
+    "LMS_DATABASE_URL": None,
+    #: Secret used to sign sessions and CSRF tokens (standalone only).
+    "LMS_SECRET_KEY": None,
+    #: URL prefix the plugin's pages are mounted under.
+    "LMS_URL_PREFIX": "",
+    #: Languages offered, the first is the default.
+    "LMS_LANGUAGES": ("zh_CN", "en"),
+    #: Consecutive wrong passwords allowed before logins are throttled.
+    "LMS_LOGIN_MAX_FAILURES": 5,
+    #: Minutes a throttled phone number (and client address) must wait.
+    "LMS_LOGIN_LOCK_MINUTES": 15,
+    #: Template that ``lms/base.html`` extends; a host may point it at its own layout.
+    "LMS_BASE_TEMPLATE": "lms/layout.html",
+    #: Attribute of the host's user object that holds a display name (plugin mode).
+    "LMS_HOST_USER_NAME_ATTR": "name",
+    #: Folder of course content imported by ``flask lms content import``.
+    "LMS_CONTENT_DIR": None,
+    #: Folder of the plugin's Alembic migrations.
+    "LMS_MIGRATIONS_DIR": None,
+    #: Redis URL for shared state (rate limits) across processes; None = in-process.
+    "LMS_REDIS_URL": None,
+    #: Name of the organisation that issues certificates.
+    "LMS_ISSUER_NAME": "LMS 培训中心 / LMS Training Centre",
+    #: Public base URL used in links printed on certificates and QR codes.
+    "LMS_PUBLIC_URL": "http://127.0.0.1:5000",
+}
+
+
+def apply_defaults(config: dict[str, Any]) -> None:
+    """Fill every missing ``LMS_`` key of a Flask config with its default."""
+    for key, value in DEFAULTS.items():
+        config.setdefault(key, value)
+
+
+def config_from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Read the ``LMS_`` keys that are set in the environment (standalone app)."""
+    found: dict[str, Any] = {}
+    for key, default in DEFAULTS.items():
+        if key not in environ:
+            continue
+        raw = environ[key]
+        if isinstance(default, bool):
+            found[key] = raw.lower() in {"1", "true", "yes", "on"}
+        elif isinstance(default, int):
+            found[key] = int(raw)
+        elif isinstance(default, tuple):
+            found[key] = tuple(part.strip() for part in raw.split(",") if part.strip())
+        else:
+            found[key] = raw
+    return found
+
+
+def config_value(key: str) -> Any:
+    """Return an ``LMS_`` setting of the current app; unknown keys are a bug."""
+    if key not in DEFAULTS:
+        raise KeyError(f"unknown LMS setting {key!r}")
+    return current_app.config.get(key, DEFAULTS[key])

@@ -1,0 +1,148 @@
+"""Published course versions: what learners see, frozen once published.
+
+A course keeps its stable id (the ``key`` written in the content files) across
+versions. Each import that changes anything publishes a new ``CourseVersion``
+with its own lessons and quiz questions; learner records point at the version
+they saw, so an update never rewrites history.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.db import Base, enum_values, utcnow
+
+
+class Area(enum.StrEnum):
+    LEGAL_SAFETY = "legal-safety"
+    ECOMMERCE = "ecommerce"
+    LOGISTICS = "logistics"
+
+
+class CourseStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class Course(Base):
+    """A course by its stable id; its content lives in its versions."""
+
+    __tablename__ = "lms_course"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    area: Mapped[Area] = mapped_column(
+        Enum(Area, values_callable=enum_values, native_enum=False, length=32)
+    )
+    status: Mapped[CourseStatus] = mapped_column(
+        Enum(CourseStatus, values_callable=enum_values, native_enum=False, length=16),
+        default=CourseStatus.PUBLISHED,
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_organisation.id", ondelete="SET NULL"), index=True
+    )
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_course_version.id", use_alter=True, ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    current_version: Mapped[CourseVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+
+
+class CourseVersion(Base):
+    """One published state of a course."""
+
+    __tablename__ = "lms_course_version"
+    __table_args__ = (UniqueConstraint("course_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("lms_course.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[dict[str, Any]]
+    summary: Mapped[dict[str, Any]]
+    occupations: Mapped[list[Any]]
+    level: Mapped[int]
+    quiz_key: Mapped[str] = mapped_column(String(64))
+    quiz_title: Mapped[dict[str, Any]]
+    quiz_policy: Mapped[dict[str, Any]]
+    source: Mapped[str] = mapped_column(String(255), default="")
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    course: Mapped[Course] = relationship(foreign_keys=[course_id])
+    lessons: Mapped[list[LessonVersion]] = relationship(
+        order_by="LessonVersion.position", cascade="all, delete-orphan"
+    )
+    quiz_questions: Mapped[list[QuizQuestion]] = relationship(
+        order_by="QuizQuestion.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(lesson.minutes for lesson in self.lessons)
+
+
+class LessonVersion(Base):
+    """A lesson as published in one course version."""
+
+    __tablename__ = "lms_lesson_version"
+    __table_args__ = (UniqueConstraint("course_version_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_version_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_course_version.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    position: Mapped[int]
+    slug: Mapped[str] = mapped_column(String(120))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[dict[str, Any]]
+    minutes: Mapped[int]
+    tags: Mapped[list[Any]]
+    decision: Mapped[dict[str, Any]]
+    rule_source: Mapped[dict[str, Any]]
+    situation_html: Mapped[dict[str, Any]]
+    outcome_html: Mapped[dict[str, Any]]
+    rule_html: Mapped[dict[str, Any]]
+    checks: Mapped[list[Any]]
+
+    course_version: Mapped[CourseVersion] = relationship(back_populates="lessons")
+
+
+class QuestionVersion(Base):
+    """One wording of a question; unchanged questions are shared across versions."""
+
+    __tablename__ = "lms_question_version"
+    __table_args__ = (UniqueConstraint("key", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuizQuestion(Base):
+    """A question in the bank of one course version's quiz."""
+
+    __tablename__ = "lms_quiz_question"
+    __table_args__ = (UniqueConstraint("course_version_id", "question_version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_version_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_course_version.id", ondelete="CASCADE"), index=True
+    )
+    question_version_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_question_version.id", ondelete="RESTRICT")
+    )
+    position: Mapped[int]
+
+    question: Mapped[QuestionVersion] = relationship(lazy="joined")

@@ -1,0 +1,138 @@
+"""The Flask extension that mounts the LMS into an app."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, current_app
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.orm import scoped_session
+
+from lms.config import apply_defaults
+
+PACKAGE_DIR = Path(__file__).parent
+
+
+@dataclass
+class LMSState:
+    """What one app's LMS needs at request time, kept in ``app.extensions``."""
+
+    db: SQLAlchemy
+    url_prefix: str
+    owns_accounts: bool
+    exempt_from_csrf: set[str] = field(default_factory=set)
+
+
+class LMS:
+    """Skills training and certification, mountable into any Flask app.
+
+    ``LMS(app, db=host_db)`` or ``lms = LMS(db=host_db); lms.init_app(app,
+    url_prefix="/training")``. Without a host login manager the LMS brings its
+    own accounts (mobile number and password).
+    """
+
+    def __init__(self, app: Flask | None = None, *, db: SQLAlchemy | None = None) -> None:
+        self.db = db
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask, url_prefix: str | None = None) -> None:
+        """Register the LMS blueprints, CLI, login and translations on ``app``."""
+        if "lms" in app.extensions:
+            raise RuntimeError("The LMS extension is already registered on this app.")
+        apply_defaults(app.config)
+        app.config.setdefault("LMS_MIGRATIONS_DIR", str(PACKAGE_DIR.parent / "migrations"))
+        app.config.setdefault("LMS_CONTENT_DIR", str(PACKAGE_DIR.parent / "content"))
+        if app.config["LMS_MIGRATIONS_DIR"] is None:
+            app.config["LMS_MIGRATIONS_DIR"] = str(PACKAGE_DIR.parent / "migrations")
+        if app.config["LMS_CONTENT_DIR"] is None:
+            app.config["LMS_CONTENT_DIR"] = str(PACKAGE_DIR.parent / "content")
+        db = self.db or app.extensions.get("sqlalchemy")
+        if db is None:
+            raise RuntimeError(
+                "The LMS needs a Flask-SQLAlchemy instance: call LMS(app, db=db) "
+                "after db.init_app(app)."
+            )
+        prefix = url_prefix if url_prefix is not None else app.config["LMS_URL_PREFIX"]
+        prefix = prefix.rstrip("/")
+        owns_accounts = getattr(app, "login_manager", None) is None
+        state = LMSState(db=db, url_prefix=prefix, owns_accounts=owns_accounts)
+        app.extensions["lms"] = state
+
+        import lms.models  # noqa: F401  (every table on the metadata before use)
+
+        _configure_sqlite(app, db)
+        _configure_babel(app)
+        if owns_accounts:
+            from lms.accounts.login import install_login
+
+            install_login(app)
+        app.register_blueprint(_build_blueprint(state), url_prefix=prefix or None)
+
+        from lms.cli import lms_cli
+
+        app.cli.add_command(lms_cli)
+
+
+def _build_blueprint(state: LMSState) -> Blueprint:
+    # Views import models and services; importing them here keeps `import lms`
+    # free of side effects and lets a host configure the app first.
+    from lms.accounts.views import bp as accounts_bp
+    from lms.courses.views import bp as courses_bp
+    from lms.web import install_request_hooks
+
+    parent = Blueprint(
+        "lms",
+        __name__,
+        template_folder="templates",
+        static_folder="static",
+        static_url_path="/lms-static",
+    )
+    install_request_hooks(parent, state)
+    parent.register_blueprint(courses_bp)
+    parent.register_blueprint(accounts_bp)
+    return parent
+
+
+def _configure_sqlite(app: Flask, db: SQLAlchemy) -> None:
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        if not isinstance(dbapi_connection, sqlite3.Connection):
+            return
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers and one writer work at once; the busy timeout makes a
+        # second writer wait instead of failing with "database is locked".
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _configure_babel(app: Flask) -> None:
+    if "babel" in app.extensions:
+        return
+    from flask_babel import Babel
+
+    from lms.i18n import select_locale
+
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
+    Babel(app, locale_selector=select_locale)
+
+
+def get_state() -> LMSState:
+    """The LMS state of the current app."""
+    return current_app.extensions["lms"]
+
+
+def get_session() -> scoped_session[Any]:
+    """The database session the LMS works in (the host's in plugin mode)."""
+    return current_app.extensions["lms"].db.session

@@ -1,0 +1,76 @@
+"""Translations of the LMS: its own gettext domain, so a host's catalogs and
+ours never mix, and the locale choice (user's choice, then Accept-Language)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel import support
+from flask import current_app, has_app_context, has_request_context, request, session
+from flask_babel import Domain, get_locale
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+
+
+class CatalogDomain(Domain):
+    """Our gettext domain, finding catalogs by the names we give them.
+
+    Babel spells Chinese as ``zh_Hans_CN``; our catalog folder is ``zh_CN``.
+    """
+
+    def get_translations(self) -> support.NullTranslations:
+        if not has_app_context():
+            return support.NullTranslations()
+        locale = get_locale()
+        code = "zh_CN" if locale is not None and locale.language == "zh" else str(locale)
+        try:
+            return self.cache[code]
+        except KeyError:
+            translations = support.Translations.load(str(TRANSLATIONS_DIR), [code], "messages")
+            self.cache[code] = translations
+            return translations
+
+
+domain = CatalogDomain(translation_directories=str(TRANSLATIONS_DIR), domain="messages")
+gettext = domain.gettext
+ngettext = domain.ngettext
+lazy_gettext = domain.lazy_gettext
+_ = gettext
+_l = lazy_gettext
+
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+SESSION_KEY = "lms_locale"
+
+
+def languages() -> tuple[str, ...]:
+    """The languages offered, default first."""
+    return tuple(current_app.config["LMS_LANGUAGES"])
+
+
+def select_locale() -> str:
+    """The user's explicit choice, else the best Accept-Language match, else zh_CN."""
+    offered = languages()
+    if has_request_context():
+        chosen = session.get(SESSION_KEY)
+        if chosen in offered:
+            return chosen
+        # Accept-Language uses hyphens and often "zh" alone; map it onto ours.
+        aliases = {code.replace("_", "-"): code for code in offered}
+        aliases.setdefault("zh", "zh_CN")
+        aliases.setdefault("zh-Hans", "zh_CN")
+        match = request.accept_languages.best_match(list(aliases))
+        if match:
+            return aliases[match]
+    return offered[0]
+
+
+def html_lang(locale: str) -> str:
+    """BCP 47 tag for the ``lang`` attribute."""
+    return {"zh_CN": "zh-CN"}.get(locale, locale)
+
+
+def localised(text: dict[str, str] | None, locale: str) -> str:
+    """Pick one language of a bilingual content text, falling back to Chinese."""
+    if not text:
+        return ""
+    return text.get(locale) or text.get("zh_CN") or next(iter(text.values()), "")

@@ -1,0 +1,14 @@
+"""Signals through which one domain reacts to another without importing it."""
+
+from blinker import Namespace
+
+lms_signals = Namespace()
+
+#: sent with ``profile`` and ``lesson_version`` when a learner finishes a lesson
+lesson_completed = lms_signals.signal("lesson-completed")
+#: sent with ``attempt`` once an attempt is graded
+attempt_graded = lms_signals.signal("attempt-graded")
+#: sent with ``achievement`` when a learner reaches a skill level
+level_reached = lms_signals.signal("level-reached")
+#: sent with ``certificate`` when a certificate is issued
+certificate_issued = lms_signals.signal("certificate-issued")

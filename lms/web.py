@@ -1,0 +1,126 @@
+"""What every LMS page shares: CSRF checks, template context and error pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from werkzeug.exceptions import HTTPException
+from wtforms import ValidationError
+
+from lms.extension import LMSState
+from lms.i18n import LANGUAGE_NAMES, _, gettext, html_lang, localised, ngettext
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def current_locale() -> str:
+    """The locale of this request as our catalog names it."""
+    locale = get_locale()
+    code = str(locale) if locale else "zh_CN"
+    return code if code in current_app.config["LMS_LANGUAGES"] else "zh_CN"
+
+
+def wants_json() -> bool:
+    """Whether the client asked for JSON rather than a page."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return request.path.startswith(_api_prefix()) or best == "application/json"
+
+
+def _api_prefix() -> str:
+    state: LMSState = current_app.extensions["lms"]
+    return f"{state.url_prefix}/api/"
+
+
+def error_response(status: int, message: str) -> tuple[Any, int]:
+    """A JSON or HTML error in the user's language."""
+    if wants_json():
+        return jsonify(error=message, status=status), status
+    return render_template("lms/error.html", status=status, message=message), status
+
+
+ERROR_MESSAGES = {
+    400: lambda: _("The request could not be understood. Go back and try again."),
+    403: lambda: _("You do not have access to this page."),
+    404: lambda: _("This page does not exist."),
+    405: lambda: _("This action is not allowed here."),
+    413: lambda: _("The file is too large."),
+    429: lambda: _("Too many requests. Wait a moment and try again."),
+    500: lambda: _("Something went wrong on our side. Nothing you saved was lost. Try again."),
+    503: lambda: _("The service is busy or restarting. Try again in a moment."),
+}
+
+
+def template_helpers() -> dict[str, Any]:
+    """Names every LMS template may use: translation, CSRF, the current person."""
+    from lms.accounts.access import current_profile
+
+    state: LMSState = current_app.extensions["lms"]
+    locale = current_locale()
+    return {
+        "_": gettext,
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "csrf_token": generate_csrf,
+        "current_profile": current_profile(),
+        "lms_locale": locale,
+        "lms_html_lang": html_lang(locale),
+        "lms_languages": [
+            (code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LMS_LANGUAGES"]
+        ],
+        "localised": lambda text: localised(text, locale),
+        "lms_base_template": current_app.config["LMS_BASE_TEMPLATE"],
+        "lms_owns_accounts": state.owns_accounts,
+    }
+
+
+def install_request_hooks(bp: Blueprint, state: LMSState) -> None:
+    """Attach CSRF protection, template helpers and error pages to the LMS blueprint."""
+
+    @bp.before_request
+    def protect_from_cross_site_posts() -> Any:
+        if request.method not in UNSAFE_METHODS:
+            return None
+        if request.endpoint in state.exempt_from_csrf:
+            return None
+        if not current_app.config.get("WTF_CSRF_ENABLED", True):
+            return None
+        token = request.form.get("csrf_token") or request.headers.get("X-CSRFToken")
+        try:
+            validate_csrf(token)
+        except ValidationError:
+            return error_response(
+                400,
+                _("This form has expired or came from another site. Reload the page and try again."),
+            )
+        return None
+
+    bp.context_processor(template_helpers)
+
+    @bp.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        return render_http_error(error)
+
+    @bp.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response
+
+
+def render_http_error(error: HTTPException) -> Any:
+    """The LMS error page for an HTTP error, keeping a redirect as it is."""
+    if error.code is None or error.code < 400:
+        return error
+    described = getattr(error, "lms_message", None)
+    message = described or ERROR_MESSAGES.get(error.code, lambda: error.name)()
+    response = error_response(error.code, message)
+    if error.code == 429 and error.response is None:
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after:
+            body, status = response
+            return body, status, {"Retry-After": str(retry_after)}
+    return response

@@ -1,0 +1,226 @@
+"""Fixtures: the standalone app on a fresh database per test (SQLite by
+default, PostgreSQL when LMS_TEST_DATABASE_URL is set), clients, factories."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from lms import create_app
+from lms.accounts.models import OrganisationKind, Role
+from lms.accounts.services import create_user, get_or_create_organisation
+from lms.db import Base
+from lms.extension import get_session
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CONTENT_DIR = PROJECT_DIR / "content"
+TEST_SECRET = "test-secret-key-not-for-production"
+PASSWORD = "correct-horse-42"
+POSTGRES_URL = os.environ.get("LMS_TEST_DATABASE_URL")
+POSTGRES_REQUIRED = bool(os.environ.get("LMS_REQUIRE_POSTGRES") or os.environ.get("CI"))
+
+
+def _postgres_reachable(url: str) -> str | None:
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(sa.text("select 1"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - any failure means unreachable
+        return str(error).splitlines()[0]
+    return None
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        names = [
+            name
+            for name in sa.inspect(connection).get_table_names()
+            if name.startswith("lms_") or name == "alembic_version_lms"
+        ]
+        for name in names:
+            connection.execute(sa.text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
+    engine.dispose()
+
+
+def make_app(database_url: str, **overrides: Any) -> Flask:
+    """The standalone app configured for tests."""
+    config = {
+        "TESTING": True,
+        "LMS_DATABASE_URL": database_url,
+        "LMS_SECRET_KEY": TEST_SECRET,
+        "LMS_CONTENT_DIR": str(CONTENT_DIR),
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def _migrate(database_url: str, with_content: bool) -> None:
+    from lms.courses.services import import_content
+    from lms.migrations import upgrade_database
+
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade_database()
+        if with_content:
+            report = import_content(CONTENT_DIR)
+            assert report.ok, [str(e) for e in report.errors]
+            get_session().commit()
+        get_session().remove()
+        app.extensions["lms"].db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_backend(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Where test databases come from: SQLite template files or one PostgreSQL."""
+    if POSTGRES_URL:
+        problem = _postgres_reachable(POSTGRES_URL)
+        if problem:
+            message = f"PostgreSQL at LMS_TEST_DATABASE_URL is unreachable: {problem}"
+            if POSTGRES_REQUIRED:
+                pytest.fail(message)
+            pytest.skip(message)
+        _reset_postgres(POSTGRES_URL)
+        _migrate(POSTGRES_URL, with_content=False)
+        return {"kind": "postgresql", "url": POSTGRES_URL}
+    folder = tmp_path_factory.mktemp("templates")
+    return {"kind": "sqlite", "folder": folder, "templates": {}}
+
+
+def _sqlite_template(backend: dict[str, Any], with_content: bool) -> Path:
+    templates = backend["templates"]
+    if with_content not in templates:
+        path = backend["folder"] / ("content.sqlite" if with_content else "empty.sqlite")
+        _migrate(f"sqlite:///{path}", with_content)
+        templates[with_content] = path
+    return templates[with_content]
+
+
+def _truncate_postgres(app: Flask) -> None:
+    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with app.app_context():
+        session = get_session()
+        session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        session.commit()
+
+
+def build_test_app(
+    backend: dict[str, Any], tmp_path: Path, with_content: bool, **overrides: Any
+) -> Flask:
+    """A fresh app and database, optionally with the shipped content imported."""
+    if backend["kind"] == "postgresql":
+        app = make_app(backend["url"], **overrides)
+        _truncate_postgres(app)
+        if with_content:
+            from lms.courses.services import import_content
+
+            with app.app_context():
+                import_content(CONTENT_DIR)
+                get_session().commit()
+        return app
+    target = tmp_path / "lms.sqlite"
+    shutil.copyfile(_sqlite_template(backend, with_content), target)
+    return make_app(f"sqlite:///{target}", **overrides)
+
+
+@pytest.fixture
+def app(database_backend: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
+    """The standalone app on an empty, migrated database."""
+    application = build_test_app(database_backend, tmp_path, with_content=False)
+    yield application
+    _dispose(application)
+
+
+@pytest.fixture
+def content_app(database_backend: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
+    """The standalone app with the shipped content imported."""
+    application = build_test_app(database_backend, tmp_path, with_content=True)
+    yield application
+    _dispose(application)
+
+
+def _dispose(application: Flask) -> None:
+    with application.app_context():
+        get_session().remove()
+        application.extensions["lms"].db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token_for(client: FlaskClient, page: str = "/") -> str:
+    """The CSRF token the client's session would find on a page."""
+    response = client.get(page)
+    found = CSRF_PATTERN.search(response.get_data(as_text=True))
+    assert found, f"no CSRF token on {page}"
+    return found.group(1)
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, Any], **kwargs: Any) -> Any:
+    """POST a form the way a browser would, with the page's CSRF token."""
+    return client.post(url, data={"csrf_token": csrf_token_for(client), **data}, **kwargs)
+
+
+@dataclass(frozen=True)
+class Person:
+    profile_id: int
+    phone: str
+    name: str
+    role: Role
+    organisation_id: int | None
+
+
+class People:
+    """Factory of people with roles, phones and the shared test password."""
+
+    def __init__(self, application: Flask) -> None:
+        self.app = application
+        self.counter = 0
+
+    def make(
+        self,
+        role: Role = Role.LEARNER,
+        name: str = "王小明",
+        organisation: str | None = "测试培训中心",
+        phone: str | None = None,
+    ) -> Person:
+        self.counter += 1
+        phone = phone or f"139{self.counter:08d}"
+        with self.app.app_context():
+            org = None
+            if role != Role.LEARNER and organisation:
+                org = get_or_create_organisation(organisation, OrganisationKind.TRAINING_PROVIDER)
+            profile = create_user(phone, PASSWORD, name, role, org)
+            get_session().commit()
+            return Person(profile.id, phone, name, role, profile.organisation_id)
+
+
+@pytest.fixture
+def people(app: Flask) -> People:
+    return People(app)
+
+
+def log_in(client: FlaskClient, phone: str, password: str = PASSWORD) -> Any:
+    """Log a client in through the real login form."""
+    return post_form(client, "/login", {"phone": phone, "password": password})
