@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ class LMSState:
     db: SQLAlchemy
     url_prefix: str
     owns_accounts: bool
-    exempt_from_csrf: set[str] = field(default_factory=set)
 
 
 class LMS:
@@ -82,7 +81,10 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     # Views import models and services; importing them here keeps `import lms`
     # free of side effects and lets a host configure the app first.
     from lms.accounts.views import bp as accounts_bp
+    from lms.assessments.views import bp as assessments_bp
+    from lms.certificates.views import bp as certificates_bp
     from lms.courses.views import bp as courses_bp
+    from lms.levels.views import bp as levels_bp
     from lms.web import install_request_hooks
 
     parent = Blueprint(
@@ -95,6 +97,9 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     install_request_hooks(parent, state)
     parent.register_blueprint(courses_bp)
     parent.register_blueprint(accounts_bp)
+    parent.register_blueprint(assessments_bp)
+    parent.register_blueprint(levels_bp)
+    parent.register_blueprint(certificates_bp)
     return parent
 
 

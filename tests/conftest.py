@@ -66,13 +66,14 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
     return create_app(config)
 
 
-def _migrate(database_url: str, with_content: bool) -> None:
+def _create_schema(database_url: str, with_content: bool) -> None:
+    # create_all rather than the migrations: quicker, and tests/test_migrations.py
+    # proves the migrations build this same schema.
     from lms.courses.services import import_content
-    from lms.migrations import upgrade_database
 
     app = make_app(database_url)
     with app.app_context():
-        upgrade_database()
+        Base.metadata.create_all(app.extensions["lms"].db.engine)
         if with_content:
             report = import_content(CONTENT_DIR)
             assert report.ok, [str(e) for e in report.errors]
@@ -92,7 +93,7 @@ def database_backend(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
                 pytest.fail(message)
             pytest.skip(message)
         _reset_postgres(POSTGRES_URL)
-        _migrate(POSTGRES_URL, with_content=False)
+        _create_schema(POSTGRES_URL, with_content=False)
         return {"kind": "postgresql", "url": POSTGRES_URL}
     folder = tmp_path_factory.mktemp("templates")
     return {"kind": "sqlite", "folder": folder, "templates": {}}
@@ -102,7 +103,7 @@ def _sqlite_template(backend: dict[str, Any], with_content: bool) -> Path:
     templates = backend["templates"]
     if with_content not in templates:
         path = backend["folder"] / ("content.sqlite" if with_content else "empty.sqlite")
-        _migrate(f"sqlite:///{path}", with_content)
+        _create_schema(f"sqlite:///{path}", with_content)
         templates[with_content] = path
     return templates[with_content]
 

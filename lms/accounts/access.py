@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from lms.accounts.models import Profile, Role
 from lms.accounts.services import profile_for
+from lms.extension import get_session
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -24,7 +25,10 @@ def current_profile() -> Profile | None:
     if current_user and current_user.is_authenticated:
         name_attr = current_app.config["LMS_HOST_USER_NAME_ATTR"]
         default_name = str(getattr(current_user, name_attr, "") or current_user.get_id())
-        profile = profile_for(str(current_user.get_id()), default_name)
+        profile, created = profile_for(str(current_user.get_id()), default_name)
+        if created:
+            # A host's user seen for the first time: keep the profile even on a GET.
+            get_session().commit()
     g.lms_profile = profile
     return profile
 

@@ -191,12 +191,12 @@ def change_password(user: User, current: str, new: str) -> None:
     user.password_changed_at = utcnow()
 
 
-def profile_for(user_ref: str, default_name: str) -> Profile:
-    """The profile of a user id, created on first sight (plugin-mode hosts)."""
+def profile_for(user_ref: str, default_name: str) -> tuple[Profile, bool]:
+    """The profile of a user id and whether it was just created (plugin-mode hosts)."""
     session = get_session()
     profile = session.scalar(select(Profile).where(Profile.user_ref == user_ref))
     if profile is not None:
-        return profile
+        return profile, False
     name = default_name.strip()[:NAME_MAX] or user_ref[:NAME_MAX]
     profile = Profile(user_ref=user_ref, display_name=name, role=Role.LEARNER)
     session.add(profile)
@@ -205,7 +205,8 @@ def profile_for(user_ref: str, default_name: str) -> Profile:
             session.flush()
     except IntegrityError:
         profile = session.scalars(select(Profile).where(Profile.user_ref == user_ref)).one()
-    return profile
+        return profile, False
+    return profile, True
 
 
 def get_or_create_organisation(name: str, kind: OrganisationKind) -> Organisation:

@@ -78,7 +78,7 @@ __all__ = [
 ]
 
 TOKEN_VERSION = "v1"  # noqa: S105 - a format version, not a secret
-#: Tokens longer than this are refused unread; a QR code holds about 2,900 bytes.
+#: Longer tokens are refused unread; real ones are a few hundred characters.
 MAX_TOKEN_LENGTH = 4096
 KID_LENGTH = 16
 _SIGNATURE_LENGTH = 64

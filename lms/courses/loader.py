@@ -215,7 +215,12 @@ class _Doc:
         self.errors.append(ContentError(self.path, line, message))
 
     def scalar(self, node: ScalarNode) -> Any:
-        return self.constructor.construct_object(node, deep=True)
+        """The Python value of an int/bool scalar, or None when it cannot be built."""
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, KeyError, yaml.YAMLError):
+            # An explicit tag such as `!!int abc` resolves but cannot be constructed.
+            return None
 
 
 def _show(node: Node) -> str:
@@ -380,8 +385,9 @@ def _bool(m: _Map, key: str, required: bool = True, default: bool = False) -> bo
         if required:
             m.missing(key, f"add {key}: true or {key}: false")
         return default
-    if isinstance(node, ScalarNode) and node.tag == _BOOL_TAG:
-        return bool(m.doc.scalar(node))
+    value = m.doc.scalar(node) if isinstance(node, ScalarNode) and node.tag == _BOOL_TAG else None
+    if isinstance(value, bool):
+        return value
     m.doc.error(m.key_line(key), f"{key} must be true or false, got {_show(node)}")
     return default
 

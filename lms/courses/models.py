@@ -47,13 +47,15 @@ class Course(Base):
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("lms_organisation.id", ondelete="SET NULL"), index=True
     )
-    current_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("lms_course_version.id", use_alter=True, ondelete="SET NULL")
-    )
+    # No foreign key: course and version would point at each other, a cycle
+    # that migrations cannot create in one step. publish_course keeps it right.
+    current_version_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     current_version: Mapped[CourseVersion | None] = relationship(
-        foreign_keys=[current_version_id], post_update=True
+        primaryjoin="foreign(Course.current_version_id) == CourseVersion.id",
+        post_update=True,
+        viewonly=False,
     )
 
 

@@ -275,7 +275,12 @@ def test_minimal_course_is_valid_and_normalised(course: Path) -> None:
     assert len(spec.content_hash) == 64
 
     quiz = spec.quiz
-    assert (quiz.id, quiz.draw, quiz.draw_by_tag, quiz.pass_mark) == ("t-quiz", 3, {"traffic": 1}, 80)
+    assert (quiz.id, quiz.draw, quiz.draw_by_tag, quiz.pass_mark) == (
+        "t-quiz",
+        3,
+        {"traffic": 1},
+        80,
+    )
     assert (quiz.shuffle_questions, quiz.shuffle_options) == (True, True)
     assert (quiz.max_attempts, quiz.cooldown_minutes, quiz.time_limit_minutes) == (3, 30, 20)
     assert quiz.review == "explanations"
@@ -363,194 +368,553 @@ def test_crlf_and_bom_are_accepted_and_do_not_change_the_hash(course: Path) -> N
 # in the valid course and expects exactly one error on the needle's line.
 SINGLE_ERRORS = [
     # course.yaml
-    ("course.yaml", "id: t-course", "id: T_Course", "id: T_Course",
-     "invalid id 'T_Course': use 2-64 lowercase letters, digits and -, "
-     "starting with a letter or digit"),
-    ("course.yaml", "area: legal-safety", "area: law", "area: law",
-     "unknown area 'law': use one of legal-safety, ecommerce, logistics"),
-    ("course.yaml", "  - courier", "  - rider", "  - rider",
-     "unknown occupation 'rider': use one of online-delivery-worker, courier, "
-     "ride-hailing-driver, truck-driver, ecommerce-operator"),
-    ("course.yaml", "occupations:\n  - courier", "occupations: []", "occupations:",
-     "occupations is empty: list one or more of online-delivery-worker, courier, "
-     "ride-hailing-driver, truck-driver, ecommerce-operator"),
-    ("course.yaml", "level: 5", "level: 6", "level:",
-     "level must be a whole number from 1 to 5, got 6"),
-    ("course.yaml", "level: 5", "level: five", "level:",
-     "level must be a whole number from 1 to 5, got 'five'"),
-    ("course.yaml", "  en: Test course", "  en: ''", "  en: ''",
-     "'en' translation in title is empty: write the English text"),
+    (
+        "course.yaml",
+        "id: t-course",
+        "id: T_Course",
+        "id: T_Course",
+        "invalid id 'T_Course': use 2-64 lowercase letters, digits and -, "
+        "starting with a letter or digit",
+    ),
+    (
+        "course.yaml",
+        "area: legal-safety",
+        "area: law",
+        "area: law",
+        "unknown area 'law': use one of legal-safety, ecommerce, logistics",
+    ),
+    (
+        "course.yaml",
+        "  - courier",
+        "  - rider",
+        "  - rider",
+        "unknown occupation 'rider': use one of online-delivery-worker, courier, "
+        "ride-hailing-driver, truck-driver, ecommerce-operator",
+    ),
+    (
+        "course.yaml",
+        "occupations:\n  - courier",
+        "occupations: []",
+        "occupations:",
+        "occupations is empty: list one or more of online-delivery-worker, courier, "
+        "ride-hailing-driver, truck-driver, ecommerce-operator",
+    ),
+    (
+        "course.yaml",
+        "level: 5",
+        "level: 6",
+        "level:",
+        "level must be a whole number from 1 to 5, got 6",
+    ),
+    (
+        "course.yaml",
+        "level: 5",
+        "level: five",
+        "level:",
+        "level must be a whole number from 1 to 5, got 'five'",
+    ),
+    (
+        "course.yaml",
+        "  en: Test course",
+        "  en: ''",
+        "  en: ''",
+        "'en' translation in title is empty: write the English text",
+    ),
     ("course.yaml", "  en: Test course", "", "title:", "missing 'en' translation in title"),
     ("course.yaml", "  zh_CN: 测试课程\n", "", "title:", "missing 'zh_CN' translation in title"),
-    ("course.yaml", "title:\n  zh_CN: 测试课程\n  en: Test course", "title: Test course", "title:",
-     "title must be written in both languages: put 'zh_CN: ...' and 'en: ...' on their "
-     "own lines under title"),
-    ("course.yaml", "summary:\n  zh_CN: 一门测试课程。\n  en: A test course.\n", "", "id: t-course",
-     "course has no summary: add summary with zh_CN and en"),
-    ("course.yaml", "  - 01-first", "  - 01-first.md", "  - 01-first.md",
-     "write lesson names without .md: '01-first'"),
-    ("course.yaml", "  - 01-first", "  - 01-first\n  - 02-second", "  - 02-second",
-     "lesson '02-second' has no file: create 02-second.md next to course.yaml or fix the name"),
-    ("course.yaml", "  - 01-first", "  - 01-first\n  - 01-first", "  - 01-first",
-     "lesson '01-first' is listed twice: list each lesson once", 2),
-    ("course.yaml", "  - 01-first", "  - 01-first\n  - ../02-x", "  - ../02-x",
-     "invalid lesson name '../02-x': give a file name in this folder, without .md"),
-    ("course.yaml", "  id: t-quiz", "  id: q", "  id: q",
-     "invalid id 'q': use 2-64 lowercase letters, digits and -, starting with a letter or digit"),
-    ("course.yaml", "  draw: 3", "  draw: 0", "  draw:",
-     "draw must be a whole number, 1 or more, got 0"),
-    ("course.yaml", "  draw: 3", "  draw: 20", "  draw:",
-     "draw 20 is more than the 5 questions in questions.yaml"),
-    ("course.yaml", "    traffic: 1", "    traffic: 3\n    safety: 2", "  draw_by_tag:",
-     "draw_by_tag asks for 5 questions, more than draw 3: lower the counts or raise draw"),
-    ("course.yaml", "    traffic: 1", "    safety: 3", "    safety: 3",
-     "draw_by_tag asks for 3 'safety' questions but questions.yaml has 2 with topic: safety: "
-     "add questions or lower the count"),
-    ("course.yaml", "    traffic: 1", "    traffic: 0", "    traffic: 0",
-     "traffic must be a whole number, 1 or more, got 0"),
-    ("course.yaml", "  pass_mark: 80", "  pass_mark: 0", "  pass_mark:",
-     "pass_mark must be a whole number from 1 to 100, got 0"),
-    ("course.yaml", "  pass_mark: 80", "  pass_mark: 101", "  pass_mark:",
-     "pass_mark must be a whole number from 1 to 100, got 101"),
-    ("course.yaml", "  max_attempts: 3", "  max_attempts: -1", "  max_attempts:",
-     "max_attempts must be a whole number, 0 or more, got -1"),
-    ("course.yaml", "  cooldown_minutes: 30", "  cooldown_minutes: 1.5", "  cooldown_minutes:",
-     "cooldown_minutes must be a whole number, 0 or more, got 1.5"),
-    ("course.yaml", "  time_limit_minutes: 20", "  time_limit_minutes: 0", "  time_limit_minutes:",
-     "time_limit_minutes must be a whole number, 1 or more, got 0"),
-    ("course.yaml", "  review: explanations", "  review: full", "  review:",
-     "unknown review mode 'full': use one of score, answers, explanations"),
-    ("course.yaml", "  review: explanations\n", "", "quiz:",
-     "quiz has no review: add review: one of score, answers, explanations"),
-    ("course.yaml", "  shuffle_options: true", "  shuffle_options: maybe", "  shuffle_options:",
-     "shuffle_options must be true or false, got 'maybe'"),
-    ("course.yaml", "  bank: questions.yaml", "  bank: qs.yaml", "  bank:",
-     "bank file 'qs.yaml' not found next to course.yaml: create it or fix the name"),
-    ("course.yaml", "  bank: questions.yaml", "  bank: ../questions.yaml", "  bank:",
-     "invalid bank '../questions.yaml': give the name of a file next to course.yaml"),
-    ("course.yaml", "level: 5", "level: 5\nextra: 1", "extra: 1",
-     "unknown key 'extra': remove it (allowed here: id, title, summary, area, occupations, "
-     "level, lessons, quiz)"),
+    (
+        "course.yaml",
+        "title:\n  zh_CN: 测试课程\n  en: Test course",
+        "title: Test course",
+        "title:",
+        "title must be written in both languages: put 'zh_CN: ...' and 'en: ...' on their "
+        "own lines under title",
+    ),
+    (
+        "course.yaml",
+        "summary:\n  zh_CN: 一门测试课程。\n  en: A test course.\n",
+        "",
+        "id: t-course",
+        "course has no summary: add summary with zh_CN and en",
+    ),
+    (
+        "course.yaml",
+        "  - 01-first",
+        "  - 01-first.md",
+        "  - 01-first.md",
+        "write lesson names without .md: '01-first'",
+    ),
+    (
+        "course.yaml",
+        "  - 01-first",
+        "  - 01-first\n  - 02-second",
+        "  - 02-second",
+        "lesson '02-second' has no file: create 02-second.md next to course.yaml or fix the name",
+    ),
+    (
+        "course.yaml",
+        "  - 01-first",
+        "  - 01-first\n  - 01-first",
+        "  - 01-first",
+        "lesson '01-first' is listed twice: list each lesson once",
+        2,
+    ),
+    (
+        "course.yaml",
+        "  - 01-first",
+        "  - 01-first\n  - ../02-x",
+        "  - ../02-x",
+        "invalid lesson name '../02-x': give a file name in this folder, without .md",
+    ),
+    (
+        "course.yaml",
+        "  id: t-quiz",
+        "  id: q",
+        "  id: q",
+        "invalid id 'q': use 2-64 lowercase letters, digits and -, starting with a letter or digit",
+    ),
+    (
+        "course.yaml",
+        "  draw: 3",
+        "  draw: 0",
+        "  draw:",
+        "draw must be a whole number, 1 or more, got 0",
+    ),
+    (
+        "course.yaml",
+        "  draw: 3",
+        "  draw: 20",
+        "  draw:",
+        "draw 20 is more than the 5 questions in questions.yaml",
+    ),
+    (
+        "course.yaml",
+        "    traffic: 1",
+        "    traffic: 3\n    safety: 2",
+        "  draw_by_tag:",
+        "draw_by_tag asks for 5 questions, more than draw 3: lower the counts or raise draw",
+    ),
+    (
+        "course.yaml",
+        "    traffic: 1",
+        "    safety: 3",
+        "    safety: 3",
+        "draw_by_tag asks for 3 'safety' questions but questions.yaml has 2 with topic: safety: "
+        "add questions or lower the count",
+    ),
+    (
+        "course.yaml",
+        "    traffic: 1",
+        "    traffic: 0",
+        "    traffic: 0",
+        "traffic must be a whole number, 1 or more, got 0",
+    ),
+    (
+        "course.yaml",
+        "  pass_mark: 80",
+        "  pass_mark: 0",
+        "  pass_mark:",
+        "pass_mark must be a whole number from 1 to 100, got 0",
+    ),
+    (
+        "course.yaml",
+        "  pass_mark: 80",
+        "  pass_mark: 101",
+        "  pass_mark:",
+        "pass_mark must be a whole number from 1 to 100, got 101",
+    ),
+    (
+        "course.yaml",
+        "  max_attempts: 3",
+        "  max_attempts: -1",
+        "  max_attempts:",
+        "max_attempts must be a whole number, 0 or more, got -1",
+    ),
+    (
+        "course.yaml",
+        "  cooldown_minutes: 30",
+        "  cooldown_minutes: 1.5",
+        "  cooldown_minutes:",
+        "cooldown_minutes must be a whole number, 0 or more, got 1.5",
+    ),
+    (
+        "course.yaml",
+        "  time_limit_minutes: 20",
+        "  time_limit_minutes: 0",
+        "  time_limit_minutes:",
+        "time_limit_minutes must be a whole number, 1 or more, got 0",
+    ),
+    (
+        "course.yaml",
+        "  review: explanations",
+        "  review: full",
+        "  review:",
+        "unknown review mode 'full': use one of score, answers, explanations",
+    ),
+    (
+        "course.yaml",
+        "  review: explanations\n",
+        "",
+        "quiz:",
+        "quiz has no review: add review: one of score, answers, explanations",
+    ),
+    (
+        "course.yaml",
+        "  shuffle_options: true",
+        "  shuffle_options: maybe",
+        "  shuffle_options:",
+        "shuffle_options must be true or false, got 'maybe'",
+    ),
+    (
+        "course.yaml",
+        "  bank: questions.yaml",
+        "  bank: qs.yaml",
+        "  bank:",
+        "bank file 'qs.yaml' not found next to course.yaml: create it or fix the name",
+    ),
+    (
+        "course.yaml",
+        "  bank: questions.yaml",
+        "  bank: ../questions.yaml",
+        "  bank:",
+        "invalid bank '../questions.yaml': give the name of a file next to course.yaml",
+    ),
+    (
+        "course.yaml",
+        "level: 5",
+        "level: 5\nextra: 1",
+        "extra: 1",
+        "unknown key 'extra': remove it (allowed here: id, title, summary, area, occupations, "
+        "level, lessons, quiz)",
+    ),
     # lesson front matter
-    ("01-first.md", "minutes: 3", "minutes: 7", "minutes:",
-     "minutes must be a whole number from 2 to 5, got 7"),
-    ("01-first.md", "id: t-lesson", "id: t_lesson", "id: t_lesson",
-     "invalid id 't_lesson': use 2-64 lowercase letters, digits and -, "
-     "starting with a letter or digit"),
-    ("01-first.md", "tags: [traffic]", "tags: [Traffic]", "tags:",
-     "invalid tag 'Traffic': use lowercase tags such as traffic"),
-    ("01-first.md", "      consequence: {zh_CN: 安全。, en: Safe.}\n", "", "    - id: b",
-     "option 'b' has no consequence: add consequence with zh_CN and en"),
-    ("01-first.md", "      best: true\n", "", "decision:",
-     "decision has no best option: mark exactly one option with best: true"),
-    ("01-first.md", "en: You are fined.}", "en: You are fined.}\n      best: true", "  options:",
-     "decision has 2 best options (a, b): mark exactly one with best: true"),
-    ("01-first.md", "    - id: a\n      text: {zh_CN: 闯过去, en: Go through}\n"
-     "      consequence: {zh_CN: 被罚款。, en: You are fined.}\n", "", "  options:",
-     "decision has 1 option: give 2 to 4 options"),
-    ("01-first.md", "    - id: b\n      text: {zh_CN: 等绿灯", "    - id: a\n      text: {zh_CN: 等绿灯",
-     "    - id: a", "duplicate option id 'a' in decision: give each option its own id", 2),
-    ("01-first.md", "rule_source:\n  zh_CN: 《道路交通安全法》第38条\n  en: Road Traffic Safety Law, Art. 38\n",
-     "", "id: t-lesson", "lesson has no rule_source: add rule_source with zh_CN and en"),
-    ("01-first.md", CHECK_BLOCK.format(p="t"), "check: []\n", "check:",
-     "check has 0 questions: give 1 or 2 questions"),
-    ("01-first.md", "    type: single\n", "    type: single\n    topic: traffic\n", "    topic:",
-     "key 'topic' is not used in lesson checks: remove it"),
-    ("01-first.md", "    explanation: {zh_CN: 红灯停。, en: Red means stop.}\n", "", "  - id: t-check-1",
-     "question 't-check-1' has no explanation: add explanation with zh_CN and en"),
+    (
+        "01-first.md",
+        "minutes: 3",
+        "minutes: 7",
+        "minutes:",
+        "minutes must be a whole number from 2 to 5, got 7",
+    ),
+    (
+        "01-first.md",
+        "id: t-lesson",
+        "id: t_lesson",
+        "id: t_lesson",
+        "invalid id 't_lesson': use 2-64 lowercase letters, digits and -, "
+        "starting with a letter or digit",
+    ),
+    (
+        "01-first.md",
+        "tags: [traffic]",
+        "tags: [Traffic]",
+        "tags:",
+        "invalid tag 'Traffic': use lowercase tags such as traffic",
+    ),
+    (
+        "01-first.md",
+        "      consequence: {zh_CN: 安全。, en: Safe.}\n",
+        "",
+        "    - id: b",
+        "option 'b' has no consequence: add consequence with zh_CN and en",
+    ),
+    (
+        "01-first.md",
+        "      best: true\n",
+        "",
+        "decision:",
+        "decision has no best option: mark exactly one option with best: true",
+    ),
+    (
+        "01-first.md",
+        "en: You are fined.}",
+        "en: You are fined.}\n      best: true",
+        "  options:",
+        "decision has 2 best options (a, b): mark exactly one with best: true",
+    ),
+    (
+        "01-first.md",
+        "    - id: a\n      text: {zh_CN: 闯过去, en: Go through}\n"
+        "      consequence: {zh_CN: 被罚款。, en: You are fined.}\n",
+        "",
+        "  options:",
+        "decision has 1 option: give 2 to 4 options",
+    ),
+    (
+        "01-first.md",
+        "    - id: b\n      text: {zh_CN: 等绿灯",
+        "    - id: a\n      text: {zh_CN: 等绿灯",
+        "    - id: a",
+        "duplicate option id 'a' in decision: give each option its own id",
+        2,
+    ),
+    (
+        "01-first.md",
+        "rule_source:\n  zh_CN: 《道路交通安全法》第38条\n  en: Road Traffic Safety Law, Art. 38\n",
+        "",
+        "id: t-lesson",
+        "lesson has no rule_source: add rule_source with zh_CN and en",
+    ),
+    (
+        "01-first.md",
+        CHECK_BLOCK.format(p="t"),
+        "check: []\n",
+        "check:",
+        "check has 0 questions: give 1 or 2 questions",
+    ),
+    (
+        "01-first.md",
+        "    type: single\n",
+        "    type: single\n    topic: traffic\n",
+        "    topic:",
+        "key 'topic' is not used in lesson checks: remove it",
+    ),
+    (
+        "01-first.md",
+        "    explanation: {zh_CN: 红灯停。, en: Red means stop.}\n",
+        "",
+        "  - id: t-check-1",
+        "question 't-check-1' has no explanation: add explanation with zh_CN and en",
+    ),
     # lesson body
-    ("01-first.md", "The outcome.\n", "", "## outcome [en]",
-     "section 'outcome [en]' is empty: write the outcome in English"),
-    ("01-first.md", "stop at red.\n", "stop at red.\n\n# Big\n", "# Big",
-     "heading '# Big' is not allowed: use ### or deeper inside a section"),
-    ("01-first.md", "stop at red.\n", "stop at red.\n\n## Notes\n\nMore.\n", "## Notes",
-     "heading '## Notes' is not a section: write '## situation [zh_CN]' (situation, outcome or "
-     "rule; zh_CN or en), and use ### inside a section"),
-    ("01-first.md", "stop at red.\n", "stop at red.\n\n## decision [en]\n\nMore.\n",
-     "## decision [en]",
-     "section 'decision' does not belong in the body: decision goes in the front matter"),
-    ("01-first.md", "The outcome.\n", "The outcome.\n\nUnderlined\n---\n", "Underlined",
-     "'Underlined' is underlined with ---, which makes it a heading: leave a blank line before "
-     "a --- rule, or use '## step [lang]' for a section"),
-    ("01-first.md", "---\n\n## situation [zh_CN]", "---\n\nIntro text.\n\n## situation [zh_CN]",
-     "Intro text.",
-     "text before the first section: put it under a heading such as '## situation [en]'"),
-    ("01-first.md", "The outcome.", "<script>alert(1)</script>", "## outcome [en]",
-     "section 'outcome [en]' has nothing left once unsafe HTML is removed: write it in Markdown"),
+    (
+        "01-first.md",
+        "The outcome.\n",
+        "",
+        "## outcome [en]",
+        "section 'outcome [en]' is empty: write the outcome in English",
+    ),
+    (
+        "01-first.md",
+        "stop at red.\n",
+        "stop at red.\n\n# Big\n",
+        "# Big",
+        "heading '# Big' is not allowed: use ### or deeper inside a section",
+    ),
+    (
+        "01-first.md",
+        "stop at red.\n",
+        "stop at red.\n\n## Notes\n\nMore.\n",
+        "## Notes",
+        "heading '## Notes' is not a section: write '## situation [zh_CN]' (situation, outcome or "
+        "rule; zh_CN or en), and use ### inside a section",
+    ),
+    (
+        "01-first.md",
+        "stop at red.\n",
+        "stop at red.\n\n## decision [en]\n\nMore.\n",
+        "## decision [en]",
+        "section 'decision' does not belong in the body: decision goes in the front matter",
+    ),
+    (
+        "01-first.md",
+        "The outcome.\n",
+        "The outcome.\n\nUnderlined\n---\n",
+        "Underlined",
+        "'Underlined' is underlined with ---, which makes it a heading: leave a blank line before "
+        "a --- rule, or use '## step [lang]' for a section",
+    ),
+    (
+        "01-first.md",
+        "---\n\n## situation [zh_CN]",
+        "---\n\nIntro text.\n\n## situation [zh_CN]",
+        "Intro text.",
+        "text before the first section: put it under a heading such as '## situation [en]'",
+    ),
+    (
+        "01-first.md",
+        "The outcome.",
+        "<script>alert(1)</script>",
+        "## outcome [en]",
+        "section 'outcome [en]' has nothing left once unsafe HTML is removed: write it in Markdown",
+    ),
     # question bank
-    ("questions.yaml", "    type: single\n    topic", "    type: single_choice\n    topic",
-     "type: single_choice",
-     "unknown question type 'single_choice': use one of single, multiple, true_false, "
-     "ordering, scenario"),
-    ("questions.yaml", "        text: {zh_CN: 错, en: Wrong}\n    explanation: {zh_CN: 解释。",
-     "        text: {zh_CN: 错, en: Wrong}\n        correct: true\n    explanation: {zh_CN: 解释。",
-     "    options:",
-     "question 't-q-single' has 2 correct options: a single question needs exactly one"),
-    ("questions.yaml", "        correct: true\n        feedback", "        feedback",
-     "  - id: t-q-single",
-     "question 't-q-single' has no correct option: mark exactly one option with correct: true"),
-    ("questions.yaml", "      - id: b\n        text: {zh_CN: 错, en: Wrong}\n    explanation: {zh_CN: 解释。",
-     "    explanation: {zh_CN: 解释。", "    options:",
-     "question 't-q-single' has 1 option: a single question needs 2 to 6"),
-    ("questions.yaml", "        text: {zh_CN: 乙, en: B}\n        correct: true\n",
-     "        text: {zh_CN: 乙, en: B}\n", "    options:",
-     "question 't-q-multiple' has 1 correct option: a multiple question needs at least two "
-     "(use type single for one)", 2),
-    ("questions.yaml", "    scoring: partial", "    scoring: some", "    scoring: some",
-     "unknown scoring 'some': use one of all_or_nothing, partial"),
-    ("questions.yaml", "    answer: false", "    answer: maybe", "    answer: maybe",
-     "answer must be true or false, got 'maybe'"),
-    ("questions.yaml", "    answer: false\n", "", "  - id: t-q-true-false",
-     "question 't-q-true-false' has no answer: add answer: true or answer: false"),
-    ("questions.yaml", "    answer: false", "    answer: false\n    options: []", "    options: []",
-     "key 'options' is not used by a true_false question: use answer: true or false"),
-    ("questions.yaml", "      - id: c\n        text: {zh_CN: 第三, en: Third}\n", "", "    items:",
-     "question 't-q-ordering' has 2 items: an ordering question needs 3 to 7"),
-    ("questions.yaml", "      - id: c\n        text: {zh_CN: 第三", "      - id: b\n        text: {zh_CN: 第三",
-     "      - id: b", "duplicate item id 'b' in question 't-q-ordering': give each item its own id",
-     4),
-    ("questions.yaml", "    scoring: per_part", "    scoring: all", "    scoring: all",
-     "unknown scoring 'all': use one of unit, per_part"),
-    ("questions.yaml", "    case: {zh_CN: 案例。, en: The case.}\n", "", "  - id: t-q-scenario",
-     "question 't-q-scenario' has no case: add case with zh_CN and en"),
-    ("questions.yaml", "      - id: t-q-scenario-2\n        type: true_false\n        answer: true\n"
-     "        prompt: {zh_CN: 第二问, en: Part two}\n"
-     "        explanation: {zh_CN: 解释二。, en: Explanation two.}\n", "", "    parts:",
-     "question 't-q-scenario' has 1 part: a scenario needs 2 to 4"),
-    ("questions.yaml", "        type: true_false\n        answer: true",
-     "        type: scenario\n        answer: true", "        type: scenario",
-     "part type 'scenario' is not allowed in a scenario: use one of single, multiple, "
-     "true_false, ordering"),
-    ("questions.yaml", "        explanation: {zh_CN: 解释二。, en: Explanation two.}\n", "",
-     "      - id: t-q-scenario-2",
-     "part 't-q-scenario-2' has no explanation: add explanation with zh_CN and en"),
-    ("questions.yaml", "        answer: true\n", "        answer: true\n        rule: {zh_CN: 甲, en: A}\n",
-     "        rule: {zh_CN: 甲",
-     "key 'rule' is not used in scenario parts: a part takes topic, critical and rule from its "
-     "scenario; remove it"),
-    ("questions.yaml", "    rule: {zh_CN: 规则。, en: Rule.}\n  - id: t-q-multiple",
-     "  - id: t-q-multiple", "  - id: t-q-single",
-     "question 't-q-single' has no rule: add rule with zh_CN and en"),
-    ("questions.yaml", "    answer: false\n    prompt: {zh_CN: 判断题, en: True or false}\n"
-     "    explanation: {zh_CN: 解释。, en: Explanation.}\n",
-     "    answer: false\n    prompt: {zh_CN: 判断题, en: True or false}\n", "  - id: t-q-true-false",
-     "question 't-q-true-false' has no explanation: add explanation with zh_CN and en"),
-    ("questions.yaml", "    difficulty: 1", "    difficulty: 4", "    difficulty:",
-     "difficulty must be a whole number from 1 to 3, got 4"),
-    ("questions.yaml", "    critical: true\n    prompt: {zh_CN: 单选题",
-     "    critical: yes please\n    prompt: {zh_CN: 单选题", "    critical: yes please",
-     "critical must be true or false, got 'yes please'"),
-    ("questions.yaml", "    topic: traffic\n    difficulty", "    topic: Traffic Law\n    difficulty",
-     "    topic: Traffic Law",
-     "invalid topic 'Traffic Law': use one lowercase tag such as traffic"),
-    ("questions.yaml", "      - id: b\n        text: {zh_CN: 乙", "      - id: a\n        text: {zh_CN: 乙",
-     "      - id: a", "duplicate option id 'a' in question 't-q-multiple': give each option its "
-     "own id", 3),
-    ("questions.yaml", "        text: {zh_CN: 错, en: Wrong}\n    explanation: {zh_CN: 解释。",
-     "        text: {zh_CN: 错, en: Wrong, fr: Faux}\n    explanation: {zh_CN: 解释。",
-     "fr: Faux", "unknown key 'fr': remove it (allowed here: zh_CN, en)"),
-    ("questions.yaml", "  - id: t-q-ordering", "  - id: t-q-single", "  - id: t-q-single",
-     "duplicate id 't-q-single' (first used in course/questions.yaml:2)", 2),
+    (
+        "questions.yaml",
+        "    type: single\n    topic",
+        "    type: single_choice\n    topic",
+        "type: single_choice",
+        "unknown question type 'single_choice': use one of single, multiple, true_false, "
+        "ordering, scenario",
+    ),
+    (
+        "questions.yaml",
+        "        text: {zh_CN: 错, en: Wrong}\n    explanation: {zh_CN: 解释。",
+        "        text: {zh_CN: 错, en: Wrong}\n        correct: true\n"
+        "    explanation: {zh_CN: 解释。",
+        "    options:",
+        "question 't-q-single' has 2 correct options: a single question needs exactly one",
+    ),
+    (
+        "questions.yaml",
+        "        correct: true\n        feedback",
+        "        feedback",
+        "  - id: t-q-single",
+        "question 't-q-single' has no correct option: mark exactly one option with correct: true",
+    ),
+    (
+        "questions.yaml",
+        "      - id: b\n        text: {zh_CN: 错, en: Wrong}\n    explanation: {zh_CN: 解释。",
+        "    explanation: {zh_CN: 解释。",
+        "    options:",
+        "question 't-q-single' has 1 option: a single question needs 2 to 6",
+    ),
+    (
+        "questions.yaml",
+        "        text: {zh_CN: 乙, en: B}\n        correct: true\n",
+        "        text: {zh_CN: 乙, en: B}\n",
+        "    options:",
+        "question 't-q-multiple' has 1 correct option: a multiple question needs at least two "
+        "(use type single for one)",
+        2,
+    ),
+    (
+        "questions.yaml",
+        "    scoring: partial",
+        "    scoring: some",
+        "    scoring: some",
+        "unknown scoring 'some': use one of all_or_nothing, partial",
+    ),
+    (
+        "questions.yaml",
+        "    answer: false",
+        "    answer: maybe",
+        "    answer: maybe",
+        "answer must be true or false, got 'maybe'",
+    ),
+    (
+        "questions.yaml",
+        "    answer: false\n",
+        "",
+        "  - id: t-q-true-false",
+        "question 't-q-true-false' has no answer: add answer: true or answer: false",
+    ),
+    (
+        "questions.yaml",
+        "    answer: false",
+        "    answer: false\n    options: []",
+        "    options: []",
+        "key 'options' is not used by a true_false question: use answer: true or false",
+    ),
+    (
+        "questions.yaml",
+        "      - id: c\n        text: {zh_CN: 第三, en: Third}\n",
+        "",
+        "    items:",
+        "question 't-q-ordering' has 2 items: an ordering question needs 3 to 7",
+    ),
+    (
+        "questions.yaml",
+        "      - id: c\n        text: {zh_CN: 第三",
+        "      - id: b\n        text: {zh_CN: 第三",
+        "      - id: b",
+        "duplicate item id 'b' in question 't-q-ordering': give each item its own id",
+        4,
+    ),
+    (
+        "questions.yaml",
+        "    scoring: per_part",
+        "    scoring: all",
+        "    scoring: all",
+        "unknown scoring 'all': use one of unit, per_part",
+    ),
+    (
+        "questions.yaml",
+        "    case: {zh_CN: 案例。, en: The case.}\n",
+        "",
+        "  - id: t-q-scenario",
+        "question 't-q-scenario' has no case: add case with zh_CN and en",
+    ),
+    (
+        "questions.yaml",
+        "      - id: t-q-scenario-2\n        type: true_false\n        answer: true\n"
+        "        prompt: {zh_CN: 第二问, en: Part two}\n"
+        "        explanation: {zh_CN: 解释二。, en: Explanation two.}\n",
+        "",
+        "    parts:",
+        "question 't-q-scenario' has 1 part: a scenario needs 2 to 4",
+    ),
+    (
+        "questions.yaml",
+        "        type: true_false\n        answer: true",
+        "        type: scenario\n        answer: true",
+        "        type: scenario",
+        "part type 'scenario' is not allowed in a scenario: use one of single, multiple, "
+        "true_false, ordering",
+    ),
+    (
+        "questions.yaml",
+        "        explanation: {zh_CN: 解释二。, en: Explanation two.}\n",
+        "",
+        "      - id: t-q-scenario-2",
+        "part 't-q-scenario-2' has no explanation: add explanation with zh_CN and en",
+    ),
+    (
+        "questions.yaml",
+        "        answer: true\n",
+        "        answer: true\n        rule: {zh_CN: 甲, en: A}\n",
+        "        rule: {zh_CN: 甲",
+        "key 'rule' is not used in scenario parts: a part takes topic, critical and rule from its "
+        "scenario; remove it",
+    ),
+    (
+        "questions.yaml",
+        "    rule: {zh_CN: 规则。, en: Rule.}\n  - id: t-q-multiple",
+        "  - id: t-q-multiple",
+        "  - id: t-q-single",
+        "question 't-q-single' has no rule: add rule with zh_CN and en",
+    ),
+    (
+        "questions.yaml",
+        "    answer: false\n    prompt: {zh_CN: 判断题, en: True or false}\n"
+        "    explanation: {zh_CN: 解释。, en: Explanation.}\n",
+        "    answer: false\n    prompt: {zh_CN: 判断题, en: True or false}\n",
+        "  - id: t-q-true-false",
+        "question 't-q-true-false' has no explanation: add explanation with zh_CN and en",
+    ),
+    (
+        "questions.yaml",
+        "    difficulty: 1",
+        "    difficulty: 4",
+        "    difficulty:",
+        "difficulty must be a whole number from 1 to 3, got 4",
+    ),
+    (
+        "questions.yaml",
+        "    critical: true\n    prompt: {zh_CN: 单选题",
+        "    critical: yes please\n    prompt: {zh_CN: 单选题",
+        "    critical: yes please",
+        "critical must be true or false, got 'yes please'",
+    ),
+    (
+        "questions.yaml",
+        "    topic: traffic\n    difficulty",
+        "    topic: Traffic Law\n    difficulty",
+        "    topic: Traffic Law",
+        "invalid topic 'Traffic Law': use one lowercase tag such as traffic",
+    ),
+    (
+        "questions.yaml",
+        "      - id: b\n        text: {zh_CN: 乙",
+        "      - id: a\n        text: {zh_CN: 乙",
+        "      - id: a",
+        "duplicate option id 'a' in question 't-q-multiple': give each option its own id",
+        3,
+    ),
+    (
+        "questions.yaml",
+        "        text: {zh_CN: 错, en: Wrong}\n    explanation: {zh_CN: 解释。",
+        "        text: {zh_CN: 错, en: Wrong, fr: Faux}\n    explanation: {zh_CN: 解释。",
+        "fr: Faux",
+        "unknown key 'fr': remove it (allowed here: zh_CN, en)",
+    ),
+    (
+        "questions.yaml",
+        "  - id: t-q-ordering",
+        "  - id: t-q-single",
+        "  - id: t-q-single",
+        "duplicate id 't-q-single' (first used in course/questions.yaml:2)",
+        2,
+    ),
 ]
 
 
@@ -694,8 +1058,7 @@ def test_lesson_without_front_matter(course: Path) -> None:
 def test_lesson_with_unclosed_front_matter(course: Path) -> None:
     (course / "01-first.md").write_text("---\nid: t-lesson\n", encoding="utf-8")
     assert errors_of(course) == [
-        "course/01-first.md:1: front matter is not closed: add a '---' line after the lesson "
-        "fields"
+        "course/01-first.md:1: front matter is not closed: add a '---' line after the lesson fields"
     ]
 
 
@@ -940,15 +1303,23 @@ def test_changed_wording_changes_the_hash(
 def test_render_markdown_strips_xss(attack: str) -> None:
     html = render_markdown(f"Before {attack} after")
     lowered = html.lower()
-    for bad in ("<script", "onerror", "onclick", "javascript:", "alert(", "<img", "<iframe",
-                "style="):
+    for bad in (
+        "<script",
+        "onerror",
+        "onclick",
+        "javascript:",
+        "alert(",
+        "<img",
+        "<iframe",
+        "style=",
+    ):
         assert bad not in lowered, html
     assert "Before" in html and "after" in html
 
 
 def test_render_markdown_keeps_safe_markup() -> None:
     html = render_markdown(
-        "### Sub\n\n**b** *i* `c` [law](https://example.org \"t\") [m](mailto:a@b.c)\n\n"
+        '### Sub\n\n**b** *i* `c` [law](https://example.org "t") [m](mailto:a@b.c)\n\n'
         "| a | b |\n|---|---|\n| 1 | 2 |\n\n> q\n"
     )
     assert "<h3>Sub</h3>" in html
@@ -1000,3 +1371,34 @@ def test_shipped_content_is_valid() -> None:
     courses, errors = load_content(REPO_CONTENT)
     assert [str(error) for error in errors] == []
     assert courses
+
+
+# ------------------------------------------------------------- hostile YAML
+
+
+def test_yaml_tags_are_never_constructed(course: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    edit(
+        course / "course.yaml",
+        "level: 5",
+        f'level: !!python/object/apply:os.system ["touch {marker}"]',
+    )
+    edit(course / "course.yaml", "  draw: 3", "  draw: !!int three")
+    assert errors_of(course) == [
+        at(
+            course / "course.yaml", "level:", "level must be a whole number from 1 to 5, got a list"
+        ),
+        at(course / "course.yaml", "  draw:", "draw must be a whole number, 1 or more, got three"),
+    ]
+    assert not marker.exists()
+
+
+def test_self_referencing_alias_does_not_recurse(course: Path) -> None:
+    edit(
+        course / "questions.yaml",
+        "  - id: t-q-ordering\n    type: ordering",
+        "  - &loop\n    id: t-q-loop\n    type: scenario\n    parts: [*loop, *loop]\n"
+        "  - id: t-q-ordering\n    type: ordering",
+    )
+    errors = errors_of(course)
+    assert any("part type 'scenario' is not allowed in a scenario" in error for error in errors)
