@@ -15,7 +15,9 @@ export FLASK_APP := lms
 SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 chromium
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: setup run test test-sqlite test-postgres lint system-packages translations translations-update bench clean
+SERVE_BIND ?= 127.0.0.1:8000
+
+.PHONY: serve setup run test test-sqlite test-postgres lint system-packages translations translations-update bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +54,14 @@ run: setup instance/secret_key
 	LMS_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) lms content import
 	LMS_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) lms demo
 	LMS_SECRET_KEY=$$(cat instance/secret_key) $(FLASK) run --host $(HOST) --port $(PORT)
+
+# The production shape, locally: gunicorn with several workers against the
+# configured database (LMS_DATABASE_URL) and Redis (LMS_REDIS_URL).
+serve: setup instance/secret_key
+	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} $(FLASK) db upgrade
+	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} $(FLASK) lms content import
+	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} LMS_BIND=$(SERVE_BIND) \
+	  $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py "lms:create_app()"
 
 # The suite runs on SQLite; in CI (or with LMS_TEST_DATABASE_URL set) it runs
 # again on PostgreSQL, and fails rather than skips if PostgreSQL is unreachable.

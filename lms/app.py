@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from lms.config import DEFAULT_SECRET_KEY, apply_defaults, config_from_environment
 from lms.extension import LMS
+from lms.ops.logs import install_request_logging
 
 
 class InsecureSecretKey(RuntimeError):
@@ -38,6 +39,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if database_url.startswith("sqlite"):
         # Concurrent writers wait on the lock rather than fail at once.
         engine_options["connect_args"] = {"timeout": 10}
+    elif database_url.startswith("postgresql"):
+        # A database host that does not answer must fail the request, not hang it.
+        engine_options["connect_args"] = {"connect_timeout": 5}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
     # Flask ships these keys set to None, so setdefault would not change them.
     for key, value in {"SESSION_COOKIE_SAMESITE": "Lax", "MAX_CONTENT_LENGTH": 8 * 1024 * 1024}.items():
@@ -52,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     lms.init_app(app)
     Migrate(app, db, directory=app.config["LMS_MIGRATIONS_DIR"])
     _install_app_error_pages(app)
+    install_request_logging(app, json_logs=app.config["LMS_LOG_JSON"])
 
     if app.config["LMS_URL_PREFIX"]:
 
@@ -75,7 +80,9 @@ def _check_secret_key(app: Flask) -> None:
 
 
 def _install_app_error_pages(app: Flask) -> None:
-    from lms.web import render_http_error, template_helpers
+    from sqlalchemy.exc import DBAPIError
+
+    from lms.web import database_unavailable, render_http_error, template_helpers
 
     # Pages outside the LMS blueprint (a 404 on an unknown path) use the same layout.
     app.context_processor(template_helpers)
@@ -83,6 +90,8 @@ def _install_app_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         return render_http_error(error)
+
+    app.register_error_handler(DBAPIError, database_unavailable)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> Any:

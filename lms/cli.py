@@ -28,6 +28,21 @@ def db_upgrade() -> None:
     click.echo("LMS database is up to date.")
 
 
+@lms_cli.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(target: Path) -> None:
+    """Copy the live SQLite database to TARGET (PostgreSQL: use pg_dump)."""
+    from lms.extension import get_state
+    from lms.ops.backup import BackupNotSupported, backup_sqlite
+
+    try:
+        size = backup_sqlite(get_state().db.engine, target)
+    except BackupNotSupported as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up {size // 1024} KB to {target}.")
+
+
 @lms_cli.command("create-user")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.LEARNER.value)
 @click.option("--phone", required=True, help="Mainland China mobile number.")

@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "LMS_REDIS_URL": None,
     #: Name of the organisation that issues certificates.
     "LMS_ISSUER_NAME": "LMS 培训中心 / LMS Training Centre",
+    #: Write one JSON object per log line, with the request id (production).
+    "LMS_LOG_JSON": False,
     #: Public base URL used in links printed on certificates and QR codes.
     "LMS_PUBLIC_URL": "http://127.0.0.1:5000",
 }

@@ -85,6 +85,8 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     from lms.certificates.views import bp as certificates_bp
     from lms.courses.views import bp as courses_bp
     from lms.levels.views import bp as levels_bp
+    from lms.ops.views import bp as ops_bp
+    from lms.studio.views import bp as studio_bp
     from lms.web import install_request_hooks
 
     parent = Blueprint(
@@ -100,6 +102,8 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     parent.register_blueprint(assessments_bp)
     parent.register_blueprint(levels_bp)
     parent.register_blueprint(certificates_bp)
+    parent.register_blueprint(studio_bp)
+    parent.register_blueprint(ops_bp)
     return parent
 
 

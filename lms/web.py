@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf, validate_csrf
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError
 
@@ -111,12 +112,30 @@ def install_request_hooks(bp: Blueprint, state: LMSState) -> None:
     def http_error(error: HTTPException) -> Any:
         return render_http_error(error)
 
+    bp.register_error_handler(DBAPIError, database_unavailable)
+
     @bp.after_request
     def security_headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response
+
+
+def database_unavailable(error: DBAPIError) -> Any:
+    """The database went away (restart, failover): a clean 503, never a stack trace.
+
+    Other database errors are bugs and go on to the 500 handler.
+    """
+    if not isinstance(error, OperationalError | InterfaceError) and not error.connection_invalidated:
+        raise error
+    current_app.logger.warning("database unavailable: %s", type(error.orig).__name__)
+    try:
+        current_app.extensions["lms"].db.session.rollback()
+    except DBAPIError:
+        current_app.logger.debug("rollback failed while the database is down")
+    body, status = error_response(503, ERROR_MESSAGES[503]())
+    return body, status, {"Retry-After": "5"}
 
 
 def render_http_error(error: HTTPException) -> Any:

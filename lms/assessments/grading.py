@@ -10,7 +10,7 @@ tested and reused (e.g. for re-grading after a content fix) without an app.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -19,6 +19,9 @@ Spec = Mapping[str, Any]
 # A flat list for questions with options/items, a dict part_id -> list for a
 # scenario, so one attempt column can hold the exact order the learner saw.
 OptionOrder = list[str] | dict[str, list[str]]
+# Reads every value a submitted form holds under one field name (a
+# ``MultiDict.getlist``), so form decoding stays free of Flask.
+FormFields = Callable[[str], list[str]]
 
 REVIEW_MODES: tuple[str, ...] = ("score", "answers", "explanations")
 _SCENARIO_PART_TYPES = frozenset({"single", "multiple", "true_false", "ordering"})
@@ -31,6 +34,10 @@ class InvalidAnswer(ValueError):
         """Keep the message on the instance so views can show or log it."""
         super().__init__(message)
         self.message = message
+
+
+class UnfinishedAnswer(InvalidAnswer):
+    """An answer a learner left half done (an ordering with gaps or repeats), not tampering."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,23 @@ class QuestionType:
         rng.shuffle(ids)
         return ids
 
+    def presented_order(self, spec: Spec, rng: random.Random, shuffle: bool) -> OptionOrder:
+        """Return the order a new attempt shows: shuffled, or spec order when not shuffling."""
+        return self.shuffled_order(spec, rng) if shuffle else list(self.option_ids(spec))
+
+    def from_form(self, spec: Spec, fields: FormFields, name: str) -> Any:
+        """Decode the raw answer of a posted form field (one value), ``None`` if blank."""
+        values = [value for value in fields(name) if value != ""]
+        if not values:
+            return None
+        if len(values) > 1:
+            raise InvalidAnswer(f"question {spec['id']!r} takes one answer, got {len(values)}")
+        return values[0]
+
+    def chosen_ids(self, spec: Spec, answer: Any) -> list[str]:
+        """Return what a normalised answer picked, as ids for option counts."""
+        return []
+
     def learner_view(self, spec: Spec, option_order: OptionOrder | None = None) -> dict[str, Any]:
         """Return what a learner may see before grading: texts only, never the key."""
         return {"id": spec["id"], "type": self.name, "prompt": _text(spec["prompt"])}
@@ -263,6 +287,10 @@ class SingleChoice(_ChoiceType):
     def _chosen_set(self, answer: Any) -> set[str]:
         return {answer} if answer is not None else set()
 
+    def chosen_ids(self, spec: Spec, answer: Any) -> list[str]:
+        """Return the picked option id (none when unanswered)."""
+        return [answer] if answer is not None else []
+
 
 class MultipleChoice(_ChoiceType):
     """Pick every right option; all-or-nothing or partial credit."""
@@ -291,6 +319,15 @@ class MultipleChoice(_ChoiceType):
     def _chosen_set(self, answer: Any) -> set[str]:
         return set(answer or ())
 
+    def from_form(self, spec: Spec, fields: FormFields, name: str) -> list[str] | None:
+        """Decode ticked checkboxes; the blank value is the page's "question shown" marker."""
+        values = [value for value in fields(name) if value != ""]
+        return values or None
+
+    def chosen_ids(self, spec: Spec, answer: Any) -> list[str]:
+        """Return every ticked option id."""
+        return list(answer or [])
+
     def _add_answers(self, view: dict[str, Any], spec: Spec, answer: Any) -> None:
         super()._add_answers(view, spec, answer)
         view["chosen"] = list(answer or [])
@@ -314,6 +351,10 @@ class TrueFalse(QuestionType):
 
     def _fraction(self, spec: Spec, answer: Any) -> Fraction:
         return Fraction(1) if answer is not None and answer == bool(spec["answer"]) else Fraction(0)
+
+    def chosen_ids(self, spec: Spec, answer: Any) -> list[str]:
+        """Return ``["true"]`` or ``["false"]`` (none when unanswered)."""
+        return [] if answer is None else ["true" if answer else "false"]
 
     def _add_answers(self, view: dict[str, Any], spec: Spec, answer: Any) -> None:
         view["answer"] = bool(spec["answer"])
@@ -340,6 +381,33 @@ class Ordering(QuestionType):
         while order == key:
             rng.shuffle(order)
         return order
+
+    def presented_order(self, spec: Spec, rng: random.Random, shuffle: bool) -> list[str]:
+        """Always shuffle: items are written in the key order, so showing them so gives it away."""
+        return self.shuffled_order(spec, rng)
+
+    def from_form(self, spec: Spec, fields: FormFields, name: str) -> list[str] | None:
+        """Decode one numbered select per item (``<name>@<item id>``) into an order."""
+        key = self.option_ids(spec)
+        numbers: dict[str, int] = {}
+        for item_id in key:
+            values = [value for value in fields(f"{name}@{item_id}") if value != ""]
+            if len(values) > 1:
+                raise InvalidAnswer(f"item {item_id!r} was given more than one place")
+            if not values:
+                continue
+            try:
+                number = int(values[0])
+            except ValueError:
+                raise InvalidAnswer(f"place {values[0]!r} is not a number") from None
+            if not 1 <= number <= len(key):
+                raise InvalidAnswer(f"place {number} is outside 1..{len(key)}")
+            numbers[item_id] = number
+        if not numbers:
+            return None
+        if len(numbers) != len(key) or len(set(numbers.values())) != len(key):
+            raise UnfinishedAnswer("give every step its own number")
+        return sorted(numbers, key=numbers.__getitem__)
 
     def normalise_answer(self, spec: Spec, raw: Any) -> list[str] | None:
         """Return the item ids in the learner's order, or ``None`` when unanswered."""
@@ -395,6 +463,32 @@ class Scenario(QuestionType):
         return {
             part["id"]: list(qtype.shuffled_order(part, rng)) for part, qtype in self._parts(spec)
         }
+
+    def presented_order(
+        self, spec: Spec, rng: random.Random, shuffle: bool
+    ) -> dict[str, list[str]]:
+        """Return part_id -> the order that part shows."""
+        return {
+            part["id"]: list(qtype.presented_order(part, rng, shuffle))
+            for part, qtype in self._parts(spec)
+        }
+
+    def from_form(self, spec: Spec, fields: FormFields, name: str) -> dict[str, Any] | None:
+        """Decode every part from ``<name>.<part id>``; ``None`` when no part is answered."""
+        answer = {
+            part["id"]: qtype.from_form(part, fields, f"{name}.{part['id']}")
+            for part, qtype in self._parts(spec)
+        }
+        return answer if any(value is not None for value in answer.values()) else None
+
+    def chosen_ids(self, spec: Spec, answer: Any) -> list[str]:
+        """Return ``<part id>:<id>`` for what each part picked."""
+        answer = answer or {}
+        return [
+            f"{part['id']}:{chosen}"
+            for part, qtype in self._parts(spec)
+            for chosen in qtype.chosen_ids(part, answer.get(part["id"]))
+        ]
 
     def normalise_answer(self, spec: Spec, raw: Any) -> dict[str, Any] | None:
         """Return part_id -> normalised part answer for every part, or ``None`` if empty."""
@@ -527,6 +621,23 @@ def option_ids(spec: Spec) -> OptionOrder:
 def shuffled_option_order(spec: Spec, rng: random.Random | None = None) -> OptionOrder:
     """Return a random option order for an attempt; ordering items never in key order."""
     return get_type(spec["type"]).shuffled_order(spec, rng or random.SystemRandom())
+
+
+def presented_option_order(
+    spec: Spec, shuffle: bool, rng: random.Random | None = None
+) -> OptionOrder:
+    """Return the option order a new attempt shows; ordering items are always shuffled."""
+    return get_type(spec["type"]).presented_order(spec, rng or random.SystemRandom(), shuffle)
+
+
+def answer_from_form(spec: Spec, fields: FormFields, name: str) -> Any:
+    """Decode a question's raw answer from form fields named after ``name``."""
+    return get_type(spec["type"]).from_form(spec, fields, name)
+
+
+def chosen_ids(spec: Spec, answer: Any) -> list[str]:
+    """Return the ids a normalised answer picked (for item analysis option counts)."""
+    return get_type(spec["type"]).chosen_ids(spec, answer)
 
 
 def learner_view(spec: Spec, option_order: OptionOrder | None = None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db import Base, enum_values, utcnow
+from lms.db import Base, JSONType, enum_values, utcnow
 
 
 class Area(enum.StrEnum):
@@ -148,3 +148,112 @@ class QuizQuestion(Base):
     position: Mapped[int]
 
     question: Mapped[QuestionVersion] = relationship(lazy="joined")
+
+
+# --- Learner state -----------------------------------------------------------
+# Keyed by profile and the lesson's stable key (plus the version the learner
+# saw), so a re-published course keeps every learner's progress and hours.
+
+
+class StepEventKind(enum.StrEnum):
+    VIEW = "view"  # a step was shown (player.js reports it; starts the clock)
+    DONE = "done"  # a reading step was finished with "Next"
+    DECISION = "decision"  # an option of the decision was chosen
+    ANSWER = "answer"  # a check question was answered and graded
+
+
+class LessonProgress(Base):
+    """Where one learner is in one lesson: the step to resume at, and when done."""
+
+    __tablename__ = "lms_lesson_progress"
+    __table_args__ = (UniqueConstraint("profile_id", "lesson_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_profile.id", ondelete="CASCADE"), index=True
+    )
+    course_key: Mapped[str] = mapped_column(String(64))
+    lesson_key: Mapped[str] = mapped_column(String(64))
+    lesson_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_lesson_version.id", ondelete="SET NULL"), index=True
+    )
+    step: Mapped[str] = mapped_column(String(16))
+    steps_done: Mapped[list[Any]]
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+
+class StepEvent(Base):
+    """One thing a learner did in a lesson, recorded once per client key.
+
+    ``client_key`` is made by the page (or player.js) before sending, so a
+    retried or replayed request finds its first record instead of a second.
+    ``active_seconds`` is the time credited to this step: the gap since the
+    learner's previous event in the same lesson, unless that gap was idle.
+    """
+
+    __tablename__ = "lms_step_event"
+    __table_args__ = (UniqueConstraint("profile_id", "client_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_profile.id", ondelete="CASCADE"), index=True
+    )
+    client_key: Mapped[str] = mapped_column(String(80))
+    course_key: Mapped[str] = mapped_column(String(64))
+    lesson_key: Mapped[str] = mapped_column(String(64), index=True)
+    lesson_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_lesson_version.id", ondelete="SET NULL")
+    )
+    step: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[StepEventKind] = mapped_column(
+        Enum(StepEventKind, values_callable=enum_values, native_enum=False, length=16)
+    )
+    question_key: Mapped[str | None] = mapped_column(String(64))
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    correct: Mapped[bool | None]
+    points: Mapped[float | None]
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active_seconds: Mapped[int] = mapped_column(default=0)
+
+
+class ReviewItem(Base):
+    """A question the learner got wrong, coming back after ~1 day, ~1 week, ~1 month."""
+
+    __tablename__ = "lms_review_item"
+    __table_args__ = (UniqueConstraint("profile_id", "question_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_profile.id", ondelete="CASCADE"), index=True
+    )
+    question_key: Mapped[str] = mapped_column(String(64))
+    # Where it was missed: "lesson" (a check) or "quiz", and the lesson or course key.
+    source: Mapped[str] = mapped_column(String(16))
+    source_key: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict[str, Any]]
+    stage: Mapped[int] = mapped_column(default=0)
+    due_at: Mapped[datetime]
+    misses: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None]
+
+
+class ReviewAnswer(Base):
+    """One answer given on the review page, recorded once per client key."""
+
+    __tablename__ = "lms_review_answer"
+    __table_args__ = (UniqueConstraint("profile_id", "client_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_profile.id", ondelete="CASCADE"), index=True
+    )
+    client_key: Mapped[str] = mapped_column(String(80))
+    item_id: Mapped[int] = mapped_column(ForeignKey("lms_review_item.id", ondelete="CASCADE"))
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    correct: Mapped[bool]
+    stage_before: Mapped[int]
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)

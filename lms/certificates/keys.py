@@ -1,0 +1,121 @@
+"""The issuer's Ed25519 signing key and the public keys it publishes.
+
+Configuration (read with ``current_app.config.get``):
+
+* ``LMS_SIGNING_KEY``: the private key as PKCS#8 PEM text, or
+* ``LMS_SIGNING_KEY_FILE``: a path to that PEM file.
+* ``LMS_RETIRED_PUBLIC_KEYS``: a JWKS (dict, JSON text or a file path) of keys
+  that signed earlier certificates; they stay in the published JWKS so old
+  certificates keep verifying after a rotation.
+
+Without a configured key, debug, testing and the standalone default generate
+one into ``<instance>/certificate-signing-key.pem`` once and reuse it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from flask import Flask, current_app
+
+from lms.certificates import tokens
+
+GENERATED_KEY_FILE = "certificate-signing-key.pem"
+
+
+class SigningKeyMissing(RuntimeError):
+    """Production without a configured signing key: certificates cannot be issued."""
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """The current private key and its key id."""
+
+    private_key: Ed25519PrivateKey
+    kid: str
+
+
+def _generate_into(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem, _kid = tokens.generate_key()
+    # O_EXCL: two processes starting together must not write two different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(pem)
+
+
+def _may_generate(app: Flask) -> bool:
+    # A host (plugin mode) in production must bring its own key; the standalone
+    # app, debug and tests get a generated one so they work out of the box.
+    state = app.extensions.get("lms")
+    return bool(app.debug or app.testing or (state is not None and state.owns_accounts))
+
+
+def signing_key(app: Flask | None = None) -> SigningKey:
+    """The configured signing key (cached per app), generating a dev key if allowed."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    cache = app.extensions.setdefault("lms_certificate_keys", {})
+    if "signing" in cache:
+        return cache["signing"]
+    pem: str | bytes | None = app.config.get("LMS_SIGNING_KEY")
+    key_file = app.config.get("LMS_SIGNING_KEY_FILE")
+    if not pem and key_file:
+        pem = Path(key_file).read_bytes()
+    if not pem:
+        path = Path(app.instance_path) / GENERATED_KEY_FILE
+        if not path.exists():
+            if not _may_generate(app):
+                raise SigningKeyMissing(
+                    "Set LMS_SIGNING_KEY or LMS_SIGNING_KEY_FILE to an Ed25519 PEM key."
+                )
+            _generate_into(path)
+        pem = path.read_bytes()
+    private_key = tokens.load_private_key(pem)
+    key = SigningKey(private_key, tokens.kid_for(private_key.public_key()))
+    cache["signing"] = key
+    return key
+
+
+def _retired_jwks(app: Flask) -> dict[str, Any] | None:
+    value = app.config.get("LMS_RETIRED_PUBLIC_KEYS")
+    if not value:
+        return None
+    if isinstance(value, dict):
+        return value
+    text = str(value).strip()
+    if not text.startswith("{"):
+        text = Path(text).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def public_keys(app: Flask | None = None) -> dict[str, Ed25519PublicKey]:
+    """Every trusted verification key by kid: the current one and the retired ones."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    cache = app.extensions.setdefault("lms_certificate_keys", {})
+    if "public" in cache:
+        return cache["public"]
+    current = signing_key(app)
+    keys: dict[str, Ed25519PublicKey] = {}
+    retired = _retired_jwks(app)
+    if retired:
+        keys.update(tokens.public_keys_from_jwks(retired))
+    keys[current.kid] = current.private_key.public_key()
+    cache["public"] = keys
+    return keys
+
+
+def published_jwks(app: Flask | None = None) -> dict[str, Any]:
+    """The JWKS document served at ``/.well-known/jwks.json``."""
+    keys = public_keys(app)
+    current = signing_key(app).kid
+    # Current key first: verifiers that try keys in order find it at once.
+    ordered = {current: keys[current], **{k: v for k, v in keys.items() if k != current}}
+    return tokens.jwks(ordered)

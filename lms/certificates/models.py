@@ -1,0 +1,103 @@
+"""Issued certificates and their audit trail."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+
+from lms.db import Base, enum_values, utcnow
+
+
+class CertificateKind(enum.StrEnum):
+    TRAINING = "training"
+    LEVEL = "level"
+
+
+class CertificateStatus(enum.StrEnum):
+    VALID = "valid"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
+class CertificateAction(enum.StrEnum):
+    ISSUED = "issued"
+    REVOKED = "revoked"
+    REISSUED = "reissued"
+    RENDERED = "rendered"
+
+
+class Certificate(Base):
+    """One certificate as issued: the facts, its signed token and its PDF bytes.
+
+    ``achievement_key`` is unique, so each achievement of a person is certified
+    exactly once however many triggers race; a re-issue gives the new
+    certificate the key and parks the old one's key under its own number.
+    """
+
+    __tablename__ = "lms_certificate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: compact form (``LMS`` + 14 symbols), see ``numbers.py``
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_profile.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[CertificateKind] = mapped_column(
+        Enum(CertificateKind, values_callable=enum_values, native_enum=False, length=16)
+    )
+    achievement_key: Mapped[str] = mapped_column(String(200), unique=True)
+    holder_name: Mapped[str] = mapped_column(String(80))
+    masked_id_number: Mapped[str | None] = mapped_column(String(32))
+    #: occupation or track key and its bilingual title at issue time
+    track_key: Mapped[str | None] = mapped_column(String(64))
+    track_title: Mapped[dict[str, Any]]
+    course_key: Mapped[str | None] = mapped_column(String(64))
+    level: Mapped[int | None]
+    #: the course or level title at issue time, bilingual
+    title: Mapped[dict[str, Any]]
+    hours: Mapped[float] = mapped_column(default=0.0)
+    evidence: Mapped[dict[str, Any]]
+    issued_on: Mapped[date]
+    expires_on: Mapped[date | None]
+    issuer_name: Mapped[str] = mapped_column(String(200))
+    #: the organisation whose admins may manage this certificate
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_organisation.id", ondelete="SET NULL"), index=True
+    )
+    key_id: Mapped[str] = mapped_column(String(64))
+    token: Mapped[str] = mapped_column(Text)
+    status: Mapped[CertificateStatus] = mapped_column(
+        Enum(CertificateStatus, values_callable=enum_values, native_enum=False, length=16),
+        default=CertificateStatus.VALID,
+    )
+    revoked_at: Mapped[datetime | None]
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+    superseded_by: Mapped[str | None] = mapped_column(String(24))
+    # Deferred: lists and lookups never load the PDF bytes.
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CertificateEvent(Base):
+    """Audit log: who issued, revoked or re-issued which certificate, when and why."""
+
+    __tablename__ = "lms_certificate_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_certificate.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[CertificateAction] = mapped_column(
+        Enum(CertificateAction, values_callable=enum_values, native_enum=False, length=16)
+    )
+    #: the profile who acted; None for the system (an automatic issue)
+    actor_profile_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_profile.id", ondelete="SET NULL")
+    )
+    detail: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

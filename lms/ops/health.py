@@ -1,0 +1,48 @@
+"""Checking the services the app depends on."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import text
+
+from lms.extension import get_session
+
+
+def _timed(check: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        check()
+    except Exception as error:  # noqa: BLE001 - any failure means "not ready"
+        return {"ok": False, "error": type(error).__name__}
+    return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _database() -> None:
+    session = get_session()
+    try:
+        session.execute(text("SELECT 1"))
+    finally:
+        session.rollback()
+
+
+def _redis() -> None:
+    import redis
+
+    client = redis.Redis.from_url(
+        current_app.config["LMS_REDIS_URL"], socket_connect_timeout=1, socket_timeout=1
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def readiness() -> dict[str, dict[str, Any]]:
+    """Each dependency with whether it answered and how fast."""
+    checks = {"database": _timed(_database)}
+    if current_app.config.get("LMS_REDIS_URL"):
+        checks["redis"] = _timed(_redis)
+    return checks
