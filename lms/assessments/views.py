@@ -1,7 +1,256 @@
-"""Pages of the assessments domain."""
+"""Pages of the assessments domain: the quiz, an attempt, its result, item analysis."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from lms.accounts.access import login_required, require_profile, role_required
+from lms.accounts.models import Role
+from lms.assessments import grading
+from lms.assessments.forms import answers_from_form
+from lms.assessments.item_analysis import item_stats_csv
+from lms.assessments.models import Attempt
+from lms.assessments.services import (
+    AttemptError,
+    item_analysis_for,
+    quiz_status,
+    review,
+    save_answer,
+    save_answers,
+    start_attempt,
+    submit_attempt,
+    time_left,
+)
+from lms.courses.models import Course
+from lms.courses.services import course_by_key
+from lms.db import utcnow
+from lms.extension import get_session
+from lms.i18n import _, localised
+from lms.web import current_locale, error_response
 
 bp = Blueprint("assessments", __name__)
+
+ITEMS_PAGE_SIZE = 20
+
+
+def _course_or_404(course_key: str) -> Course:
+    course = course_by_key(course_key)
+    if course is None or course.current_version is None:
+        abort(404)
+    return course
+
+
+def _own_attempt(attempt_id: int) -> Attempt | None:
+    """The attempt if it belongs to the current learner; another's is as good as missing."""
+    profile = require_profile()
+    attempt = get_session().get(Attempt, attempt_id)
+    if attempt is None or attempt.profile_id != profile.id:
+        return None
+    return attempt
+
+
+def _refused(error: AttemptError) -> Any:
+    get_session().rollback()
+    return error_response(error.status, str(error.message))
+
+
+def _json_error(status: int, message: Any) -> Any:
+    get_session().rollback()
+    return jsonify(error=str(message), status=status), status
+
+
+@bp.route("/courses/<course_key>/quiz")
+@login_required
+def quiz(course_key: str) -> Any:
+    course = _course_or_404(course_key)
+    version = course.current_version
+    status = quiz_status(require_profile(), course)
+    critical = sum(1 for q in version.quiz_questions if q.question.spec.get("critical"))
+    return render_template(
+        "lms/assessments/quiz.html",
+        course=course,
+        version=version,
+        status=status,
+        policy=status.policy,
+        bank_size=len(version.quiz_questions),
+        critical_count=critical,
+    )
+
+
+@bp.post("/courses/<course_key>/quiz/start")
+@login_required
+def start(course_key: str) -> Any:
+    course = _course_or_404(course_key)
+    try:
+        attempt = start_attempt(require_profile(), course)
+    except AttemptError as error:
+        # A refusal writes nothing except, possibly, the grading of an attempt
+        # whose time ran out; keep that, it happened whatever the refusal.
+        get_session().commit()
+        return error_response(error.status, str(error.message))
+    get_session().commit()
+    return redirect(url_for(".attempt", attempt_id=attempt.id), 303)
+
+
+@bp.route("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int) -> Any:
+    found = _own_attempt(attempt_id)
+    if found is None:
+        abort(404)
+    if found.is_graded:
+        return redirect(url_for(".result", attempt_id=found.id))
+    now = utcnow()
+    questions = [
+        (question, grading.learner_view(question.spec, question.option_order))
+        for question in found.questions
+    ]
+    left = time_left(found, now)
+    return render_template(
+        "lms/assessments/attempt.html",
+        attempt=found,
+        questions=questions,
+        title=found.course_version.quiz_title,
+        time_left_minutes=None if left is None else -(-int(left.total_seconds()) // 60),
+        accepts_answers=found.accepts_answers(now),
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>/save")
+@login_required
+def save(attempt_id: int) -> Any:
+    found = _own_attempt(attempt_id)
+    if found is None:
+        abort(404)
+    if found.is_graded:
+        return error_response(409, _("This attempt has already been submitted."))
+    now = utcnow()
+    submitting = "submit" in request.form
+    open_for_answers = found.accepts_answers(now)
+    try:
+        posted = answers_from_form(found, request.form)
+        if open_for_answers:
+            save_answers(found, posted.answers, now=now)
+        elif not submitting:
+            raise AttemptError(_("Time is up: answers can no longer be changed."), 409)
+        # After the deadline nothing more can be saved, so submit what was.
+        if submitting and (not posted.unfinished or not open_for_answers):
+            submit_attempt(found, now=now)
+            get_session().commit()
+            return redirect(url_for(".result", attempt_id=found.id), 303)
+    except AttemptError as error:
+        return _refused(error)
+    get_session().commit()
+    if posted.unfinished:
+        flash(_("Give every step its own number, then save again."), "error")
+        anchor = f"q{posted.unfinished[0]}"
+    else:
+        flash(_("Your answers are saved."), "success")
+        saved = request.form.get("save", "")
+        anchor = f"q{saved}" if saved.isdigit() else None
+    return redirect(url_for(".attempt", attempt_id=found.id, _anchor=anchor), 303)
+
+
+@bp.post("/attempts/<int:attempt_id>/answers/<int:position>")
+@login_required
+def autosave(attempt_id: int, position: int) -> Any:
+    found = _own_attempt(attempt_id)
+    if found is None:
+        return _json_error(404, _("This page does not exist."))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "answer" not in body:
+        return _json_error(400, _("The request could not be understood."))
+    try:
+        question = save_answer(found, position, body["answer"])
+    except AttemptError as error:
+        return _json_error(error.status, error.message)
+    get_session().commit()
+    answered_at = question.answered_at.isoformat() if question.answered_at else None
+    return jsonify(saved=True, position=question.position, answered_at=answered_at)
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(attempt_id: int) -> Any:
+    found = _own_attempt(attempt_id)
+    if found is None:
+        abort(404)
+    try:
+        submit_attempt(found)
+    except AttemptError as error:
+        return _refused(error)
+    get_session().commit()
+    return redirect(url_for(".result", attempt_id=found.id), 303)
+
+
+@bp.route("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id: int) -> Any:
+    found = _own_attempt(attempt_id)
+    if found is None:
+        abort(404)
+    if not found.is_graded:
+        return redirect(url_for(".attempt", attempt_id=found.id))
+    prompts = {question.question_key: question.spec["prompt"] for question in found.questions}
+    return render_template(
+        "lms/assessments/result.html",
+        attempt=found,
+        title=found.course_version.quiz_title,
+        course_key=found.course_key,
+        reviews=review(found),
+        critical_prompts=[prompts[key] for key in found.critical_failed if key in prompts],
+        topics=sorted(found.by_topic.items()),
+    )
+
+
+def _staff_report(course_key: str) -> Any:
+    course = _course_or_404(course_key)
+    staff = require_profile()
+    if staff.organisation_id is None:
+        abort(403)
+    return course, item_analysis_for(course.key, staff.organisation_id)
+
+
+@bp.route("/staff/courses/<course_key>/items")
+@role_required(Role.TRAINER, Role.ADMIN)
+def items(course_key: str) -> Any:
+    course, report = _staff_report(course_key)
+    pages = max(1, -(-len(report.stats) // ITEMS_PAGE_SIZE))
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    start_at = (page - 1) * ITEMS_PAGE_SIZE
+    return render_template(
+        "lms/assessments/items.html",
+        course=course,
+        version=course.current_version,
+        report=report,
+        stats=report.stats[start_at : start_at + ITEMS_PAGE_SIZE],
+        page=page,
+        pages=pages,
+    )
+
+
+@bp.route("/staff/courses/<course_key>/items.csv")
+@role_required(Role.TRAINER, Role.ADMIN)
+def items_csv(course_key: str) -> Any:
+    course, report = _staff_report(course_key)
+    locale = current_locale()
+    titles = {key: localised(prompt, locale) for key, prompt in report.prompts.items()}
+    # The byte order mark makes Excel and WPS read the Chinese as UTF-8.
+    body = "\ufeff" + item_stats_csv(report.stats, titles)
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{course.key}-items.csv"'},
+    )

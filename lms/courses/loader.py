@@ -751,9 +751,13 @@ def _read_text(path: Path, errors: list[ContentError], empty_fix: str) -> str | 
     return text
 
 
+# libyaml's C parser when present: same safe rules and marks, several times faster.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _compose(doc: _Doc, text: str) -> Node | None:
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=_SAFE_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 if mark is not None else 1) + doc.offset

@@ -1,0 +1,57 @@
+"""Reading the attempt page's plain HTML form into raw answers.
+
+The page names its inputs after the question's position: ``q3`` (a choice or
+true/false, plus a blank hidden marker so an emptied question is still sent),
+``q3@<item>`` (the numbered select of an ordering item) and ``q3.<part>`` (a
+scenario part, named the same way inside). How each type reads its fields is
+the question type's own business (``grading.answer_from_form``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from lms.assessments import grading
+from lms.assessments.grading import InvalidAnswer, UnfinishedAnswer
+from lms.assessments.models import Attempt
+from lms.assessments.services import AttemptError
+from lms.i18n import _l
+
+QUESTION_FIELD = re.compile(r"^q(\d{1,6})(?:[.@]|$)")
+
+
+@dataclass
+class PostedAnswers:
+    """Raw answers by position, and the positions a learner left half done."""
+
+    answers: dict[int, Any] = field(default_factory=dict)
+    unfinished: list[int] = field(default_factory=list)
+
+
+def field_name(position: int) -> str:
+    """The form name of a question's answer."""
+    return f"q{position}"
+
+
+def answers_from_form(attempt: Attempt, form: MultiDict[str, str]) -> PostedAnswers:
+    """Decode every question the form sent; a tampered field raises ``AttemptError``."""
+    positions = sorted({int(m.group(1)) for name in form if (m := QUESTION_FIELD.match(name))})
+    by_position = {question.position: question for question in attempt.questions}
+    posted = PostedAnswers()
+    for position in positions:
+        question = by_position.get(position)
+        if question is None:
+            raise AttemptError(_l("This question is not part of your attempt."), 404)
+        try:
+            posted.answers[position] = grading.answer_from_form(
+                question.spec, form.getlist, field_name(position)
+            )
+        except UnfinishedAnswer:
+            posted.unfinished.append(position)
+        except InvalidAnswer as error:
+            raise AttemptError(_l("This answer does not fit the question."), 400) from error
+    return posted

@@ -1,0 +1,94 @@
+"""Certificate PDF speed and size, side by side: ``make bench`` prints these lines.
+
+Three renders of the same certificate layout, each warmed up once and then
+timed over several runs in this one process:
+
+* ``latin``: English-only text in a Latin-only system font (the yardstick);
+* ``chinese``: the real bilingual certificate the way we render it (the CJK
+  face cut to the document's characters before WeasyPrint sees it);
+* ``naive``: the same Chinese certificate with the system CJK font handed to
+  WeasyPrint as it is (what a plain WeasyPrint set-up does).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from lms.certificates.pdf import DEFAULT_FONT, LATIN_FONT, CertificateDocument, render_pdf
+
+RUNS = 5
+TOKEN_SAMPLE = "v1.AAAAAAAAAAAAAAAA." + "A" * 420 + "." + "B" * 86
+VERIFY_URL = "https://lms.example.cn/verify/LMS7K2MQX4D9B3NT5"
+
+
+def sample_documents() -> tuple[CertificateDocument, CertificateDocument]:
+    """A Chinese certificate and the same certificate in English only."""
+    common = {
+        "kind": "training",
+        "number": "LMS-7K2M-QX4D-9B3N-T5",
+        "issued_on": "2025-03-01",
+        "hours": "12.5",
+        "verify_url": VERIFY_URL,
+        "qr_url": f"{VERIFY_URL}?t={TOKEN_SAMPLE}",
+        "key_id": "AbCdEfGhIjKlMnOp",
+        "masked_id_number": "110***********123X",
+    }
+    chinese = CertificateDocument(
+        heading_zh="培训合格证书",
+        heading_en="Certificate of Training",
+        holder_name="欧阳晓明",
+        issued_on_zh="2025年3月1日",
+        issuer_name="示范区新就业群体服务中心 / LMS Training Centre",
+        rows=[
+            ("培训课程", "Course", "骑手与司机的法律安全 / Legal safety for riders and drivers"),
+            ("职业", "Occupation", "网约配送员、快递员 / Online delivery worker, courier"),
+        ],
+        **common,
+    )
+    latin = CertificateDocument(
+        heading_zh="Certificate of Training",
+        heading_en="Training certificate",
+        holder_name="Ouyang Xiaoming",
+        issued_on_zh="1 March 2025",
+        issuer_name="New Employment Service Centre / LMS Training Centre",
+        rows=[
+            ("Course", "", "Legal safety for riders and drivers"),
+            ("Occupation", "", "Online delivery worker, courier"),
+        ],
+        **common,
+    )
+    return chinese, latin
+
+
+def _measure(render: Callable[[], bytes], runs: int = RUNS) -> tuple[float, int]:
+    render()  # warm-up: font lookup, template compile
+    started = time.perf_counter()
+    for _ in range(runs):
+        pdf = render()
+    return (time.perf_counter() - started) / runs, len(pdf)
+
+
+def run(runs: int = RUNS) -> list[str]:
+    """Measure, print and return the benchmark lines."""
+    chinese, latin = sample_documents()
+    latin_time, latin_size = _measure(lambda: render_pdf(latin, LATIN_FONT, subset=False), runs)
+    ours_time, ours_size = _measure(lambda: render_pdf(chinese, DEFAULT_FONT), runs)
+    naive_time, naive_size = _measure(
+        lambda: render_pdf(chinese, DEFAULT_FONT, subset=False), runs
+    )
+    lines = [
+        f"certificate chinese/latin render ratio: {ours_time / latin_time:.2f} "
+        f"(naive system font: {naive_time / latin_time:.2f}; "
+        f"chinese {ours_time * 1000:.0f} ms, naive {naive_time * 1000:.0f} ms, "
+        f"latin {latin_time * 1000:.0f} ms)",
+        f"certificate pdf size KB: {ours_size / 1024:.1f} "
+        f"(naive system font: {naive_size / 1024:.1f}; latin {latin_size / 1024:.1f})",
+    ]
+    for line in lines:
+        print(line)
+    return lines
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,148 @@
+"""The certificate PDF: A4 landscape, Chinese and English, with a QR code.
+
+Rendered from plain values (no database, no request) with WeasyPrint and a URL
+fetcher that serves only the fonts made for this document: no ``file:`` and no
+network, so nothing a template or a holder's name contains can read a file
+or call out.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import segno
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from lms.certificates import fonts
+
+__all__ = [
+    "DEFAULT_FONT",
+    "LATIN_FONT",
+    "CertificateDocument",
+    "LockedFetcher",
+    "qr_svg",
+    "render_pdf",
+]
+
+LOGGER = logging.getLogger(__name__)
+TEMPLATE = "lms/certificates/pdf.html"
+#: fontconfig family of the certificate face; Noto Sans CJK subsets well (CFF).
+DEFAULT_FONT = "Noto Sans CJK SC"
+#: a Latin-only family, for the benchmark's comparison
+LATIN_FONT = "DejaVu Sans"
+FONT_SCHEME = "lms-font"
+_FAMILY = "LMSCertificate"
+_SAFE_FAMILY = re.compile(r"[A-Za-z0-9 _-]{1,80}")
+
+
+@dataclass(frozen=True)
+class CertificateDocument:
+    """Everything printed on a certificate, as plain display values."""
+
+    kind: str
+    heading_zh: str
+    heading_en: str
+    holder_name: str
+    number: str
+    issued_on: str
+    issued_on_zh: str
+    issuer_name: str
+    hours: str
+    verify_url: str
+    qr_url: str
+    key_id: str
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+    masked_id_number: str | None = None
+    expires_on: str | None = None
+
+
+class LockedFetcher(URLFetcher):
+    """WeasyPrint fetcher that serves our in-memory fonts and refuses everything else."""
+
+    def __init__(self, resources: dict[str, bytes] | None = None) -> None:
+        super().__init__(allowed_protocols=(FONT_SCHEME,), allow_redirects=False)
+        self.resources = dict(resources or {})
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        """Serve ``lms-font:<name>`` from memory; any other URL is refused."""
+        body = self.resources.get(url)
+        if body is None:
+            self.refused.append(url)
+            raise ValueError(f"certificate PDFs load nothing from outside: {url[:80]!r}")
+        return URLFetcherResponse(url, body, {"Content-Type": "font/otf"})
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("lms", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def qr_svg(url: str) -> Markup:
+    """The QR code of ``url`` as inline SVG (sized by the stylesheet)."""
+    code = segno.make(url, error="m", micro=False)
+    return Markup(code.svg_inline(scale=1, border=2, omitsize=True, dark="#000"))  # noqa: S704 - segno's own SVG, the URL is encoded as modules
+
+
+_face_lock = threading.Lock()
+
+
+@cache
+def _faces(family: str) -> tuple[fonts.FontFace, fonts.FontFace]:
+    with _face_lock:
+        return fonts.find_face(family), fonts.find_face(f"{family}:bold")
+
+
+def _font_css(family: str, text: str, subset: bool) -> tuple[str, dict[str, bytes]]:
+    if subset:
+        try:
+            regular, bold = _faces(family)
+            resources = {
+                f"{FONT_SCHEME}:regular": fonts.subset_font(regular, text),
+                f"{FONT_SCHEME}:bold": fonts.subset_font(bold, text),
+            }
+        except fonts.FontUnavailable as error:
+            # Correct but slow and large: WeasyPrint embeds the system face itself.
+            LOGGER.warning("certificate font subsetting unavailable (%s); using %s", error, family)
+        else:
+            css = (
+                f"@font-face{{font-family:{_FAMILY};src:url({FONT_SCHEME}:regular);"
+                "font-weight:400}"
+                f"@font-face{{font-family:{_FAMILY};src:url({FONT_SCHEME}:bold);"
+                "font-weight:700}"
+            )
+            return css, resources
+    return "", {}
+
+
+def render_pdf(
+    document: CertificateDocument, font: str = DEFAULT_FONT, *, subset: bool = True
+) -> bytes:
+    """Render the certificate PDF; ``subset`` cuts the font to this document's characters."""
+    template = _environment().get_template(TEMPLATE)
+    qr = qr_svg(document.qr_url)
+    # The text a reader sees is a subset of the page source, so a font holding
+    # every character of the source holds every character printed.
+    probe = template.render(cert=document, qr="", font_family="", font_faces="")
+    faces, resources = _font_css(font, probe, subset)
+    if not _SAFE_FAMILY.fullmatch(font):
+        raise ValueError(f"font family {font!r} must be letters, digits, spaces, _ or -")
+    family = Markup(f"{_FAMILY}, '{font}'" if faces else f"'{font}'")  # noqa: S704 - checked above
+    html = template.render(
+        cert=document, qr=qr, font_family=family, font_faces=Markup(faces)  # noqa: S704 - our own CSS
+    )
+    fetcher = LockedFetcher(resources)
+    return HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf()

@@ -1,0 +1,530 @@
+"""A learner's progress through lessons: steps done, answers, active time, resume.
+
+Everything a learner does in a lesson arrives as one *event* with a key the
+client made before sending. Recording an event is idempotent: the same key
+twice is one record, so a retried form, a lost response or an offline queue
+replayed hours later never counts twice.
+
+Active time is measured on the server from the learner's own events: the gap
+between two consecutive events in the same lesson is credited to the later
+event's step, unless the gap is longer than ``IDLE_LIMIT`` (the phone went
+back into a pocket), which credits nothing. Event times are never later than
+the server clock nor earlier than the learner's previous event, so the hours
+can never exceed the real time that passed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from lms.accounts.models import Profile
+from lms.assessments.grading import InvalidAnswer, grade
+from lms.courses.models import (
+    Course,
+    CourseVersion,
+    LessonProgress,
+    LessonVersion,
+    StepEvent,
+    StepEventKind,
+)
+from lms.db import utcnow
+from lms.extension import get_session
+from lms.i18n import _l
+from lms.signals import lesson_completed
+
+STEPS: tuple[str, ...] = ("situation", "decision", "outcome", "rule", "check")
+READING_STEPS = frozenset({"situation", "outcome", "rule"})
+#: A gap between two events longer than this is idle time and is not counted.
+IDLE_LIMIT = timedelta(minutes=3)
+#: How far back an offline event's own clock is believed.
+OFFLINE_HORIZON = timedelta(days=30)
+CLIENT_KEY_MAX = 64
+
+
+class ProgressError(Exception):
+    """An event the rules refuse; ``message`` is shown to the learner."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """One learner event as parsed from a form or the sync queue."""
+
+    key: str
+    step: str
+    kind: StepEventKind
+    choice: str | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """What recording an event did."""
+
+    duplicate: bool
+    step: str
+    completed: bool
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """The exact step a learner comes back to."""
+
+    course_key: str
+    lesson_key: str
+    step: str
+    course_title: dict[str, Any]
+    lesson_title: dict[str, Any]
+    step_number: int
+
+
+@dataclass(frozen=True)
+class LessonState:
+    """A learner's state in one lesson, as the course page shows it."""
+
+    step: str | None
+    done: bool
+    seconds: int
+
+    @property
+    def started(self) -> bool:
+        return self.step is not None
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    """A learner's progress in one course."""
+
+    lessons_done: int
+    lessons_total: int
+    minutes_left: int
+    seconds: int
+
+    @property
+    def percent(self) -> int:
+        if not self.lessons_total:
+            return 0
+        return round(100 * self.lessons_done / self.lessons_total)
+
+
+def new_client_key() -> str:
+    """A fresh idempotency key for a form the server renders."""
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+def valid_client_key(key: Any) -> bool:
+    """Whether a client key is a short printable token."""
+    return (
+        isinstance(key, str)
+        and 8 <= len(key) <= CLIENT_KEY_MAX
+        and all(char.isalnum() or char in "-_" for char in key)
+    )
+
+
+def next_step(step: str) -> str | None:
+    """The step after ``step``, or None after the last one."""
+    index = STEPS.index(step)
+    return STEPS[index + 1] if index + 1 < len(STEPS) else None
+
+
+def _progress(profile_id: int, lesson_key: str) -> LessonProgress | None:
+    return get_session().scalar(
+        select(LessonProgress).where(
+            LessonProgress.profile_id == profile_id, LessonProgress.lesson_key == lesson_key
+        )
+    )
+
+
+def _progress_for_update(
+    profile: Profile, course: Course, lesson: LessonVersion, now: datetime
+) -> LessonProgress:
+    session = get_session()
+    progress = _progress(profile.id, lesson.key)
+    if progress is not None:
+        return progress
+    progress = LessonProgress(
+        profile_id=profile.id,
+        course_key=course.key,
+        lesson_key=lesson.key,
+        lesson_version_id=lesson.id,
+        step=STEPS[0],
+        steps_done=[],
+        started_at=now,
+        updated_at=now,
+    )
+    session.add(progress)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # The same learner on two devices at once: the other request made it.
+        progress = _progress(profile.id, lesson.key)
+        assert progress is not None  # noqa: S101 - the constraint just proved it exists
+    return progress
+
+
+def _last_event(profile_id: int) -> StepEvent | None:
+    return get_session().scalar(
+        select(StepEvent)
+        .where(StepEvent.profile_id == profile_id)
+        .order_by(StepEvent.occurred_at.desc(), StepEvent.id.desc())
+        .limit(1)
+    )
+
+
+def _event_time(previous: StepEvent | None, claimed: datetime | None, now: datetime) -> datetime:
+    """When an event happened: the client's clock (offline events arrive late),
+    but never in the future, never before the learner's previous event."""
+    at = now if claimed is None else min(max(claimed, now - OFFLINE_HORIZON), now)
+    if previous is not None and at < previous.occurred_at:
+        at = previous.occurred_at
+    return at
+
+
+def _credited_seconds(previous: StepEvent | None, lesson_key: str, at: datetime) -> int:
+    if previous is None or previous.lesson_key != lesson_key:
+        # Only time while this lesson is open counts.
+        return 0
+    gap = at - previous.occurred_at
+    if gap > IDLE_LIMIT:
+        return 0
+    return int(gap.total_seconds())
+
+
+def _duplicate(profile_id: int, key: str) -> StepEvent | None:
+    return get_session().scalar(
+        select(StepEvent)
+        .where(StepEvent.profile_id == profile_id, StepEvent.client_key == key)
+        .limit(1)
+    )
+
+
+def _graded_answers(
+    lesson: LessonVersion, answers: dict[str, Any]
+) -> list[tuple[dict[str, Any], Any, Any]]:
+    checks = {question["id"]: question for question in lesson.checks}
+    unknown = [key for key in answers if key not in checks]
+    if unknown:
+        raise ProgressError(_l("That question is not part of this lesson."))
+    graded = []
+    for question in lesson.checks:
+        if question["id"] not in answers:
+            continue
+        try:
+            score = grade(question, answers[question["id"]])
+        except InvalidAnswer:
+            raise ProgressError(_l("That answer does not belong to this question.")) from None
+        graded.append((question, answers[question["id"]], score))
+    if len(graded) != len(lesson.checks):
+        raise ProgressError(_l("Answer every question, then check."))
+    return graded
+
+
+def record_event(
+    profile: Profile,
+    course: Course,
+    lesson: LessonVersion,
+    event: EventInput,
+    now: datetime | None = None,
+) -> EventResult:
+    """Record one learner event exactly once and move the learner's progress on.
+
+    Raises ``ProgressError`` for an event that could not come from the page
+    (an unknown step, option or question). Sends ``lesson_completed`` the first
+    time every step of the lesson is done; the caller commits.
+    """
+    now = now or utcnow()
+    if not valid_client_key(event.key):
+        raise ProgressError(_l("This answer could not be saved. Reload the page and try again."))
+    if event.step not in STEPS:
+        raise ProgressError(_l("This step does not exist."))
+    existing = _duplicate(profile.id, event.key)
+    if existing is not None:
+        progress = _progress(profile.id, lesson.key)
+        return EventResult(
+            duplicate=True,
+            step=progress.step if progress else STEPS[0],
+            completed=bool(progress and progress.completed_at),
+        )
+    rows = _rows_for(lesson, event)
+    session = get_session()
+    previous = _last_event(profile.id)
+    at = _event_time(previous, event.at, now)
+    credited = _credited_seconds(previous, lesson.key, at)
+    for index, (suffix, kind, question_key, answer, correct, points) in enumerate(rows):
+        session.add(
+            StepEvent(
+                profile_id=profile.id,
+                client_key=event.key + suffix,
+                course_key=course.key,
+                lesson_key=lesson.key,
+                lesson_version_id=lesson.id,
+                step=event.step,
+                kind=kind,
+                question_key=question_key,
+                answer=answer,
+                correct=correct,
+                points=points,
+                occurred_at=at,
+                recorded_at=now,
+                active_seconds=credited if index == 0 else 0,
+            )
+        )
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # The same key arrived twice at the same moment: the other one counts.
+        progress = _progress(profile.id, lesson.key)
+        return EventResult(
+            True, progress.step if progress else STEPS[0], bool(progress and progress.completed_at)
+        )
+    if event.kind == StepEventKind.VIEW:
+        progress = _progress(profile.id, lesson.key)
+        return EventResult(
+            False, progress.step if progress else event.step, bool(progress and progress.completed_at)
+        )
+    return _advance(profile, course, lesson, event, now, rows)
+
+
+def _rows_for(
+    lesson: LessonVersion, event: EventInput
+) -> list[tuple[str, StepEventKind, str | None, dict[str, Any] | None, bool | None, float | None]]:
+    """The event rows to store: one per answered question, else one."""
+    if event.kind == StepEventKind.VIEW:
+        return [("", event.kind, None, None, None, None)]
+    if event.kind == StepEventKind.DONE:
+        if event.step not in READING_STEPS:
+            raise ProgressError(_l("This step is finished by answering it."))
+        return [("", event.kind, None, None, None, None)]
+    if event.kind == StepEventKind.DECISION:
+        if event.step != "decision":
+            raise ProgressError(_l("This step does not exist."))
+        options = {option["id"]: option for option in lesson.decision["options"]}
+        if event.choice not in options:
+            raise ProgressError(_l("That option is not part of this decision."))
+        best = bool(options[event.choice].get("best"))
+        return [("", event.kind, "decision", {"value": event.choice}, best, None)]
+    if event.kind == StepEventKind.ANSWER:
+        if event.step != "check":
+            raise ProgressError(_l("This step does not exist."))
+        rows = []
+        for position, (question, raw, score) in enumerate(_graded_answers(lesson, event.answers)):
+            # One row per question, each with its own derived key, so the
+            # submission stays idempotent as a whole.
+            suffix = "" if position == 0 else f".{position}"
+            rows.append(
+                (suffix, event.kind, question["id"], {"value": raw}, score.correct, score.points)
+            )
+        return rows
+    raise ProgressError(_l("This step does not exist."))
+
+
+def _advance(
+    profile: Profile,
+    course: Course,
+    lesson: LessonVersion,
+    event: EventInput,
+    now: datetime,
+    rows: list[Any],
+) -> EventResult:
+    progress = _progress_for_update(profile, course, lesson, now)
+    done = set(progress.steps_done or [])
+    done.add(event.step)
+    # A fresh list: JSON columns only notice a new value, not a changed one.
+    progress.steps_done = [step for step in STEPS if step in done]
+    progress.lesson_version_id = lesson.id
+    progress.course_key = course.key
+    progress.updated_at = now
+    progress.step = next((step for step in STEPS if step not in done), STEPS[-1])
+    completed_now = progress.completed_at is None and done >= set(STEPS)
+    if completed_now:
+        progress.completed_at = now
+    get_session().flush()
+    if event.kind == StepEventKind.ANSWER:
+        from lms.courses.review import queue_missed_question
+
+        for _suffix, _kind, question_key, _answer, correct, _points in rows:
+            if not correct:
+                spec = next(q for q in lesson.checks if q["id"] == question_key)
+                queue_missed_question(profile.id, spec, "lesson", lesson.key, now=now)
+    if completed_now:
+        lesson_completed.send(
+            current_app._get_current_object(), profile=profile, lesson_version=lesson
+        )
+    return EventResult(False, progress.step, progress.completed_at is not None)
+
+
+def lesson_progress(profile_id: int, lesson_key: str) -> LessonProgress | None:
+    """The learner's progress record in one lesson, if they started it."""
+    return _progress(profile_id, lesson_key)
+
+
+def latest_decision(profile_id: int, lesson_key: str) -> str | None:
+    """The option the learner last chose in a lesson's decision."""
+    event = get_session().scalar(
+        select(StepEvent)
+        .where(
+            StepEvent.profile_id == profile_id,
+            StepEvent.lesson_key == lesson_key,
+            StepEvent.kind == StepEventKind.DECISION,
+        )
+        .order_by(StepEvent.occurred_at.desc(), StepEvent.id.desc())
+        .limit(1)
+    )
+    return event.answer["value"] if event is not None and event.answer else None
+
+
+def latest_answers(profile_id: int, lesson_key: str) -> dict[str, StepEvent]:
+    """The learner's latest answer to each check question of a lesson."""
+    events = get_session().scalars(
+        select(StepEvent)
+        .where(
+            StepEvent.profile_id == profile_id,
+            StepEvent.lesson_key == lesson_key,
+            StepEvent.kind == StepEventKind.ANSWER,
+        )
+        .order_by(StepEvent.occurred_at, StepEvent.id)
+    )
+    return {event.question_key: event for event in events if event.question_key}
+
+
+def completed_lesson_keys(profile_id: int) -> set[str]:
+    """Stable keys of every lesson the learner has finished."""
+    keys = get_session().scalars(
+        select(LessonProgress.lesson_key).where(
+            LessonProgress.profile_id == profile_id, LessonProgress.completed_at.is_not(None)
+        )
+    )
+    return set(keys)
+
+
+def training_seconds(profile_id: int, lesson_keys: Iterable[str] | None = None) -> int:
+    """Active seconds the learner spent in lessons (all, or only these lessons)."""
+    query = select(func.coalesce(func.sum(StepEvent.active_seconds), 0)).where(
+        StepEvent.profile_id == profile_id
+    )
+    if lesson_keys is not None:
+        keys = list(lesson_keys)
+        if not keys:
+            return 0
+        query = query.where(StepEvent.lesson_key.in_(keys))
+    return int(get_session().scalar(query) or 0)
+
+
+def seconds_by_step(profile_id: int, lesson_key: str) -> dict[str, int]:
+    """Active seconds per step of one lesson."""
+    rows = get_session().execute(
+        select(StepEvent.step, func.sum(StepEvent.active_seconds))
+        .where(StepEvent.profile_id == profile_id, StepEvent.lesson_key == lesson_key)
+        .group_by(StepEvent.step)
+    )
+    return {step: int(seconds or 0) for step, seconds in rows}
+
+
+def _seconds_by_lesson(profile_id: int, lesson_keys: list[str]) -> dict[str, int]:
+    if not lesson_keys:
+        return {}
+    rows = get_session().execute(
+        select(StepEvent.lesson_key, func.sum(StepEvent.active_seconds))
+        .where(StepEvent.profile_id == profile_id, StepEvent.lesson_key.in_(lesson_keys))
+        .group_by(StepEvent.lesson_key)
+    )
+    return {key: int(seconds or 0) for key, seconds in rows}
+
+
+def lesson_states(profile_id: int, version: CourseVersion) -> dict[str, LessonState]:
+    """Each lesson of a course version: not started, at which step, or done."""
+    keys = [lesson.key for lesson in version.lessons]
+    records = {
+        record.lesson_key: record
+        for record in get_session().scalars(
+            select(LessonProgress).where(
+                LessonProgress.profile_id == profile_id, LessonProgress.lesson_key.in_(keys)
+            )
+        )
+    }
+    seconds = _seconds_by_lesson(profile_id, keys)
+    states = {}
+    for key in keys:
+        record = records.get(key)
+        states[key] = LessonState(
+            step=record.step if record else None,
+            done=bool(record and record.completed_at),
+            seconds=seconds.get(key, 0),
+        )
+    return states
+
+
+def course_progress(profile_id: int | None, version: CourseVersion) -> CourseProgress:
+    """Lessons done, minutes left and active time of a learner in one course."""
+    total = len(version.lessons)
+    if profile_id is None:
+        return CourseProgress(0, total, version.total_minutes, 0)
+    states = lesson_states(profile_id, version)
+    done = [lesson for lesson in version.lessons if states[lesson.key].done]
+    left = sum(lesson.minutes for lesson in version.lessons if not states[lesson.key].done)
+    return CourseProgress(
+        len(done), total, left, sum(state.seconds for state in states.values())
+    )
+
+
+def resume_point(profile_id: int) -> ResumePoint | None:
+    """Where the learner left off: their latest unfinished lesson at its exact step,
+    else the next lesson of the course they last worked in; None if nothing is left."""
+    from lms.courses.services import course_by_key, lesson_in
+
+    session = get_session()
+    records = session.scalars(
+        select(LessonProgress)
+        .where(LessonProgress.profile_id == profile_id)
+        .order_by(LessonProgress.updated_at.desc(), LessonProgress.id.desc())
+        .limit(20)
+    )
+    done = completed_lesson_keys(profile_id)
+    for record in records:
+        course = course_by_key(record.course_key)
+        if course is None or course.current_version is None:
+            continue
+        version = course.current_version
+        if record.completed_at is None:
+            lesson = lesson_in(version, record.lesson_key)
+            if lesson is not None:
+                return _point(course, version, lesson, record.step)
+            continue
+        following = [lesson for lesson in version.lessons if lesson.key not in done]
+        if following:
+            nxt = _progress(profile_id, following[0].key)
+            return _point(course, version, following[0], nxt.step if nxt else STEPS[0])
+        return None
+    return None
+
+
+def _point(course: Course, version: CourseVersion, lesson: LessonVersion, step: str) -> ResumePoint:
+    return ResumePoint(
+        course_key=course.key,
+        lesson_key=lesson.key,
+        step=step,
+        course_title=dict(version.title),
+        lesson_title=dict(lesson.title),
+        step_number=STEPS.index(step) + 1,
+    )
+
+
+def minutes_of(seconds: int) -> int:
+    """Whole minutes for display, rounding any started minute up."""
+    return math.ceil(seconds / 60)
