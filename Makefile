@@ -17,7 +17,9 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 SERVE_BIND ?= 127.0.0.1:8000
 
-.PHONY: serve setup run test test-sqlite test-postgres lint system-packages translations translations-update bench clean
+LOADTEST_ARGS ?=
+
+.PHONY: loadtest serve setup run test test-sqlite test-postgres lint system-packages translations translations-update bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +85,10 @@ lint: $(VENV)/.installed
 
 bench: setup
 	$(PY) -m lms.bench
+
+# Riders per core and verification throughput, on PostgreSQL + Redis, loopback only.
+loadtest: setup
+	$(PY) loadtest/run.py $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -112,6 +112,12 @@ def demo_command() -> None:
         click.echo(f"  {role.value:<9} {phone}  {password}  {name}")
 
 
+def _register_domain_commands() -> None:
+    from lms.certificates.cli import certificates_cli
+
+    lms_cli.add_command(certificates_cli)
+
+
 @lms_cli.group("content")
 def content_cli() -> None:
     """Check and import course content files."""
@@ -128,7 +134,14 @@ def content_check(path: str | None) -> None:
     """Validate content files; errors name the file and line."""
     from lms.courses.loader import load_content
 
-    specs, errors = load_content(_content_path(path))
+    from lms.levels.loader import LEVELS_FILE, read_levels
+    from lms.levels.services import course_facts
+
+    root = _content_path(path)
+    specs, errors = load_content(root)
+    if (root / LEVELS_FILE).is_file():
+        _levels, level_errors = read_levels(root / LEVELS_FILE, course_facts(root, published=False))
+        errors = [*errors, *level_errors]
     for error in errors:
         click.echo(str(error), err=True)
     lessons = sum(len(spec.lessons) for spec in specs)
@@ -145,6 +158,8 @@ def content_import(path: str | None) -> None:
     """Publish content: changed courses get a new version, unchanged ones are skipped."""
     from lms.courses.services import import_content
 
+    from lms.levels.services import import_levels
+
     report = import_content(_content_path(path))
     get_session().commit()
     for error in report.errors:
@@ -152,5 +167,16 @@ def content_import(path: str | None) -> None:
     for course in report.courses:
         version = f" v{course.version}" if course.version else ""
         click.echo(f"{course.key}: {course.status.value}{version}")
-    if not report.ok:
+    # Tracks refer to courses, so they are imported once the courses are in.
+    levels = import_levels(_content_path(path))
+    get_session().commit()
+    for error in levels.errors:
+        click.echo(str(error), err=True)
+    for track in levels.tracks:
+        version = f" v{track.version}" if track.version else ""
+        click.echo(f"track {track.key}: {track.status.value}{version}")
+    if not report.ok or not levels.ok:
         raise click.ClickException("Some content was rejected; nothing of those courses was imported.")
+
+
+_register_domain_commands()

@@ -42,6 +42,26 @@ DEFAULTS: dict[str, Any] = {
     "LMS_ISSUER_NAME": "LMS 培训中心 / LMS Training Centre",
     #: Write one JSON object per log line, with the request id (production).
     "LMS_LOG_JSON": False,
+    #: Ed25519 certificate signing key, PKCS#8 PEM text (or use LMS_SIGNING_KEY_FILE).
+    "LMS_SIGNING_KEY": None,
+    #: Path to the PEM signing key. Without either, debug/testing/standalone generate
+    #: <instance>/certificate-signing-key.pem once; production must set one, shared
+    #: by every app server.
+    "LMS_SIGNING_KEY_FILE": None,
+    #: JWKS (dict, JSON text or file path) of retired public keys, still published
+    #: so certificates signed before a key rotation keep verifying.
+    "LMS_RETIRED_PUBLIC_KEYS": None,
+    #: Years a certificate is valid; None = no expiry.
+    "LMS_CERTIFICATE_VALID_YEARS": None,
+    #: Rate-limit counter storage, e.g. redis://127.0.0.1:6379/2; None = LMS_REDIS_URL,
+    #: else memory:// (one process only: fine for the standalone default).
+    "LMS_RATELIMIT_STORAGE_URL": None,
+    #: Namespace of the rate-limit counters.
+    "LMS_RATELIMIT_KEY_PREFIX": "lms",
+    #: Turn the rate limits off (e.g. for a load test of the verification page).
+    "LMS_RATELIMIT_ENABLED": True,
+    #: Per-client limit on certificate lookups (page, API and PDF check share it).
+    "LMS_VERIFY_RATE_LIMIT": "20 per minute;200 per hour",
     #: Public base URL used in links printed on certificates and QR codes.
     "LMS_PUBLIC_URL": "http://127.0.0.1:5000",
 }

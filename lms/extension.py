@@ -71,6 +71,9 @@ class LMS:
 
             install_login(app)
         app.register_blueprint(_build_blueprint(state), url_prefix=prefix or None)
+        from lms.ratelimit import init_rate_limits
+
+        init_rate_limits(app)
 
         from lms.cli import lms_cli
 

@@ -9,10 +9,12 @@ from lms.accounts.models import (  # noqa: F401
     Profile,
     User,
 )
-from lms.courses.models import (  # noqa: F401
-    Course,
-    CourseVersion,
-    LessonVersion,
-    QuestionVersion,
-    QuizQuestion,
+from lms.assessments.models import Attempt, AttemptQuestion  # noqa: F401
+from lms.certificates.models import Certificate, CertificateEvent  # noqa: F401
+from lms.courses import models as course_models  # noqa: F401  (content and learner state)
+from lms.levels.models import (  # noqa: F401
+    LevelAchievement,
+    LevelTrack,
+    LevelTrackVersion,
+    SignOff,
 )

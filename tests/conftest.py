@@ -75,9 +75,7 @@ def _create_schema(database_url: str, with_content: bool) -> None:
     with app.app_context():
         Base.metadata.create_all(app.extensions["lms"].db.engine)
         if with_content:
-            report = import_content(CONTENT_DIR)
-            assert report.ok, [str(e) for e in report.errors]
-            get_session().commit()
+            _import_content()
         get_session().remove()
         app.extensions["lms"].db.engine.dispose()
 
@@ -108,6 +106,18 @@ def _sqlite_template(backend: dict[str, Any], with_content: bool) -> Path:
     return templates[with_content]
 
 
+def _import_content() -> None:
+    from lms.courses.services import import_content
+    from lms.levels.services import import_levels
+
+    report = import_content(CONTENT_DIR)
+    assert report.ok, [str(e) for e in report.errors]
+    get_session().commit()
+    levels = import_levels(CONTENT_DIR)
+    assert levels.ok, [str(e) for e in levels.errors]
+    get_session().commit()
+
+
 def _truncate_postgres(app: Flask) -> None:
     names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with app.app_context():
@@ -124,11 +134,8 @@ def build_test_app(
         app = make_app(backend["url"], **overrides)
         _truncate_postgres(app)
         if with_content:
-            from lms.courses.services import import_content
-
             with app.app_context():
-                import_content(CONTENT_DIR)
-                get_session().commit()
+                _import_content()
         return app
     target = tmp_path / "lms.sqlite"
     shutil.copyfile(_sqlite_template(backend, with_content), target)

@@ -88,9 +88,10 @@ class AttemptQuestion(Base):
     """A question exactly as one attempt showed it, with the learner's answer."""
 
     __tablename__ = "lms_attempt_question"
+    # Named here: the convention only uses the first column, which both share.
     __table_args__ = (
-        UniqueConstraint("attempt_id", "position"),
-        UniqueConstraint("attempt_id", "question_key"),
+        UniqueConstraint("attempt_id", "position", name="uq_lms_attempt_question_position"),
+        UniqueConstraint("attempt_id", "question_key", name="uq_lms_attempt_question_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

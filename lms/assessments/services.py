@@ -109,9 +109,7 @@ def quiz_status(profile: Profile, course: Course, now: datetime | None = None) -
     graded = [a for a in attempts if a.graded_at is not None]
     cooldown = int(policy["cooldown_minutes"] or 0)
     last_graded = max((a.graded_at for a in graded if a.graded_at), default=None)
-    cooldown_until = (
-        last_graded + timedelta(minutes=cooldown) if cooldown and last_graded else None
-    )
+    cooldown_until = last_graded + timedelta(minutes=cooldown) if cooldown and last_graded else None
     if cooldown_until is not None and cooldown_until <= now:
         cooldown_until = None
     refusal, refusal_status = None, 403
@@ -213,10 +211,15 @@ def draw_questions(
     """Draw the attempt's questions: the tag minimums first, the rest from the whole bank."""
     bank: list[QuizQuestion] = list(version.quiz_questions)
     size = min(int(policy["draw"] or len(bank)), len(bank))
-    chosen: list[QuizQuestion] = []
+    # Every critical (safety) question in every attempt: passing, and a skill
+    # level, need each of them answered right, so none may be left to chance.
+    critical = [q for q in bank if q.question.spec.get("critical")]
+    chosen: list[QuizQuestion] = rng.sample(critical, min(len(critical), size))
     for tag, count in sorted((policy.get("draw_by_tag") or {}).items()):
+        have = sum(1 for q in chosen if q.question.spec.get("topic") == tag)
         pool = [q for q in bank if q.question.spec.get("topic") == tag and q not in chosen]
-        chosen.extend(rng.sample(pool, min(int(count), len(pool), size - len(chosen))))
+        wanted = max(0, int(count) - have)
+        chosen.extend(rng.sample(pool, min(wanted, len(pool), size - len(chosen))))
     rest = [q for q in bank if q not in chosen]
     chosen.extend(rng.sample(rest, size - len(chosen)))
     if policy["shuffle_questions"]:
@@ -428,4 +431,3 @@ def _lock(attempt: Attempt) -> None:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-

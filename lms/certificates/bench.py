@@ -1,7 +1,7 @@
 """Certificate PDF speed and size, side by side: ``make bench`` prints these lines.
 
 Three renders of the same certificate layout, each warmed up once and then
-timed over several runs in this one process:
+timed round-robin over several runs in this one process (medians):
 
 * ``latin``: English-only text in a Latin-only system font (the yardstick);
 * ``chinese``: the real bilingual certificate the way we render it (the CJK
@@ -12,12 +12,20 @@ timed over several runs in this one process:
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 
-from lms.certificates.pdf import DEFAULT_FONT, LATIN_FONT, CertificateDocument, render_pdf
+from lms.certificates.pdf import (
+    BILINGUAL_LABELS,
+    DEFAULT_FONT,
+    LATIN_FONT,
+    LATIN_LABELS,
+    CertificateDocument,
+    render_pdf,
+)
 
-RUNS = 5
+RUNS = 9
 TOKEN_SAMPLE = "v1.AAAAAAAAAAAAAAAA." + "A" * 420 + "." + "B" * 86
 VERIFY_URL = "https://lms.example.cn/verify/LMS7K2MQX4D9B3NT5"
 
@@ -41,8 +49,14 @@ def sample_documents() -> tuple[CertificateDocument, CertificateDocument]:
         issued_on_zh="2025年3月1日",
         issuer_name="示范区新就业群体服务中心 / LMS Training Centre",
         rows=[
-            ("培训课程", "Course", "骑手与司机的法律安全 / Legal safety for riders and drivers"),
-            ("职业", "Occupation", "网约配送员、快递员 / Online delivery worker, courier"),
+            (
+                BILINGUAL_LABELS["course"],
+                "骑手与司机的法律安全 / Legal safety for riders and drivers",
+            ),
+            (
+                BILINGUAL_LABELS["occupation"],
+                "网约配送员、快递员 / Online delivery worker, courier",
+            ),
         ],
         **common,
     )
@@ -53,29 +67,46 @@ def sample_documents() -> tuple[CertificateDocument, CertificateDocument]:
         issued_on_zh="1 March 2025",
         issuer_name="New Employment Service Centre / LMS Training Centre",
         rows=[
-            ("Course", "", "Legal safety for riders and drivers"),
-            ("Occupation", "", "Online delivery worker, courier"),
+            (LATIN_LABELS["course"], "Legal safety for riders and drivers"),
+            (LATIN_LABELS["occupation"], "Online delivery worker, courier"),
         ],
+        labels=LATIN_LABELS,
         **common,
     )
     return chinese, latin
 
 
-def _measure(render: Callable[[], bytes], runs: int = RUNS) -> tuple[float, int]:
-    render()  # warm-up: font lookup, template compile
-    started = time.perf_counter()
+def _measure(renders: dict[str, Callable[[], bytes]], runs: int) -> dict[str, tuple[float, int]]:
+    """Median seconds and PDF size of each render, timed round-robin.
+
+    Interleaving the renders run by run means a busy moment on a shared
+    machine slows all of them alike instead of skewing the ratio.
+    """
+    sizes = {name: len(render()) for name, render in renders.items()}  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in renders}
     for _ in range(runs):
-        pdf = render()
-    return (time.perf_counter() - started) / runs, len(pdf)
+        for name, render in renders.items():
+            started = time.perf_counter()
+            render()
+            times[name].append(time.perf_counter() - started)
+    return {name: (statistics.median(times[name]), sizes[name]) for name in renders}
 
 
 def run(runs: int = RUNS) -> list[str]:
     """Measure, print and return the benchmark lines."""
     chinese, latin = sample_documents()
-    latin_time, latin_size = _measure(lambda: render_pdf(latin, LATIN_FONT, subset=False), runs)
-    ours_time, ours_size = _measure(lambda: render_pdf(chinese, DEFAULT_FONT), runs)
-    naive_time, naive_size = _measure(
-        lambda: render_pdf(chinese, DEFAULT_FONT, subset=False), runs
+    results = _measure(
+        {
+            "latin": lambda: render_pdf(latin, LATIN_FONT, subset=False),
+            "chinese": lambda: render_pdf(chinese, DEFAULT_FONT),
+            "naive": lambda: render_pdf(chinese, DEFAULT_FONT, subset=False),
+        },
+        runs,
+    )
+    (latin_time, latin_size), (ours_time, ours_size), (naive_time, naive_size) = (
+        results["latin"],
+        results["chinese"],
+        results["naive"],
     )
     lines = [
         f"certificate chinese/latin render ratio: {ours_time / latin_time:.2f} "

@@ -124,7 +124,9 @@ def find_face(pattern: str) -> FontFace:
             families.append(_ffi.string(text[0]).decode("utf-8"))
             position += 1
         if wanted and wanted.lower() not in (f.lower() for f in families):
-            raise FontUnavailable(f"font {wanted!r} is not installed (fontconfig offers {families})")
+            raise FontUnavailable(
+                f"font {wanted!r} is not installed (fontconfig offers {families})"
+            )
         if _fontconfig.FcPatternGetString(match, b"file", 0, text) != 0:
             raise FontUnavailable(f"font {wanted!r} has no file")
         path = _ffi.string(text[0]).decode("utf-8")

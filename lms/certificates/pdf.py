@@ -43,6 +43,48 @@ _FAMILY = "LMSCertificate"
 _SAFE_FAMILY = re.compile(r"[A-Za-z0-9 _-]{1,80}")
 
 
+#: The fixed wording of the certificate, in both languages. Deliberately not
+#: the official 职业技能等级证书 wording: this is the issuer's own training certificate.
+BILINGUAL_LABELS: dict[str, Any] = {
+    "lang": "zh-CN",
+    "certify": "兹证明 / This is to certify that",
+    "id_number": "证件号码 / ID number",
+    "completed": (
+        "已完成下列培训并考核合格 / has completed the training below and passed its assessment"
+    ),
+    "completed_level": (
+        "已完成下列培训并达到本机构培训等级要求 / has completed the training below and "
+        "reached this training level"
+    ),
+    "course": "培训课程 / Course",
+    "occupation": "职业（工种） / Occupation",
+    "level": "培训等级 / Training level",
+    "hours": "培训学时 / Hours of training",
+    "hours_unit": "学时 / hours",
+    "issued": "发证日期 / Date of issue",
+    "expires": "有效期至 / Valid until",
+    "number": "证书编号 / Certificate number",
+    "issuer": "发证机构 / Issued by",
+    "scan": "扫码查验真伪 / Scan to verify",
+    "key": "签名密钥 / Signing key",
+    "notice": (
+        "本证书为发证机构自主颁发的培训证书，不是国家职业技能等级认定结果；"
+        "“对标”仅表示培训内容参照相应的国家等级要求。",
+        "This is the issuer's own training certificate, not a state vocational skill level "
+        'recognition; "modelled on" only means the training follows that national level.',
+    ),
+}
+#: The same wording in English only: the benchmark's Latin-only yardstick.
+LATIN_LABELS: dict[str, Any] = {
+    key: (
+        tuple(line for line in value if line.isascii())
+        if isinstance(value, tuple)
+        else value.split(" / ", 1)[-1]
+    )
+    for key, value in BILINGUAL_LABELS.items()
+} | {"lang": "en"}
+
+
 @dataclass(frozen=True)
 class CertificateDocument:
     """Everything printed on a certificate, as plain display values."""
@@ -59,7 +101,8 @@ class CertificateDocument:
     verify_url: str
     qr_url: str
     key_id: str
-    rows: list[tuple[str, str, str]] = field(default_factory=list)
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    labels: dict[str, Any] = field(default_factory=lambda: BILINGUAL_LABELS)
     masked_id_number: str | None = None
     expires_on: str | None = None
 
@@ -136,13 +179,17 @@ def render_pdf(
     qr = qr_svg(document.qr_url)
     # The text a reader sees is a subset of the page source, so a font holding
     # every character of the source holds every character printed.
-    probe = template.render(cert=document, qr="", font_family="", font_faces="")
+    probe = template.render(cert=document, L=document.labels, qr="", font_family="", font_faces="")
     faces, resources = _font_css(font, probe, subset)
     if not _SAFE_FAMILY.fullmatch(font):
         raise ValueError(f"font family {font!r} must be letters, digits, spaces, _ or -")
     family = Markup(f"{_FAMILY}, '{font}'" if faces else f"'{font}'")  # noqa: S704 - checked above
     html = template.render(
-        cert=document, qr=qr, font_family=family, font_faces=Markup(faces)  # noqa: S704 - our own CSS
+        cert=document,
+        L=document.labels,
+        qr=qr,
+        font_family=family,
+        font_faces=Markup(faces),  # noqa: S704 - our own CSS
     )
     fetcher = LockedFetcher(resources)
     return HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf()

@@ -1,7 +1,295 @@
-"""Pages of the certificates domain."""
+"""Pages of the certificates domain: public verification, the learner's
+certificates and the admins' revoke, re-issue and audit pages."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from lms.accounts.access import current_profile, login_required, require_profile, role_required
+from lms.accounts.models import Role
+from lms.certificates import keys, numbers, services
+from lms.certificates.models import Certificate, CertificateStatus
+from lms.certificates.services import (
+    CertificateError,
+    Verification,
+    VerificationState,
+)
+from lms.extension import get_session
+from lms.i18n import _
+from lms.ratelimit import rate_limited
+from lms.web import error_response
 
 bp = Blueprint("certificates", __name__)
+
+services.connect_signals()
+
+LOOKUP = "certificate-lookup"
+
+
+def _no_lookup() -> bool:
+    # The empty form costs nothing and reveals nothing.
+    return request.endpoint == "lms.certificates.verify" and not (
+        (request.view_args or {}).get("number") or request.args.get("number")
+    )
+
+
+def _state_messages() -> dict[str, str]:
+    return {
+        VerificationState.MALFORMED: _(
+            "This is not a certificate number of ours. Check it and try again."
+        ),
+        VerificationState.MISTYPED: _(
+            "This number has a typing mistake (its check character does not match). "
+            "Compare it with the certificate character by character."
+        ),
+        VerificationState.NOT_FOUND: _("No certificate has this number."),
+        VerificationState.VALID: _("Valid: this certificate was issued by us and is current."),
+        VerificationState.REVOKED: _("Revoked: this certificate is no longer valid."),
+        VerificationState.EXPIRED: _(
+            "Expired: this certificate was valid but its validity has ended."
+        ),
+        VerificationState.SUPERSEDED: _(
+            "Superseded: this certificate was replaced by a corrected one."
+        ),
+    }
+
+
+def _token_message(status: str | None) -> str | None:
+    if status is None or status == "valid":
+        return None
+    return _(
+        "The QR code's signature does not match this certificate: the link was altered "
+        "or forged. Do not trust the details it came with."
+    )
+
+
+@bp.route("/verify", endpoint="verify")
+@bp.route("/verify/<number>", endpoint="verify")
+@rate_limited(LOOKUP, exempt_when=_no_lookup)
+def verify(number: str | None = None) -> Any:
+    """Public check by number (and optional name), or a QR link with its token."""
+    number = number or request.args.get("number", "")
+    name = request.args.get("name", "")
+    token = request.args.get("t") or None
+    result: Verification | None = None
+    if number.strip():
+        result = services.verify_certificate(number, name, token)
+    status = 200
+    if result is not None and result.state in (
+        VerificationState.MALFORMED,
+        VerificationState.MISTYPED,
+    ):
+        status = 400
+    elif result is not None and result.state is VerificationState.NOT_FOUND:
+        status = 404
+    return (
+        render_template(
+            "lms/certificates/verify.html",
+            number=number,
+            name=name,
+            result=result,
+            data=result.as_dict() if result else None,
+            state_message=_state_messages()[result.state] if result else None,
+            token_message=_token_message(result.token_status) if result else None,
+        ),
+        status,
+    )
+
+
+@bp.route("/verify/pdf", methods=["GET", "POST"])
+@rate_limited(LOOKUP, exempt_when=lambda: request.method == "GET")
+def verify_pdf() -> Any:
+    """Public check of an uploaded PDF: byte-identical to an issued one, or not."""
+    check = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        data = upload.read(services.MAX_UPLOAD_BYTES + 1) if upload else b""
+        try:
+            check = services.check_uploaded_pdf(data)
+        except CertificateError as error:
+            status = 413 if len(data) > services.MAX_UPLOAD_BYTES else 400
+            return error_response(status, str(error.message))
+    return render_template(
+        "lms/certificates/verify_pdf.html",
+        check=check,
+        data=check.verification.as_dict() if check and check.verification else None,
+        state_message=_state_messages()[check.verification.state]
+        if check and check.verification
+        else None,
+        max_mb=services.MAX_UPLOAD_BYTES // (1024 * 1024),
+    )
+
+
+@bp.route("/api/v1/certificates/<number>")
+@rate_limited(LOOKUP)
+def api_certificate(number: str) -> Any:
+    """JSON form of the verification page (see openapi.yaml)."""
+    result = services.verify_certificate(
+        number, request.args.get("name") or None, request.args.get("t") or None
+    )
+    body = result.as_dict()
+    body["message"] = _state_messages()[result.state]
+    status = {
+        VerificationState.MALFORMED: 400,
+        VerificationState.MISTYPED: 400,
+        VerificationState.NOT_FOUND: 404,
+    }.get(result.state, 200)
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/.well-known/jwks.json")
+def jwks() -> Any:
+    """The issuer's public keys for offline verification."""
+    response = jsonify(keys.published_jwks())
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+# ---------------------------------------------------------------- learners
+
+
+@bp.route("/certificates")
+@login_required
+def mine() -> Any:
+    """The learner's certificates, with download and share link."""
+    profile = require_profile()
+    certificates = services.certificates_of(profile.id)
+    return render_template(
+        "lms/certificates/mine.html",
+        certificates=certificates,
+        share_urls={c.id: services.share_url(c) for c in certificates},
+        format_number=numbers.format_number,
+    )
+
+
+def _certificate_or_404(number: str) -> Certificate:
+    check = numbers.check_number(number)
+    certificate = services.certificate_by_number(check.compact or "") if check.ok else None
+    if certificate is None:
+        abort(404)
+    return certificate
+
+
+@bp.route("/certificates/<number>/pdf")
+def pdf(number: str) -> Any:
+    """The stored PDF: for the holder, an admin of the issuer or a share-link holder."""
+    certificate = _certificate_or_404(number)
+    if not services.can_download(current_profile(), certificate, request.args.get("t")):
+        # Not found rather than forbidden: nobody learns which numbers exist.
+        abort(404)
+    if certificate.pdf is None:
+        services.render_certificate(certificate)
+        get_session().commit()
+    data = certificate.pdf or b""
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="certificate-{certificate.number}.pdf"'
+    )
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.set_etag(certificate.pdf_sha256 or "")
+    return response.make_conditional(request)
+
+
+# ---------------------------------------------------------------- admins
+
+
+def _managed(number: str) -> Certificate:
+    certificate = _certificate_or_404(number)
+    if not services.can_manage(require_profile(), certificate):
+        abort(403)
+    return certificate
+
+
+@bp.route("/admin/certificates")
+@role_required(Role.ADMIN)
+def admin_list() -> Any:
+    """Certificates an admin manages; find one by number."""
+    query = request.args.get("number", "").strip()
+    if query:
+        check = numbers.check_number(query)
+        if check.ok:
+            return redirect(url_for(".admin_detail", number=check.compact))
+        flash(_("Enter a complete, correctly typed certificate number."), "error")
+    return render_template(
+        "lms/certificates/admin_list.html",
+        certificates=services.manageable_certificates(require_profile()),
+        format_number=numbers.format_number,
+        query=query,
+    )
+
+
+@bp.route("/admin/certificates/<number>")
+@role_required(Role.ADMIN)
+def admin_detail(number: str) -> Any:
+    """One certificate with its revoke and re-issue forms and its history."""
+    certificate = _managed(number)
+    return render_template(
+        "lms/certificates/admin_detail.html",
+        certificate=certificate,
+        events=services.events_of([certificate.id]),
+        format_number=numbers.format_number,
+        valid=certificate.status is CertificateStatus.VALID,
+    )
+
+
+@bp.route("/admin/certificates/<number>/revoke", methods=["POST"])
+@role_required(Role.ADMIN)
+def revoke(number: str) -> Any:
+    """Revoke a certificate (reason required)."""
+    certificate = _managed(number)
+    try:
+        services.revoke_certificate(
+            certificate, request.form.get("reason", ""), require_profile().id
+        )
+    except CertificateError as error:
+        get_session().rollback()
+        return error_response(400, str(error.message))
+    get_session().commit()
+    flash(_("The certificate is revoked."), "success")
+    return redirect(url_for(".admin_detail", number=certificate.number))
+
+
+@bp.route("/admin/certificates/<number>/reissue", methods=["POST"])
+@role_required(Role.ADMIN)
+def reissue(number: str) -> Any:
+    """Re-issue a certificate with a corrected name; the old one is superseded."""
+    certificate = _managed(number)
+    try:
+        new = services.reissue_certificate(
+            certificate, request.form.get("holder_name", ""), require_profile().id
+        )
+    except CertificateError as error:
+        get_session().rollback()
+        return error_response(400, str(error.message))
+    get_session().commit()
+    flash(_("A corrected certificate was issued; the old one is superseded."), "success")
+    return redirect(url_for(".admin_detail", number=new.number))
+
+
+@bp.route("/admin/certificates/audit")
+@role_required(Role.ADMIN)
+def audit() -> Any:
+    """Every issue, revocation and re-issue the admin may see."""
+    certificates = services.manageable_certificates(require_profile(), limit=1000)
+    by_id = {c.id: c for c in certificates}
+    return render_template(
+        "lms/certificates/audit.html",
+        events=services.events_of(list(by_id)),
+        by_id=by_id,
+        format_number=numbers.format_number,
+    )

@@ -12,7 +12,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import Base, JSONType, enum_values, utcnow
@@ -194,7 +194,11 @@ class StepEvent(Base):
     """
 
     __tablename__ = "lms_step_event"
-    __table_args__ = (UniqueConstraint("profile_id", "client_key"),)
+    __table_args__ = (
+        UniqueConstraint("profile_id", "client_key"),
+        # The learner's latest event is looked up on every save (active time).
+        Index("ix_lms_step_event_profile_id_occurred_at", "profile_id", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     profile_id: Mapped[int] = mapped_column(

@@ -16,6 +16,7 @@ can never exceed the real time that passed.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -121,8 +122,6 @@ class CourseProgress:
 
 def new_client_key() -> str:
     """A fresh idempotency key for a form the server renders."""
-    import uuid
-
     return uuid.uuid4().hex
 
 
@@ -296,7 +295,9 @@ def record_event(
     if event.kind == StepEventKind.VIEW:
         progress = _progress(profile.id, lesson.key)
         return EventResult(
-            False, progress.step if progress else event.step, bool(progress and progress.completed_at)
+            False,
+            progress.step if progress else event.step,
+            bool(progress and progress.completed_at),
         )
     return _advance(profile, course, lesson, event, now, rows)
 
@@ -478,9 +479,7 @@ def course_progress(profile_id: int | None, version: CourseVersion) -> CoursePro
     states = lesson_states(profile_id, version)
     done = [lesson for lesson in version.lessons if states[lesson.key].done]
     left = sum(lesson.minutes for lesson in version.lessons if not states[lesson.key].done)
-    return CourseProgress(
-        len(done), total, left, sum(state.seconds for state in states.values())
-    )
+    return CourseProgress(len(done), total, left, sum(state.seconds for state in states.values()))
 
 
 def resume_point(profile_id: int) -> ResumePoint | None:

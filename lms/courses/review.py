@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import Profile
-from lms.assessments.grading import InvalidAnswer, Score, grade
+from lms.assessments.grading import InvalidAnswer, Score, grade, normalise_answer
 from lms.courses.models import ReviewAnswer, ReviewItem
+from lms.courses.progress import valid_client_key
 from lms.db import utcnow
 from lms.extension import get_session
 from lms.i18n import _l
@@ -138,6 +139,16 @@ def review_item(profile_id: int, item_id: int) -> ReviewItem | None:
     return item if item is not None and item.profile_id == profile_id else None
 
 
+def last_review_answer(profile_id: int, item_id: int) -> ReviewAnswer | None:
+    """The learner's latest answer to one review item."""
+    return get_session().scalar(
+        select(ReviewAnswer)
+        .where(ReviewAnswer.profile_id == profile_id, ReviewAnswer.item_id == item_id)
+        .order_by(ReviewAnswer.answered_at.desc(), ReviewAnswer.id.desc())
+        .limit(1)
+    )
+
+
 def answer_review(
     profile: Profile,
     item: ReviewItem,
@@ -150,6 +161,8 @@ def answer_review(
     session = get_session()
     if item.profile_id != profile.id:
         raise ReviewError(_l("This question is not in your review list."))
+    if not valid_client_key(client_key):
+        raise ReviewError(_l("This answer could not be saved. Reload the page and try again."))
     previous = session.scalar(
         select(ReviewAnswer).where(
             ReviewAnswer.profile_id == profile.id, ReviewAnswer.client_key == client_key
@@ -159,10 +172,11 @@ def answer_review(
         stored = previous.answer["value"] if previous.answer else None
         return ReviewOutcome(item, stored, grade(item.spec, stored), duplicate=True)
     try:
+        unanswered = normalise_answer(item.spec, raw_answer) is None
         score = grade(item.spec, raw_answer)
     except InvalidAnswer:
         raise ReviewError(_l("That answer does not belong to this question.")) from None
-    if raw_answer in (None, "", []):
+    if unanswered:
         raise ReviewError(_l("Choose an answer, then check."))
     session.add(
         ReviewAnswer(

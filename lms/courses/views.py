@@ -1,60 +1,460 @@
-"""The learner's catalogue: home, a course, a lesson."""
+"""The learner's pages: home, a course, the lesson player, review, offline sync."""
 
 from __future__ import annotations
 
+import hashlib
+import time
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
-from lms.courses.models import Area
+from lms.accounts.access import current_profile, login_required, require_profile
+from lms.accounts.models import Profile
+from lms.assessments.grading import grade, learner_view, review_view
+from lms.courses import review as reviews
+from lms.courses.home import render_home_panels
+from lms.courses.models import Area, Course, LessonVersion, StepEventKind
+from lms.courses.progress import (
+    STEPS,
+    EventInput,
+    ProgressError,
+    course_progress,
+    latest_answers,
+    latest_decision,
+    lesson_progress,
+    lesson_states,
+    minutes_of,
+    new_client_key,
+    next_step,
+    record_event,
+    resume_point,
+    training_seconds,
+)
 from lms.courses.services import course_by_key, lesson_in, published_courses
+from lms.extension import get_session, get_state
+from lms.i18n import _
+from lms.web import csrf_exempt, error_response
 
 bp = Blueprint("courses", __name__)
 
-LESSON_STEPS = ("situation", "decision", "outcome", "rule", "check")
+#: A learning visit: "I have stopped" holds while the learner keeps going.
+VISIT_SECONDS = 30 * 60
+VISIT_KEY = "lms_stopped_at"
+SYNC_BATCH_MAX = 200
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "lms"
+
+
+# --- Home and course ---------------------------------------------------------
 
 
 @bp.route("/")
 def home() -> Any:
+    profile = current_profile()
     courses = published_courses()
     by_area = {area: [c for c in courses if c.area == area] for area in Area}
-    return render_template("lms/courses/home.html", by_area=by_area)
+    context: dict[str, Any] = {"by_area": by_area, "progress": {}}
+    if profile is not None:
+        context["progress"] = {
+            course.key: course_progress(profile.id, course.current_version) for course in courses
+        }
+        context["resume"] = resume_point(profile.id)
+        context["queue"] = reviews.review_queue(profile.id)
+        context["panels"] = render_home_panels(profile)
+        context["seconds"] = training_seconds(profile.id)
+    return render_template("lms/courses/home.html", **context)
+
+
+def _published(key: str) -> Course:
+    found = course_by_key(key)
+    if found is None or found.current_version is None:
+        abort(404)
+    return found
 
 
 @bp.route("/courses/<key>")
 def course(key: str) -> Any:
-    found = course_by_key(key)
-    if found is None or found.current_version is None:
+    found = _published(key)
+    version = found.current_version
+    profile = current_profile()
+    states = lesson_states(profile.id, version) if profile else {}
+    summary = course_progress(profile.id if profile else None, version)
+    return render_template(
+        "lms/courses/course.html",
+        course=found,
+        version=version,
+        states=states,
+        summary=summary,
+        minutes_of=minutes_of,
+    )
+
+
+# --- The lesson player -------------------------------------------------------
+
+
+def _lesson_or_404(key: str, lesson_key: str) -> tuple[Course, LessonVersion]:
+    found = _published(key)
+    lesson = lesson_in(found.current_version, lesson_key)
+    if lesson is None:
         abort(404)
-    return render_template("lms/courses/course.html", course=found, version=found.current_version)
+    return found, lesson
+
+
+def _visit_confirmed() -> bool:
+    stopped_at = session.get(VISIT_KEY)
+    now = int(time.time())
+    if not isinstance(stopped_at, int) or now - stopped_at > VISIT_SECONDS:
+        return False
+    session[VISIT_KEY] = now
+    return True
+
+
+def _ask_to_stop() -> Any:
+    page = render_template("lms/courses/stopped.html", next_url=request.full_path)
+    # The service worker must not keep this screen in place of the lesson.
+    return page, 200, {"X-LMS-Cache": "no"}
+
+
+def _step_url(course: Course, lesson: LessonVersion, step: str, **extra: Any) -> str:
+    return url_for("lms.courses.lesson", key=course.key, lesson_key=lesson.key, step=step, **extra)
+
+
+def _following_lesson(course: Course, lesson: LessonVersion) -> LessonVersion | None:
+    lessons = course.current_version.lessons
+    index = next(i for i, candidate in enumerate(lessons) if candidate.key == lesson.key)
+    return lessons[index + 1] if index + 1 < len(lessons) else None
+
+
+def _render_lesson(
+    profile: Profile,
+    course: Course,
+    lesson: LessonVersion,
+    step: str,
+    error: str | None = None,
+    status: int = 200,
+) -> Any:
+    index = STEPS.index(step)
+    options = {option["id"]: option for option in lesson.decision["options"]}
+    chosen_id = latest_decision(profile.id, lesson.key) if step == "decision" else None
+    answers = latest_answers(profile.id, lesson.key) if step == "check" else {}
+    reviewed = []
+    if (
+        step == "check"
+        and not request.args.get("again")
+        and all(question["id"] in answers for question in lesson.checks)
+    ):
+        for question in lesson.checks:
+            raw = answers[question["id"]].answer["value"]
+            reviewed.append(review_view(question, raw, grade(question, raw), "explanations"))
+    following = _following_lesson(course, lesson)
+    after = next_step(step)
+    cache_urls = [_step_url(course, lesson, s) for s in STEPS]
+    if following is not None:
+        cache_urls += [_step_url(course, following, s) for s in STEPS]
+    cache_urls.append(url_for("lms.courses.course", key=course.key))
+    progress = lesson_progress(profile.id, lesson.key)
+    return (
+        render_template(
+            "lms/courses/lesson.html",
+            course=course,
+            lesson=lesson,
+            step=step,
+            step_number=index + 1,
+            steps=STEPS,
+            next_step=after,
+            next_url=_step_url(course, lesson, after) if after else None,
+            chosen=options.get(chosen_id) if chosen_id else None,
+            questions=[learner_view(question) for question in lesson.checks],
+            reviewed=reviewed,
+            next_lesson=following,
+            next_lesson_url=_step_url(course, following, STEPS[0]) if following else None,
+            event_key=new_client_key(),
+            error=error,
+            cache_urls=cache_urls,
+            done=bool(progress and progress.completed_at),
+            lesson_minutes=minutes_of(training_seconds(profile.id, [lesson.key])),
+        ),
+        status,
+    )
 
 
 @bp.route("/courses/<key>/lessons/<lesson_key>")
+@login_required
 def lesson(key: str, lesson_key: str) -> Any:
-    found = course_by_key(key)
-    if found is None or found.current_version is None:
+    profile = require_profile()
+    found, lesson_version = _lesson_or_404(key, lesson_key)
+    step = request.args.get("step")
+    if step is None:
+        progress = lesson_progress(profile.id, lesson_version.key)
+        step = progress.step if progress and not progress.completed_at else STEPS[0]
+        return redirect(_step_url(found, lesson_version, step))
+    if step not in STEPS:
         abort(404)
-    version = found.current_version
-    lesson_version = lesson_in(version, lesson_key)
-    if lesson_version is None:
-        abort(404)
-    step = request.args.get("step", LESSON_STEPS[0])
-    if step not in LESSON_STEPS:
-        abort(404)
-    index = LESSON_STEPS.index(step)
-    choice = request.args.get("choice")
-    options = {option["id"]: option for option in lesson_version.decision["options"]}
-    if choice is not None and choice not in options:
-        abort(400)
-    following = version.lessons[lesson_version.position :] if lesson_version.position else []
-    return render_template(
-        "lms/courses/lesson.html",
-        course=found,
-        lesson=lesson_version,
+    if not _visit_confirmed():
+        return _ask_to_stop()
+    return _render_lesson(profile, found, lesson_version, step)
+
+
+def _answers_from_form(lesson: LessonVersion) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for question in lesson.checks:
+        raw = _answer_from_form(question, f"q-{question['id']}")
+        if raw not in (None, "", [], {}) and not (
+            isinstance(raw, dict) and all(value in (None, "", []) for value in raw.values())
+        ):
+            answers[question["id"]] = raw
+    return answers
+
+
+_STEP_KIND = {
+    "situation": StepEventKind.DONE,
+    "decision": StepEventKind.DECISION,
+    "outcome": StepEventKind.DONE,
+    "rule": StepEventKind.DONE,
+    "check": StepEventKind.ANSWER,
+}
+
+
+@bp.route("/courses/<key>/lessons/<lesson_key>", methods=["POST"])
+@login_required
+def save_step(key: str, lesson_key: str) -> Any:
+    profile = require_profile()
+    found, lesson_version = _lesson_or_404(key, lesson_key)
+    step = request.form.get("step", "")
+    if step not in STEPS:
+        return error_response(400, _("This step does not exist."))
+    event = EventInput(
+        key=request.form.get("event_key", ""),
         step=step,
-        step_number=index + 1,
-        steps=LESSON_STEPS,
-        next_step=LESSON_STEPS[index + 1] if index + 1 < len(LESSON_STEPS) else None,
-        chosen=options.get(choice) if choice else None,
-        next_lesson=following[0] if following else None,
+        kind=_STEP_KIND[step],
+        choice=request.form.get("choice"),
+        answers=_answers_from_form(lesson_version) if step == "check" else {},
     )
+    try:
+        record_event(profile, found, lesson_version, event)
+    except ProgressError as error:
+        get_session().rollback()
+        if step == "check" and event.answers is not None and _all_known(lesson_version, event):
+            return _render_lesson(profile, found, lesson_version, step, str(error.message), 400)
+        return error_response(400, str(error.message))
+    get_session().commit()
+    session[VISIT_KEY] = int(time.time())
+    if step in ("decision", "check"):
+        return redirect(_step_url(found, lesson_version, step), 303)
+    return redirect(_step_url(found, lesson_version, next_step(step) or step), 303)
+
+
+def _all_known(lesson: LessonVersion, event: EventInput) -> bool:
+    # A missing answer is the learner's slip (show the form again); an unknown
+    # one is tampering (a plain error page).
+    known = {question["id"] for question in lesson.checks}
+    return set(event.answers) <= known and len(event.answers) < len(known)
+
+
+@bp.route("/stopped", methods=["POST"])
+@login_required
+def confirm_stopped() -> Any:
+    session[VISIT_KEY] = int(time.time())
+    return redirect(_safe_next(request.form.get("next")), 303)
+
+
+def _safe_next(target: str | None) -> str:
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("lms.courses.home")
+
+
+# --- Spaced review -----------------------------------------------------------
+
+
+def _answer_from_form(spec: dict[str, Any], name: str) -> Any:
+    """A question's raw answer from the fields ``question_fields`` renders."""
+    kind = spec["type"]
+    if kind == "multiple":
+        return request.form.getlist(name)
+    if kind == "scenario":
+        return {
+            part["id"]: _answer_from_form(part, f"{name}.{part['id']}") for part in spec["parts"]
+        }
+    if kind == "ordering":
+        places = {
+            item["id"]: request.form.get(f"{name}.{item['id']}", "") for item in spec["items"]
+        }
+        if not all(place.isdigit() for place in places.values()):
+            return None
+        ranked = sorted(places, key=lambda item_id: int(places[item_id]))
+        if len({int(place) for place in places.values()}) != len(ranked):
+            return None  # two steps in one place: not an order, so unanswered
+        return ranked
+    return request.form.get(name)
+
+
+@bp.route("/review", methods=["GET", "POST"])
+@login_required
+def review() -> Any:
+    profile = require_profile()
+    if request.method == "POST":
+        item = reviews.review_item(profile.id, request.form.get("item", type=int) or 0)
+        if item is None:
+            return error_response(404, _("This question is not in your review list."))
+        raw = _answer_from_form(item.spec, "answer")
+        try:
+            reviews.answer_review(profile, item, raw, request.form.get("event_key", ""))
+        except reviews.ReviewError as error:
+            get_session().rollback()
+            return error_response(400, str(error.message))
+        get_session().commit()
+        return redirect(url_for("lms.courses.review", answered=item.id), 303)
+    if not _visit_confirmed():
+        return _ask_to_stop()
+    answered = request.args.get("answered", type=int)
+    result = None
+    if answered:
+        item = reviews.review_item(profile.id, answered)
+        if item is None:
+            abort(404)
+        last = reviews.last_review_answer(profile.id, item.id)
+        if last is not None:
+            raw = last.answer["value"] if last.answer else None
+            result = review_view(item.spec, raw, grade(item.spec, raw), "explanations")
+    item = reviews.next_review_item(profile.id)
+    return render_template(
+        "lms/courses/review.html",
+        result=result,
+        item=item,
+        question=learner_view(item.spec) if item else None,
+        queue=reviews.review_queue(profile.id),
+        event_key=new_client_key(),
+    )
+
+
+# --- Offline: service worker and sync ----------------------------------------
+
+
+def _asset_version() -> str:
+    digest = hashlib.sha256()
+    for name in ("sw.js", "player.js", "style.css"):
+        digest.update((STATIC_DIR / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@bp.route("/sw.js")
+def service_worker() -> Response:
+    # Served from the LMS root, not /lms-static/, so its scope covers every LMS page.
+    source = (STATIC_DIR / "sw.js").read_text(encoding="utf-8")
+    body = source.replace("__VERSION__", _asset_version())
+    response = Response(body, mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = (get_state().url_prefix or "") + "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/offline")
+def offline() -> Any:
+    return render_template("lms/courses/offline.html")
+
+
+def _cross_site_problem() -> str | None:
+    """Why a sync request may not come from our own page, or None.
+
+    The sync endpoint cannot use CSRF tokens (they expire after an hour and a
+    queue may wait longer), so it asks for what a cross-site form cannot send:
+    a custom header with a JSON body (that needs a CORS preflight, which we
+    never grant), plus same-origin Fetch Metadata and Origin when present.
+    """
+    if request.headers.get("X-LMS-Sync") != "1":
+        return "missing X-LMS-Sync header"
+    if request.mimetype != "application/json":
+        return "not JSON"
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site != "same-origin":
+        return "cross-site fetch"
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        return "foreign origin"
+    return None
+
+
+def _parse_time(raw: Any) -> datetime | None:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(raw / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _sync_one(profile: Profile, raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        return {"key": None, "status": "rejected", "error": _("Not an event.")}
+    key = raw.get("key")
+    try:
+        kind = StepEventKind(raw.get("kind"))
+    except ValueError:
+        return {"key": key, "status": "rejected", "error": _("This step does not exist.")}
+    course = course_by_key(str(raw.get("course", "")))
+    lesson = (
+        lesson_in(course.current_version, str(raw.get("lesson", "")))
+        if (course is not None and course.current_version is not None)
+        else None
+    )
+    if course is None or lesson is None:
+        return {"key": key, "status": "rejected", "error": _("This page does not exist.")}
+    answers = raw.get("answers") or {}
+    choice = raw.get("choice")
+    if not isinstance(answers, dict) or (choice is not None and not isinstance(choice, str)):
+        return {"key": key, "status": "rejected", "error": _("This answer could not be saved.")}
+    event = EventInput(
+        key=key if isinstance(key, str) else "",
+        step=str(raw.get("step", "")),
+        kind=kind,
+        choice=choice,
+        answers=answers,
+        at=_parse_time(raw.get("at")),
+    )
+    db = get_session()
+    try:
+        with db.begin_nested():
+            result = record_event(profile, course, lesson, event)
+    except ProgressError as error:
+        return {"key": key, "status": "rejected", "error": str(error.message)}
+    return {
+        "key": key,
+        "status": "duplicate" if result.duplicate else "saved",
+        "step": result.step,
+        "completed": result.completed,
+    }
+
+
+@bp.route("/api/sync", methods=["POST"])
+@csrf_exempt
+def sync() -> Any:
+    problem = _cross_site_problem()
+    if problem is not None:
+        current_app.logger.info("sync refused: %s", problem)
+        return error_response(403, _("This request did not come from the learning page."))
+    profile = current_profile()
+    if profile is None:
+        return error_response(401, _("Log in again to save your answers."))
+    payload = request.get_json(silent=True)
+    events = payload.get("events") if isinstance(payload, dict) else None
+    if not isinstance(events, list) or len(events) > SYNC_BATCH_MAX:
+        return error_response(400, _("The request could not be understood. Go back and try again."))
+    results = [_sync_one(profile, raw) for raw in events]
+    get_session().commit()
+    return jsonify(results=results)

@@ -226,7 +226,9 @@ class _Reader:
         """The keys of a mapping node (first of any duplicate), or {} with an error."""
         if not isinstance(node, MappingNode):
             got = "nothing" if node is None else _show(node)
-            self.error(line, f"{what} must be a mapping of keys, got {got}: write 'key: value' lines")
+            self.error(
+                line, f"{what} must be a mapping of keys, got {got}: write 'key: value' lines"
+            )
             return {}
         fields: dict[str, tuple[Node, Node]] = {}
         for key_node, value_node in node.value:
@@ -236,7 +238,9 @@ class _Reader:
             key = str(key_node.value)
             if key in fields:
                 first = fields[key][0].start_mark.line + 1
-                self.error(key_node, f"duplicate key '{key}' (first at line {first}): keep only one")
+                self.error(
+                    key_node, f"duplicate key '{key}' (first at line {first}): keep only one"
+                )
                 continue
             fields[key] = (key_node, value_node)
         return fields
@@ -257,7 +261,11 @@ class _Reader:
                 )
 
     def text(
-        self, fields: Mapping[str, tuple[Node, Node]], key: str, line: int, where: str,
+        self,
+        fields: Mapping[str, tuple[Node, Node]],
+        key: str,
+        line: int,
+        where: str,
         required: bool = True,
     ) -> dict[str, str] | None:
         """A bilingual text: a mapping with every language, none empty."""
@@ -283,14 +291,21 @@ class _Reader:
             lang_node, value = texts[lang]
             text = str(value.value).strip() if isinstance(value, ScalarNode) else ""
             if not isinstance(value, ScalarNode) or value.tag == _NULL or not text:
-                self.error(lang_node, f"'{lang}' translation in {key} of {where} is empty: write it")
+                self.error(
+                    lang_node, f"'{lang}' translation in {key} of {where} is empty: write it"
+                )
                 continue
             result[lang] = text
         return result if len(result) == len(LANGUAGES) else None
 
     def integer(
-        self, fields: Mapping[str, tuple[Node, Node]], key: str, line: int, where: str,
-        low: int, high: int,
+        self,
+        fields: Mapping[str, tuple[Node, Node]],
+        key: str,
+        line: int,
+        where: str,
+        low: int,
+        high: int,
     ) -> int | None:
         wanted = f"a whole number from {low} to {high}"
         if key not in fields:
@@ -311,13 +326,17 @@ class _Reader:
             self.error(line, f"{where} has no {key}: add {key}")
             return None
         key_node, node = fields[key]
-        if not isinstance(node, ScalarNode) or node.tag == _NULL or not str(node.value).strip():
-            self.error(key_node, f"{key} in {where} must be a single word, got {_show(node)}")
+        if not isinstance(node, ScalarNode) or node.tag != _STR or not str(node.value).strip():
+            self.error(key_node, f"{key} in {where} must be plain text, got {_show(node)}")
             return None
         return str(node.value).strip(), key_node.start_mark.line + 1
 
     def words(
-        self, fields: Mapping[str, tuple[Node, Node]], key: str, line: int, where: str,
+        self,
+        fields: Mapping[str, tuple[Node, Node]],
+        key: str,
+        line: int,
+        where: str,
         required: bool,
     ) -> list[tuple[str, int]] | None:
         """A list of plain scalars (course ids) with their lines."""
@@ -367,7 +386,9 @@ def _recognition(reader: _Reader, key_node: Node, node: Node) -> Recognition | N
     from_level = reader.integer(fields, "from_level", line, "recognition", 1, 5)
     url = reader.word(fields, "url", line, "recognition")
     if url is not None and not _URL_RE.match(url[0]):
-        reader.error(url[1], f"url in recognition must start with http:// or https://, got '{url[0]}'")
+        reader.error(
+            url[1], f"url in recognition must start with http:// or https://, got '{url[0]}'"
+        )
         url = None
     note = reader.text(fields, "note", line, "recognition")
     if from_level is None or url is None or note is None:
@@ -398,8 +419,10 @@ def _requirement(
     if not fields:
         return None
     if "kind" not in fields:
-        reader.error(line, f"requirement in {where} has no kind: add kind: one of "
-                     f"{', '.join(REQUIREMENT_KINDS)}")
+        reader.error(
+            line,
+            f"requirement in {where} has no kind: add kind: one of {', '.join(REQUIREMENT_KINDS)}",
+        )
         return None
     kind_node = fields["kind"][1]
     kind = str(kind_node.value) if isinstance(kind_node, ScalarNode) else ""
@@ -424,8 +447,11 @@ def _requirement(
         if ok and courses is not None:
             for name, at in listed:
                 if not courses[name].critical_keys:
-                    reader.error(at, f"course '{name}' has no critical questions: remove it from "
-                                 f"{label} or mark its safety questions critical: true")
+                    reader.error(
+                        at,
+                        f"course '{name}' has no critical questions: remove it from "
+                        f"{label} or mark its safety questions critical: true",
+                    )
                     ok = False
         if not ok:
             return None
@@ -447,8 +473,11 @@ def _requirement(
             available = sum(len(course.lesson_keys) for course in pool)
             if count > available:
                 where_from = "those courses" if names else "all courses"
-                reader.error(fields["count"][0], f"count {count} in {label} is more than the "
-                             f"{available} lessons in {where_from}: lower it")
+                reader.error(
+                    fields["count"][0],
+                    f"count {count} in {label} is more than the "
+                    f"{available} lessons in {where_from}: lower it",
+                )
                 return None
         suffix = f":{'+'.join(names)}" if names else ""
         return Requirement(f"lessons_completed{suffix}", kind, count=count, courses=names)
@@ -457,15 +486,19 @@ def _requirement(
         if level is None:
             return None
         if level not in lower_levels:
-            reader.error(fields["level"][0], f"level_held {level} in {where} must name a level "
-                         "listed before it in this track")
+            reader.error(
+                fields["level"][0],
+                f"level_held {level} in {where} must name a level listed before it in this track",
+            )
             return None
         return Requirement(f"level_held:{level}", kind, level=level)
     # trainer_signoff
     signoff_id = reader.word(fields, "id", line, label)
     if signoff_id is not None and not _ID_RE.match(signoff_id[0]):
-        reader.error(signoff_id[1], f"invalid id '{signoff_id[0]}' in {label}: use 2-64 lowercase "
-                     "letters, digits and -")
+        reader.error(
+            signoff_id[1],
+            f"invalid id '{signoff_id[0]}' in {label}: use 2-64 lowercase letters, digits and -",
+        )
         signoff_id = None
     title = reader.text(fields, "title", line, label)
     description = reader.text(fields, "description", line, label)
@@ -522,15 +555,21 @@ def _level(
                     continue
                 at = item.start_mark.line + 1
                 if requirement.key in seen:
-                    reader.error(at, f"the same requirement ({requirement.key}) is listed twice in "
-                                 f"{where} (first at line {seen[requirement.key]}): keep one")
+                    reader.error(
+                        at,
+                        f"the same requirement ({requirement.key}) is listed twice in "
+                        f"{where} (first at line {seen[requirement.key]}): keep one",
+                    )
                     ok = False
                     continue
                 seen[requirement.key] = at
                 requirements.append(requirement)
             if ok and previous and number is not None and f"level_held:{previous[-1]}" not in seen:
-                reader.error(key_node, f"{where} must require the level below it: add "
-                             f"'- kind: level_held' with 'level: {previous[-1]}'")
+                reader.error(
+                    key_node,
+                    f"{where} must require the level below it: add "
+                    f"'- kind: level_held' with 'level: {previous[-1]}'",
+                )
                 ok = False
     if not ok or title is None or summary is None or number is None:
         return None
@@ -557,13 +596,16 @@ def _track(
         if _ID_RE.match(found[0]):
             key = found[0]
         else:
-            reader.error(found[1], f"invalid track id '{found[0]}': use 2-64 lowercase letters, "
-                         "digits and -")
+            reader.error(
+                found[1], f"invalid track id '{found[0]}': use 2-64 lowercase letters, digits and -"
+            )
     where = f"track '{key}'" if key else f"track {position}"
     occupation = reader.word(fields, "occupation", line, where)
     if occupation is not None and occupation[0] not in OCCUPATIONS:
-        reader.error(occupation[1], f"unknown occupation '{occupation[0]}' in {where}: use one of "
-                     f"{', '.join(OCCUPATIONS)}")
+        reader.error(
+            occupation[1],
+            f"unknown occupation '{occupation[0]}' in {where}: use one of {', '.join(OCCUPATIONS)}",
+        )
         occupation = None
     title = reader.text(fields, "title", line, where)
     official = reader.text(fields, "official_occupation", line, where, required=False)
@@ -595,8 +637,11 @@ def _track(
                 for requirement in level.requirements:
                     if requirement.kind == "trainer_signoff":
                         if requirement.key in signoffs:
-                            reader.error(item, f"sign-off id '{requirement.key.split(':', 1)[1]}' "
-                                         f"is used twice in {where}: give each its own id")
+                            reader.error(
+                                item,
+                                f"sign-off id '{requirement.key.split(':', 1)[1]}' "
+                                f"is used twice in {where}: give each its own id",
+                            )
                             ok = False
                         signoffs[requirement.key] = level.level
     if not ok or key is None or occupation is None or title is None:
@@ -626,8 +671,14 @@ def read_levels(
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or exc.context or "cannot parse"
-        return None, [ContentError(path, line, f"YAML syntax error: {problem}: check the "
-                                   "indentation and quote text that contains ': ' or ' #'")]
+        return None, [
+            ContentError(
+                path,
+                line,
+                f"YAML syntax error: {problem}: check the "
+                "indentation and quote text that contains ': ' or ' #'",
+            )
+        ]
     except yaml.YAMLError as exc:
         return None, [ContentError(path, 1, f"YAML error: {exc}")]
     fields = reader.mapping(root, 1, "levels.yaml")
@@ -652,8 +703,11 @@ def read_levels(
                     continue
                 at = item.start_mark.line + 1
                 if track.key in seen:
-                    reader.error(at, f"duplicate track id '{track.key}' (first at line "
-                                 f"{seen[track.key]}): give each track its own id")
+                    reader.error(
+                        at,
+                        f"duplicate track id '{track.key}' (first at line "
+                        f"{seen[track.key]}): give each track its own id",
+                    )
                     continue
                 seen[track.key] = at
                 tracks.append(track)

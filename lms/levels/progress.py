@@ -198,7 +198,9 @@ def _course_passed(requirement: Requirement, record: LearnerRecord) -> Requireme
     graded = [attempt for attempt in record.attempts if attempt.course_key == course]
     subject = record.catalog.course_titles.get(course)
     if not graded:
-        return RequirementResult(requirement, RequirementState.NOT_STARTED, 0.0, None, need, subject)
+        return RequirementResult(
+            requirement, RequirementState.NOT_STARTED, 0.0, None, need, subject
+        )
     best = max(attempt.score_percent for attempt in graded)
     qualifying = [a for a in graded if a.passed and a.score_percent >= need]
     if not qualifying:
@@ -242,7 +244,9 @@ def _critical_questions(requirement: Requirement, record: LearnerRecord) -> Requ
         len(right),
         need,
         _joined(subjects),
-        evidence={"questions": dict(sorted(right.items()))} if state == RequirementState.DONE else {},
+        evidence={"questions": dict(sorted(right.items()))}
+        if state == RequirementState.DONE
+        else {},
     )
 
 
@@ -276,7 +280,10 @@ def _level_held(
     subject = dict(spec.title) if spec else None
     if level in held:
         return RequirementResult(
-            requirement, RequirementState.DONE, 1.0, subject=subject,
+            requirement,
+            RequirementState.DONE,
+            1.0,
+            subject=subject,
             evidence={"achievement_id": held[level].achievement_id, "level": level},
         )
     if level in newly:

@@ -72,20 +72,26 @@ class LevelsImport:
         return not self.errors
 
 
-def course_facts(content_root: Path | None = None) -> dict[str, CourseFacts]:
+def course_facts(
+    content_root: Path | None = None, published: bool = True
+) -> dict[str, CourseFacts]:
     """Course ids, lessons and critical questions the levels file may refer to.
 
-    Published courses first, then the course files under ``content_root`` (so
-    ``content check`` works before anything is imported).
+    Published courses first (unless ``published`` is False), then the course
+    files under ``content_root`` (so ``content check`` works without a database).
     """
     from lms.courses.models import Course, CourseStatus
 
     facts: dict[str, CourseFacts] = {}
     session = get_session()
-    courses = session.scalars(
-        select(Course).where(
-            Course.status == CourseStatus.PUBLISHED, Course.current_version_id.is_not(None)
+    courses = (
+        session.scalars(
+            select(Course).where(
+                Course.status == CourseStatus.PUBLISHED, Course.current_version_id.is_not(None)
+            )
         )
+        if published
+        else []
     )
     for course in courses:
         version = course.current_version
@@ -252,17 +258,8 @@ def _graded_attempts(profile_id: int) -> tuple[AttemptFact, ...]:
 
 
 def _completed_lessons(profile_id: int) -> frozenset[str]:
-    try:
-        from lms.courses.progress import completed_lesson_keys
-    except ImportError:  # the lesson player's module is not there yet: read its table
-        from lms.courses.models import LessonProgress
+    from lms.courses.progress import completed_lesson_keys
 
-        keys = get_session().scalars(
-            select(LessonProgress.lesson_key).where(
-                LessonProgress.profile_id == profile_id, LessonProgress.completed_at.is_not(None)
-            )
-        )
-        return frozenset(keys)
     return frozenset(completed_lesson_keys(profile_id))
 
 
@@ -334,7 +331,11 @@ def _evidence(track: PublishedTrack, progress: LevelProgress) -> dict[str, Any]:
         "level": progress.level.as_dict(),
         "checklist": [item.as_dict() for item in progress.items],
         "attempt_ids": sorted(
-            {item.evidence["attempt_id"] for item in progress.items if "attempt_id" in item.evidence}
+            {
+                item.evidence["attempt_id"]
+                for item in progress.items
+                if "attempt_id" in item.evidence
+            }
             | {
                 attempt_id
                 for item in progress.items
@@ -390,9 +391,28 @@ def check_levels(profile: Profile) -> list[LevelAchievement]:
         for level in progress.newly_reached:
             achievement = _record_level(profile, track, level)
             if achievement is None:
-                # Someone else recorded this level a moment ago; higher levels
-                # are theirs to record as well.
-                break
+                # Recorded a moment ago by another request; it still counts as
+                # held for the level above, so go on.
+                continue
             reached.append(achievement)
             level_reached.send(current_app._get_current_object(), achievement=achievement)
     return reached
+
+
+def signoffs_for(profile_id: int, track_key: str | None = None) -> list[SignOff]:
+    """A learner's sign-offs, newest first: part of their record."""
+    query = select(SignOff).where(SignOff.profile_id == profile_id)
+    if track_key is not None:
+        query = query.where(SignOff.track_key == track_key)
+    return list(get_session().scalars(query.order_by(SignOff.created_at.desc(), SignOff.id.desc())))
+
+
+def achievements_for(profile_id: int) -> list[LevelAchievement]:
+    """The levels a learner reached, oldest first."""
+    return list(
+        get_session().scalars(
+            select(LevelAchievement)
+            .where(LevelAchievement.profile_id == profile_id)
+            .order_by(LevelAchievement.reached_at, LevelAchievement.id)
+        )
+    )

@@ -1,7 +1,245 @@
-"""Pages of the levels domain."""
+"""Pages of the levels domain: a learner's tracks, trainers' cohorts and sign-offs."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+
+from lms.accounts.access import STAFF_ROLES, login_required, require_profile, role_required
+from lms.accounts.models import Profile
+from lms.courses.home import register_home_panel
+from lms.extension import get_session
+from lms.i18n import _
+from lms.levels.cohorts import (
+    LevelError,
+    add_member,
+    awaiting_signoffs,
+    cohort_csv,
+    cohort_for_staff,
+    cohort_progress,
+    create_cohort,
+    record_signoff,
+    remove_member,
+    staff_cohorts,
+)
+from lms.levels.forms import CohortForm, MemberForm, SignOffForm
+from lms.levels.progress import TrackProgress
+from lms.levels.receivers import connect_receivers
+from lms.levels.services import (
+    achievements_for,
+    check_levels,
+    progress_for,
+    published_tracks,
+    signoffs_for,
+)
+from lms.web import current_locale, error_response
 
 bp = Blueprint("levels", __name__)
+
+connect_receivers()
+
+
+def _refused(error: LevelError) -> Any:
+    get_session().rollback()
+    return error_response(error.status, str(error.message))
+
+
+def _progress_now(profile: Profile) -> list[TrackProgress]:
+    progress = progress_for(profile.id)
+    if any(track.newly_reached for track in progress):
+        # Met before a signal could record it (e.g. tracks published later):
+        # record it now, once, and show what is stored.
+        check_levels(profile)
+        get_session().commit()
+        progress = progress_for(profile.id)
+    return progress
+
+
+# ------------------------------------------------------------------ learners
+
+
+@bp.route("/levels")
+@login_required
+def tracks() -> Any:
+    profile = require_profile()
+    return render_template("lms/levels/tracks.html", progress=_progress_now(profile))
+
+
+@bp.route("/levels/<track_key>")
+@login_required
+def track(track_key: str) -> Any:
+    profile = require_profile()
+    found = next((p for p in _progress_now(profile) if p.track.key == track_key), None)
+    if found is None:
+        abort(404)
+    reached = {
+        achievement.level: achievement
+        for achievement in achievements_for(profile.id)
+        if achievement.track_key == track_key
+    }
+    return render_template(
+        "lms/levels/track.html",
+        progress=found,
+        reached=reached,
+        signoffs=signoffs_for(profile.id, track_key),
+    )
+
+
+def level_home_panel(profile: Profile | None) -> tuple[str, dict[str, Any]] | None:
+    """The home page's panel: the next level's checklist of the learner's leading track."""
+    if profile is None:
+        return None
+    progress = progress_for(profile.id)
+    if not progress:
+        return None
+    lead = min(
+        enumerate(progress),
+        key=lambda pair: (pair[1].current_level or 6, -pair[1].percent, pair[0]),
+    )[1]
+    return "lms/levels/_home_panel.html", {"level_panel": lead}
+
+
+register_home_panel(level_home_panel)
+
+
+# ------------------------------------------------------------------ trainers
+
+
+@bp.route("/staff/cohorts", methods=["GET", "POST"])
+@role_required(*STAFF_ROLES)
+def cohorts() -> Any:
+    staff = require_profile()
+    form = CohortForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            cohort = create_cohort(staff, form.name.data)
+        except LevelError as error:
+            get_session().rollback()
+            form.name.errors.append(error.message)
+            status = error.status
+        else:
+            get_session().commit()
+            flash(_("Cohort created. Add learners by their mobile number."), "success")
+            return redirect(url_for("lms.levels.cohort", cohort_id=cohort.id))
+    elif form.is_submitted():
+        status = 400
+    try:
+        listing = staff_cohorts(staff)
+    except LevelError as error:
+        return _refused(error)
+    return render_template("lms/levels/cohorts.html", cohorts=listing, form=form), status
+
+
+def _cohort_page(staff: Profile, cohort_id: int, form: MemberForm, status: int = 200) -> Any:
+    cohort = cohort_for_staff(staff, cohort_id)
+    return (
+        render_template(
+            "lms/levels/cohort.html",
+            cohort=cohort,
+            members=cohort_progress(cohort),
+            tracks=published_tracks(),
+            form=form,
+        ),
+        status,
+    )
+
+
+@bp.route("/staff/cohorts/<int:cohort_id>")
+@role_required(*STAFF_ROLES)
+def cohort(cohort_id: int) -> Any:
+    try:
+        return _cohort_page(require_profile(), cohort_id, MemberForm())
+    except LevelError as error:
+        return _refused(error)
+
+
+@bp.route("/staff/cohorts/<int:cohort_id>/members", methods=["POST"])
+@role_required(*STAFF_ROLES)
+def add_cohort_member(cohort_id: int) -> Any:
+    staff = require_profile()
+    form = MemberForm()
+    try:
+        found = cohort_for_staff(staff, cohort_id)
+        if not form.validate_on_submit():
+            return _cohort_page(staff, cohort_id, form, 400)
+        try:
+            learner, added = add_member(staff, found, form.phone.data)
+        except LevelError as error:
+            if error.status == 404:
+                raise
+            get_session().rollback()
+            form.phone.errors.append(error.message)
+            return _cohort_page(staff, cohort_id, form, error.status)
+    except LevelError as error:
+        return _refused(error)
+    get_session().commit()
+    if added:
+        flash(_("%(name)s is now in this cohort.", name=learner.display_name), "success")
+    else:
+        flash(_("%(name)s is already in this cohort.", name=learner.display_name), "info")
+    return redirect(url_for("lms.levels.cohort", cohort_id=cohort_id))
+
+
+@bp.route("/staff/cohorts/<int:cohort_id>/members/<int:profile_id>/remove", methods=["POST"])
+@role_required(*STAFF_ROLES)
+def remove_cohort_member(cohort_id: int, profile_id: int) -> Any:
+    staff = require_profile()
+    try:
+        remove_member(staff, cohort_for_staff(staff, cohort_id), profile_id)
+    except LevelError as error:
+        return _refused(error)
+    get_session().commit()
+    flash(_("The learner was taken out of the cohort; their records stay."), "info")
+    return redirect(url_for("lms.levels.cohort", cohort_id=cohort_id))
+
+
+@bp.route("/staff/cohorts/<int:cohort_id>/export.csv")
+@role_required(*STAFF_ROLES)
+def cohort_export(cohort_id: int) -> Any:
+    staff = require_profile()
+    try:
+        found = cohort_for_staff(staff, cohort_id)
+    except LevelError as error:
+        return _refused(error)
+    # A BOM so spreadsheet programs read the Chinese names as UTF-8.
+    body = "\ufeff" + cohort_csv(found, current_locale())
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="cohort-{found.id}.csv"'},
+    )
+
+
+@bp.route("/staff/sign-offs", methods=["GET", "POST"])
+@role_required(*STAFF_ROLES)
+def signoffs() -> Any:
+    staff = require_profile()
+    form = SignOffForm()
+    if form.is_submitted():
+        if not form.validate_on_submit():
+            message = next(iter(form.errors.values()), [_("Check the form and try again.")])[0]
+            return error_response(400, str(message))
+        try:
+            signoff = record_signoff(
+                staff,
+                form.learner_id.data,
+                form.track_key.data,
+                form.requirement_key.data,
+                form.result.data,
+                form.note.data or "",
+            )
+        except LevelError as error:
+            return _refused(error)
+        get_session().commit()
+        if signoff.result.value == "pass":
+            flash(_("Sign-off recorded: pass."), "success")
+        else:
+            flash(_("Sign-off recorded: not yet. The learner sees your note."), "info")
+        return redirect(url_for("lms.levels.signoffs"))
+    try:
+        rows = awaiting_signoffs(staff)
+    except LevelError as error:
+        return _refused(error)
+    return render_template("lms/levels/signoffs.html", rows=rows)

@@ -350,7 +350,9 @@ def version_to_draft(course_key: str, area: str, version: Any) -> dict[str, Any]
         }
         body = {
             section: {
-                lang: html_to_markdown(str((getattr(lesson, f"{section}_html") or {}).get(lang, "")))
+                lang: html_to_markdown(
+                    str((getattr(lesson, f"{section}_html") or {}).get(lang, ""))
+                )
                 for lang in LANGUAGES
             }
             for section in SECTIONS
@@ -414,8 +416,12 @@ def _escape_text(text: str) -> str:
     text = _ENTITY_RE.sub(r"\\&", text)
     lines = text.split("\n")
     # A line that starts like a heading, quote or list item must stay prose.
-    return "\n".join(_BLOCK_START_RE.sub(lambda m: m.group(1) + "\\" + m.group(2), line)
-                     if _BLOCK_START_RE.match(line) else line for line in lines)
+    return "\n".join(
+        _BLOCK_START_RE.sub(lambda m: m.group(1) + "\\" + m.group(2), line)
+        if _BLOCK_START_RE.match(line)
+        else line
+        for line in lines
+    )
 
 
 def _inline(nodes: Iterable[_Node | str]) -> str:

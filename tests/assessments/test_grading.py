@@ -8,18 +8,23 @@ import random
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from lms.assessments.grading import (
     QUESTION_TYPES,
     InvalidAnswer,
     QuizResult,
     Score,
+    UnfinishedAnswer,
+    answer_from_form,
+    chosen_ids,
     get_type,
     grade,
     grade_quiz,
     learner_view,
     normalise_answer,
     option_ids,
+    presented_option_order,
     review_view,
     shuffled_option_order,
 )
@@ -557,3 +562,94 @@ def test_grade_quiz_critical_scenario_needs_every_part() -> None:
     assert result.score_percent == 75.0
     assert result.critical_failed == ("case",)
     assert not result.passed
+
+
+# --- presented order, form decoding, chosen ids ----------------------------------------------
+
+
+def test_presented_order_keeps_spec_order_when_not_shuffling_except_ordering() -> None:
+    rng = random.Random(3)
+    assert presented_option_order(single(), False, rng) == ["a", "b", "c", "d"]
+    assert presented_option_order(true_false(), False, rng) == []
+    for _ in range(20):
+        assert presented_option_order(ordering(), False, rng) != option_ids(ordering())
+    case = presented_option_order(scenario(), False, rng)
+    assert case["p1"] == ["a", "b", "c", "d"]
+    assert case["p4"] != option_ids(ordering())
+
+
+def test_presented_order_shuffles_when_asked() -> None:
+    orders = {
+        tuple(presented_option_order(single(), True, random.Random(seed))) for seed in range(30)
+    }
+    assert len(orders) > 1
+    assert all(sorted(order) == ["a", "b", "c", "d"] for order in orders)
+
+
+def form(**fields: Any) -> Any:
+    data = MultiDict()
+    for name, values in fields.items():
+        for value in values if isinstance(values, list) else [values]:
+            data.add(name.replace("__", "@").replace("_", "."), value)
+    return data.getlist
+
+
+def test_answer_from_form_reads_each_type() -> None:
+    assert answer_from_form(single(), form(q1=["", "b"]), "q1") == "b"
+    assert answer_from_form(single(), form(q1=""), "q1") is None
+    assert answer_from_form(multiple(), form(q1=["", "a", "c"]), "q1") == ["a", "c"]
+    assert answer_from_form(multiple(), form(q1=""), "q1") is None
+    assert answer_from_form(true_false(), form(q1=["", "false"]), "q1") == "false"
+    order = form(q1__stop="2", q1__call="1", q1__photo="4", q1__report="3")
+    assert answer_from_form(ordering(), order, "q1") == ["call", "stop", "report", "photo"]
+    assert answer_from_form(ordering(), form(q1=""), "q1") is None
+
+
+def test_answer_from_form_reads_scenario_parts() -> None:
+    fields = form(q2_p1="a", q2_p2="true", q2_p3=["b", "c"])
+    assert answer_from_form(scenario(), fields, "q2") == {
+        "p1": "a",
+        "p2": "true",
+        "p3": ["b", "c"],
+        "p4": None,
+    }
+    assert answer_from_form(scenario(), form(q2=""), "q2") is None
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"q1__stop": "1", "q1__call": "1", "q1__photo": "2", "q1__report": "3"},
+        {"q1__stop": "1", "q1__call": "2"},
+    ],
+)
+def test_half_numbered_ordering_is_unfinished_not_tampering(fields: dict[str, str]) -> None:
+    with pytest.raises(UnfinishedAnswer):
+        answer_from_form(ordering(), form(**fields), "q1")
+
+
+@pytest.mark.parametrize(
+    ("spec", "fields"),
+    [
+        (single(), {"q1": ["a", "b"]}),
+        (ordering(), {"q1__stop": "x", "q1__call": "1", "q1__photo": "2", "q1__report": "3"}),
+        (ordering(), {"q1__stop": "9", "q1__call": "1", "q1__photo": "2", "q1__report": "3"}),
+        (ordering(), {"q1__stop": ["1", "2"], "q1__call": "3", "q1__photo": "4"}),
+    ],
+)
+def test_impossible_form_values_are_tampering(spec: dict[str, Any], fields: dict[str, Any]) -> None:
+    with pytest.raises(InvalidAnswer) as caught:
+        answer_from_form(spec, form(**fields), "q1")
+    assert not isinstance(caught.value, UnfinishedAnswer)
+
+
+def test_chosen_ids_per_type() -> None:
+    assert chosen_ids(single(), "b") == ["b"]
+    assert chosen_ids(single(), None) == []
+    assert chosen_ids(multiple(), ["a", "d"]) == ["a", "d"]
+    assert chosen_ids(true_false(), False) == ["false"]
+    assert chosen_ids(ordering(), ["stop", "call", "photo", "report"]) == []
+    assert chosen_ids(scenario(), {"p1": "a", "p2": True, "p3": None, "p4": None}) == [
+        "p1:a",
+        "p2:true",
+    ]

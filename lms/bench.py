@@ -1,0 +1,142 @@
+"""Page weight and server speed of the main pages: ``make bench``.
+
+Builds the standalone app on a temporary SQLite file with the shipped content,
+logs a learner in with the test client and prints, for each main page, the
+bytes a phone downloads (HTML plus the CSS and JS it references, gzip-compressed)
+and its median server response time as a ratio to a minimal Flask route timed
+in the same run, so the numbers compare across machines.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import BuildError
+
+from lms.app import create_app
+from lms.db import Base
+from lms.extension import PACKAGE_DIR, get_session
+
+REQUESTS = 60
+BUDGET_KB = {"lesson": 30.0}
+ASSET = re.compile(r'<(?:link[^>]+href|script[^>]+src)="([^"]+\.(?:css|js))"')
+PHONE, PASSWORD = "13900000000", "bench-password-1"
+
+
+def build_app(folder: Path) -> Flask:
+    """The standalone app on a fresh SQLite file with the shipped content."""
+    from lms.courses.services import import_content
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "LMS_SECRET_KEY": "bench-secret-key-not-for-production",
+            "LMS_DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite'}",
+        }
+    )
+
+    @app.route("/__bench_minimal")
+    def minimal() -> str:
+        return "ok"
+
+    with app.app_context():
+        Base.metadata.create_all(app.extensions["lms"].db.engine)
+        report = import_content(PACKAGE_DIR.parent / "content")
+        get_session().commit()
+        if not report.ok:
+            raise SystemExit(f"content errors: {report.errors}")
+    return app
+
+
+def transferred_bytes(client: FlaskClient, html: bytes) -> int:
+    """Gzip size of a page plus every stylesheet and script it references."""
+    total = len(gzip.compress(html))
+    for url in sorted(set(ASSET.findall(html.decode("utf-8")))):
+        total += len(gzip.compress(client.get(url).data))
+    return total
+
+
+def median_seconds(fetch: Callable[[], Any], count: int = REQUESTS) -> float:
+    """Median wall time of ``count`` calls, after one warm-up call."""
+    fetch()
+    timings = []
+    for _ in range(count):
+        start = time.perf_counter()
+        fetch()
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings)
+
+
+def _quiz_url(app: Flask) -> str | None:
+    with app.test_request_context():
+        from flask import url_for
+
+        try:
+            return url_for("lms.assessments.quiz", course_key="legal-safety")
+        except BuildError:
+            return None
+
+
+def main() -> int:
+    """Print one line per main page; exit 1 when the lesson page is over budget."""
+    with tempfile.TemporaryDirectory() as folder:
+        app = build_app(Path(folder))
+        visitor = app.test_client()
+        learner = app.test_client()
+        learner.post(
+            "/register",
+            data={
+                "phone": PHONE,
+                "display_name": "Bench",
+                "password": PASSWORD,
+                "confirm": PASSWORD,
+            },
+        )
+        learner.post("/stopped", data={"next": "/"})
+        lesson = "/courses/legal-safety/lessons/ls-helmet?step=check"
+        pages: list[tuple[str, FlaskClient, str]] = [
+            ("home", learner, "/"),
+            ("course", learner, "/courses/legal-safety"),
+            ("lesson", learner, lesson),
+        ]
+        quiz = _quiz_url(app)
+        if quiz:
+            pages.append(("quiz", learner, quiz))
+        pages.append(("login", visitor, "/login"))
+        headers = {"Accept-Language": "zh-CN"}
+        baseline = median_seconds(lambda: visitor.get("/__bench_minimal"))
+        over = False
+        for name, client, url in pages:
+            response = client.get(url, headers=headers)
+            if response.status_code != 200:
+                print(f"page {name} failed: HTTP {response.status_code} at {url}")
+                over = True
+                continue
+            size_kb = transferred_bytes(client, response.data) / 1024
+            ratio = median_seconds(lambda c=client, u=url: c.get(u, headers=headers)) / baseline
+            print(
+                f"page {name} transferred KB: {size_kb:.1f}, "
+                f"response ratio to minimal route: {ratio:.1f}"
+            )
+            if size_kb > BUDGET_KB.get(name, float("inf")):
+                print(f"  over budget: {name} must stay within {BUDGET_KB[name]:.0f} KB")
+                over = True
+        with app.app_context():
+            get_session().remove()
+            app.extensions["lms"].db.engine.dispose()
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""``flask lms certificates ...``: render PDFs and manage the signing key."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from lms.extension import get_session
+
+BATCH = 50
+
+
+@click.group("certificates")
+def certificates_cli() -> None:
+    """Certificates: render PDFs, publish keys."""
+
+
+@certificates_cli.command("render")
+@click.option("--all", "render_all", is_flag=True, help="Every certificate that has no PDF yet.")
+@click.argument("numbers", nargs=-1)
+@with_appcontext
+def render_command(render_all: bool, numbers: tuple[str, ...]) -> None:
+    """Render stored PDFs once (a PDF already stored is never re-rendered)."""
+    from lms.certificates import numbers as certificate_numbers
+    from lms.certificates import services
+    from lms.certificates.models import Certificate
+
+    if not render_all and not numbers:
+        raise click.UsageError("Give certificate numbers or --all.")
+    session = get_session()
+    query = select(Certificate.id).where(Certificate.pdf_sha256.is_(None))
+    if numbers:
+        compact = []
+        for text in numbers:
+            check = certificate_numbers.check_number(text)
+            if not check.ok:
+                raise click.BadParameter(f"{text}: {check.status.value}", param_hint="NUMBERS")
+            compact.append(check.compact)
+        query = query.where(Certificate.number.in_(compact))
+    ids = list(session.scalars(query.order_by(Certificate.id)))
+    with click.progressbar(ids, label="Rendering certificates", show_pos=True) as bar:
+        for done, certificate_id in enumerate(bar, start=1):
+            certificate = session.get(Certificate, certificate_id)
+            if certificate is not None:
+                services.render_certificate(certificate)
+            # Commit in batches: progress survives an interruption, memory stays flat.
+            if done % BATCH == 0:
+                session.commit()
+                session.expunge_all()
+    session.commit()
+    click.echo(f"Rendered {len(ids)} certificate PDF(s).")
+
+
+@certificates_cli.command("jwks")
+@with_appcontext
+def jwks_command() -> None:
+    """Print the public JWKS (for offline verifiers: save it as jwks.json)."""
+    from lms.certificates.keys import published_jwks
+
+    click.echo(json.dumps(published_jwks(), indent=2))

@@ -1,0 +1,49 @@
+"""Trainer forms: a new cohort, a member by mobile number, a sign-off."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from lms.i18n import _l
+from lms.levels.cohorts import COHORT_NAME_MAX, NOTE_MAX
+
+
+def _required() -> DataRequired:
+    return DataRequired(message=_l("This field is required."))
+
+
+class CohortForm(FlaskForm):
+    name = StringField(
+        _l("Cohort name (station, employer or class)"),
+        validators=[
+            _required(),
+            Length(max=COHORT_NAME_MAX, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+    submit = SubmitField(_l("Create cohort"))
+
+
+class MemberForm(FlaskForm):
+    phone = StringField(
+        _l("Learner's mobile number"),
+        validators=[
+            _required(),
+            Length(max=20, message=_l("Enter an 11-digit mainland China mobile number.")),
+        ],
+    )
+    submit = SubmitField(_l("Add learner"))
+
+
+class SignOffForm(FlaskForm):
+    learner_id = IntegerField(validators=[_required()])
+    track_key = HiddenField(validators=[_required(), Length(max=64)])
+    requirement_key = HiddenField(validators=[_required(), Length(max=140)])
+    # Radio buttons on the page; record_signoff checks the value is pass or not_yet.
+    result = StringField(_l("Result"), validators=[_required(), Length(max=16)])
+    note = TextAreaField(
+        _l("Note (what you saw; what to practise if not yet)"),
+        validators=[Length(max=NOTE_MAX, message=_l("Use at most %(max)d characters."))],
+    )
+    submit = SubmitField(_l("Record sign-off"))

@@ -1,0 +1,34 @@
+"""Reactions to other domains' events: a graded quiz or a finished lesson may
+complete a level."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lms.accounts.models import Profile
+from lms.extension import get_session
+from lms.levels.services import check_levels
+from lms.signals import attempt_graded, lesson_completed
+
+
+def on_attempt_graded(sender: Any, attempt: Any = None, **_extra: Any) -> None:
+    """Check the learner's levels once their attempt is graded."""
+    if attempt is None:
+        return
+    profile = get_session().get(Profile, attempt.profile_id)
+    if profile is not None:
+        check_levels(profile)
+
+
+def on_lesson_completed(
+    sender: Any, profile: Profile | None = None, lesson_version: Any = None, **_extra: Any
+) -> None:
+    """Check the learner's levels once they finish a lesson."""
+    if profile is not None:
+        check_levels(profile)
+
+
+def connect_receivers() -> None:
+    """Listen to the signals; connecting twice is harmless (blinker keeps one)."""
+    attempt_graded.connect(on_attempt_graded)
+    lesson_completed.connect(on_lesson_completed)

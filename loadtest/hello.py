@@ -1,0 +1,10 @@
+"""The minimal Flask route the verification throughput is compared with."""
+
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.get("/hello")
+def hello() -> str:
+    return "ok"

@@ -1,0 +1,201 @@
+"""The learner's phone in a real browser: resume on another device, offline
+answers synced exactly once, phone-width pages, accessibility."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from lms.accounts.models import Profile, User
+from lms.courses.models import LessonProgress, StepEvent, StepEventKind
+from lms.extension import get_session
+from tests.browser.support import axe_violations, horizontal_overflow, log_in, sign_up
+
+pytestmark = pytest.mark.browser
+
+LESSON = "/courses/legal-safety/lessons/ls-helmet"
+
+
+def profile_id_of(app, phone):
+    with app.app_context():
+        user = get_session().scalar(select(User).where(User.phone == phone))
+        return get_session().scalar(select(Profile.id).where(Profile.user_ref == str(user.id)))
+
+
+def step_events(app, profile_id, kind):
+    with app.app_context():
+        rows = (
+            get_session()
+            .scalars(
+                select(StepEvent).where(StepEvent.profile_id == profile_id, StepEvent.kind == kind)
+            )
+            .all()
+        )
+        return [(row.step, row.question_key, row.answer, row.client_key) for row in rows]
+
+
+def start_lesson(page, base):
+    page.goto(f"{base}{LESSON}?step=situation")
+    page.get_by_role("button", name="I have stopped").click()
+    page.wait_for_url(f"{base}{LESSON}?step=situation")
+
+
+def test_a_lesson_resumes_at_the_same_step_on_a_new_device(live_server, new_page):
+    base = live_server.url
+    phone = new_page()
+    sign_up(phone, base, "13900000001")
+    start_lesson(phone, base)
+    phone.get_by_role("button", name="Next").click()
+    phone.wait_for_url(f"{base}{LESSON}?step=decision")
+    phone.get_by_role("button", name="Stay where you are").click()
+    phone.get_by_text("You wait a few seconds").wait_for()
+    phone.get_by_role("link", name="Next").click()
+    phone.wait_for_url(f"{base}{LESSON}?step=outcome")
+    phone.context.close()
+
+    other = new_page()
+    log_in(other, base, "13900000001")
+    other.get_by_role("link", name="Continue").click()
+    other.get_by_role("button", name="I have stopped").click()
+    other.wait_for_url(f"{base}{LESSON}?step=outcome")
+    assert other.get_by_role("heading", name="What happened").is_visible()
+
+
+def test_a_server_restart_between_steps_loses_nothing_saved(live_server, new_page):
+    base = live_server.url
+    page = new_page()
+    sign_up(page, base, "13900000002")
+    start_lesson(page, base)
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(f"{base}{LESSON}?step=decision")
+    page.get_by_role("button", name="Stay where you are").click()
+    page.get_by_text("Everything is saved.").wait_for()
+    live_server.restart()
+    page.goto(f"{base}{LESSON}")
+    page.wait_for_url(f"{base}{LESSON}?step=outcome")
+    page.goto(f"{base}{LESSON}?step=decision")
+    assert page.get_by_text("You chose").is_visible()
+
+
+def test_answers_given_offline_reach_the_server_exactly_once(live_server, new_page):
+    base = live_server.url
+    page = new_page()
+    sign_up(page, base, "13900000003")
+    start_lesson(page, base)
+    # Let the service worker take over and keep this lesson's steps.
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function(
+        "() => caches.open('lms-pages').then(c => c.keys()).then(k => k.length >= 10)"
+    )
+    page.context.set_offline(True)
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(f"{base}{LESSON}?step=decision")
+    page.get_by_role("button", name="Stay where you are").click()
+    page.get_by_text("You wait a few seconds").wait_for()
+    assert page.get_by_text("You are offline.").is_visible()
+    page.get_by_role("link", name="Next").click()
+    page.wait_for_url(f"{base}{LESSON}?step=outcome")
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(f"{base}{LESSON}?step=rule")
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(f"{base}{LESSON}?step=check")
+    page.get_by_label("False").check()
+    page.get_by_label("Pull over somewhere safe and stop").check()
+    page.get_by_role("button", name="Check my answers").click()
+    page.get_by_text("Your answers are saved on this phone.").wait_for()
+    profile_id = profile_id_of(live_server.app, "13900000003")
+    assert step_events(live_server.app, profile_id, StepEventKind.DECISION) == []
+
+    page.context.set_offline(False)
+    page.get_by_text("Everything is saved.").wait_for()
+    # Another page load flushes again: nothing may be doubled.
+    page.goto(f"{base}{LESSON}?step=check")
+    page.get_by_text("Everything is saved.").wait_for()
+    decisions = step_events(live_server.app, profile_id, StepEventKind.DECISION)
+    answers = step_events(live_server.app, profile_id, StepEventKind.ANSWER)
+    assert [(step, answer) for step, _q, answer, _k in decisions] == [("decision", {"value": "c"})]
+    assert sorted(question for _s, question, _a, _k in answers) == ["ls-helmet-c1", "ls-helmet-c2"]
+    assert (
+        step_events(live_server.app, profile_id, StepEventKind.DONE)
+        and len(step_events(live_server.app, profile_id, StepEventKind.DONE)) == 3
+    )
+    with live_server.app.app_context():
+        progress = get_session().scalar(
+            select(LessonProgress).where(LessonProgress.profile_id == profile_id)
+        )
+        assert progress.completed_at is not None
+    assert page.get_by_text("✓ Right").count() == 2
+
+
+def test_a_lost_response_is_retried_without_a_double(live_server, new_page):
+    base = live_server.url
+    page = new_page()
+    sign_up(page, base, "13900000004")
+    start_lesson(page, base)
+    dropped = []
+
+    def drop_first_answer(route):
+        response = route.fetch()  # the server saves it...
+        if not dropped:
+            dropped.append(response.status)
+            route.abort()  # ...but the phone never hears back
+        else:
+            route.fulfill(response=response)
+
+    page.route("**/api/sync", drop_first_answer)
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(f"{base}{LESSON}?step=decision", timeout=40_000)
+    page.get_by_role("button", name="Stay where you are").click()
+    page.get_by_text("Everything is saved.").wait_for(timeout=40_000)
+    profile_id = profile_id_of(live_server.app, "13900000004")
+    assert dropped == [200]
+    assert len(step_events(live_server.app, profile_id, StepEventKind.DONE)) == 1
+    assert len(step_events(live_server.app, profile_id, StepEventKind.DECISION)) == 1
+
+
+def test_pages_fit_a_360_px_phone_and_pass_axe(live_server, new_page):
+    base = live_server.url
+    page = new_page()
+    page.goto(f"{base}/login")
+    assert horizontal_overflow(page) == 0
+    sign_up(page, base, "13900000005")
+    assert horizontal_overflow(page) == 0
+    assert axe_violations(page) == []
+    page.goto(f"{base}/courses/legal-safety")
+    assert horizontal_overflow(page) == 0
+    start_lesson(page, base)
+    for step in ("situation", "decision", "outcome", "rule", "check"):
+        page.goto(f"{base}{LESSON}?step={step}")
+        assert horizontal_overflow(page) == 0, step
+        assert axe_violations(page) == [], step
+    page.get_by_label("True").check()
+    page.get_by_label("Pull over somewhere safe and stop").check()
+    page.get_by_role("button", name="Check my answers").click()
+    page.get_by_text("Not right").wait_for()
+    assert horizontal_overflow(page) == 0
+    assert axe_violations(page) == []
+    for url in ("/", "/courses/legal-safety", "/review"):
+        page.goto(f"{base}{url}")
+        assert horizontal_overflow(page) == 0, url
+        assert axe_violations(page) == [], url
+    page.goto(f"{base}/")
+    assert page.get_by_role("heading", name="Continue where you left off").is_visible()
+
+
+def test_the_lesson_works_without_javascript(live_server, new_page):
+    base = live_server.url
+    page = new_page(java_script_enabled=False)
+    sign_up(page, base, "13900000006")
+    start_lesson(page, base)
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(f"{base}{LESSON}?step=decision")
+    page.get_by_role("button", name="Stay where you are").click()
+    page.wait_for_url(f"{base}{LESSON}?step=decision")
+    assert page.get_by_text("You wait a few seconds").is_visible()
+    page.goto(f"{base}{LESSON}?step=check")
+    page.get_by_label("False").check()
+    page.get_by_label("Pull over somewhere safe and stop").check()
+    page.get_by_role("button", name="Check my answers").click()
+    page.wait_for_url(f"{base}{LESSON}?step=check")
+    assert page.get_by_text("✓ Right").count() == 2

@@ -1,0 +1,104 @@
+"""Certificate fixtures: an app with a known signing key, people and a helper
+that issues certificates straight through the service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from lms.accounts.models import Role
+from lms.certificates import tokens
+from lms.certificates.models import Certificate, CertificateKind
+from lms.certificates.services import issue_certificate
+from lms.extension import get_session
+from tests.conftest import People, _dispose, build_test_app
+
+PUBLIC_URL = "https://lms.example.cn"
+LEGAL_SAFETY_TITLE = {"zh_CN": "骑手与司机的法律安全", "en": "Legal safety for riders and drivers"}
+
+
+@pytest.fixture(scope="session")
+def signing_pem() -> str:
+    return tokens.generate_key()[0]
+
+
+@pytest.fixture
+def cert_config(signing_pem: str) -> dict[str, Any]:
+    """Config of the certificate tests; a test may change it before ``cert_app`` is built."""
+    return {
+        "LMS_SIGNING_KEY": signing_pem,
+        "LMS_PUBLIC_URL": PUBLIC_URL,
+        "LMS_ISSUER_NAME": "示范区新就业群体服务中心 / Demo Service Centre",
+    }
+
+
+@pytest.fixture
+def cert_app(
+    database_backend: dict[str, Any], tmp_path: Path, cert_config: dict[str, Any]
+) -> Iterator[Flask]:
+    application = build_test_app(database_backend, tmp_path, with_content=True, **cert_config)
+    yield application
+    _dispose(application)
+
+
+@pytest.fixture
+def cert_people(cert_app: Flask) -> People:
+    return People(cert_app)
+
+
+@pytest.fixture
+def learner(cert_people: People) -> Any:
+    return cert_people.make(Role.LEARNER, name="欧阳晓明")
+
+
+Issue = Callable[..., str]
+
+
+@pytest.fixture
+def issue(cert_app: Flask) -> Issue:
+    """Issue a training certificate via the service and return its compact number."""
+
+    def _issue(profile_id: int, course: str = "legal-safety", **overrides: Any) -> str:
+        values: dict[str, Any] = {
+            "profile_id": profile_id,
+            "kind": CertificateKind.TRAINING,
+            "achievement_key": f"course:{course}:profile:{profile_id}",
+            "title": LEGAL_SAFETY_TITLE,
+            "hours": 2.5,
+            "evidence": {"score_percent": 90},
+            "track_key": "courier",
+            "track_title": {"zh_CN": "快递员", "en": "Courier"},
+            "course_key": course,
+            "id_number": "110101199001011234",
+        }
+        values.update(overrides)
+        with cert_app.app_context():
+            certificate = issue_certificate(**values)
+            get_session().commit()
+            return certificate.number
+
+    return _issue
+
+
+def load(app: Flask, number: str) -> Certificate:
+    """A certificate by compact number, detached for reading in the test."""
+    with app.app_context():
+        session = get_session()
+        certificate = session.query(Certificate).filter_by(number=number).one()
+        _ = certificate.pdf  # load the deferred column before detaching
+        session.expunge(certificate)
+        return certificate
+
+
+def english(client: Any) -> None:
+    """Ask for English pages from now on."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+def days_ago(days: int) -> dt.date:
+    return dt.date.today() - dt.timedelta(days=days)

@@ -1,0 +1,141 @@
+"""Who may see what: downloads, share links and the admin pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from lms.accounts.models import Role
+from lms.certificates.models import CertificateStatus
+from tests.certificates.conftest import Issue, english, load
+from tests.conftest import log_in, post_form
+
+
+def test_my_certificates_lists_mine_with_download_and_share_link(
+    cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    number = issue(learner.profile_id)
+    client = cert_app.test_client()
+    english(client)
+    log_in(client, learner.phone)
+    page = client.get("/certificates")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert f"/certificates/{number}/pdf" in text
+    assert f"https://lms.example.cn/verify/{number}?t=" in text
+
+
+def test_my_certificates_needs_login(cert_app: Flask) -> None:
+    response = cert_app.test_client().get("/certificates")
+    assert response.status_code in (302, 401)
+
+
+def test_another_learner_cannot_download_my_pdf(
+    cert_app: Flask, cert_people: Any, learner: Any, issue: Issue
+) -> None:
+    number = issue(learner.profile_id)
+    other = cert_people.make(Role.LEARNER, name="张三")
+    client = cert_app.test_client()
+    log_in(client, other.phone)
+    assert client.get(f"/certificates/{number}/pdf").status_code in (403, 404)
+    assert cert_app.test_client().get(f"/certificates/{number}/pdf").status_code in (403, 404)
+    forged = cert_app.test_client().get(f"/certificates/{number}/pdf?t=v1.x.y.z")
+    assert forged.status_code in (403, 404)
+
+
+def test_the_share_link_token_allows_the_download(
+    cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    number = issue(learner.profile_id)
+    token = load(cert_app, number).token
+    response = cert_app.test_client().get(f"/certificates/{number}/pdf", query_string={"t": token})
+    assert response.status_code == 200 and response.data.startswith(b"%PDF-")
+
+
+def test_only_admins_of_the_issuer_manage_certificates(
+    cert_app: Flask, cert_people: Any, learner: Any, issue: Issue
+) -> None:
+    admin = cert_people.make(Role.ADMIN, name="陈管理", organisation="示范区服务中心")
+    with cert_app.app_context():
+        from lms.extension import get_session
+
+        organisation_id = admin.organisation_id
+        get_session().commit()
+    number = issue(learner.profile_id, organisation_id=organisation_id)
+    trainer = cert_people.make(Role.TRAINER, name="李培训", organisation="示范区服务中心")
+    other_admin = cert_people.make(Role.ADMIN, name="别家管理", organisation="另一家机构")
+
+    client = cert_app.test_client()
+    log_in(client, trainer.phone)
+    assert client.get(f"/admin/certificates/{number}").status_code == 403
+
+    client = cert_app.test_client()
+    log_in(client, other_admin.phone)
+    assert client.get(f"/admin/certificates/{number}").status_code == 403
+    assert client.get(f"/certificates/{number}/pdf").status_code in (403, 404)
+
+    client = cert_app.test_client()
+    log_in(client, admin.phone)
+    assert client.get(f"/admin/certificates/{number}").status_code == 200
+    assert client.get(f"/certificates/{number}/pdf").status_code == 200
+    assert client.get("/admin/certificates").status_code == 200
+
+
+def test_revoke_needs_a_reason_and_changes_nothing_without_one(
+    cert_app: Flask, cert_people: Any, learner: Any, issue: Issue
+) -> None:
+    number = issue(learner.profile_id)
+    admin = cert_people.make(Role.ADMIN, name="陈管理")
+    client = cert_app.test_client()
+    english(client)
+    log_in(client, admin.phone)
+    refused = post_form(client, f"/admin/certificates/{number}/revoke", {"reason": "  "})
+    assert refused.status_code == 400 and "reason" in refused.get_data(as_text=True)
+    assert load(cert_app, number).status is CertificateStatus.VALID
+
+    done = post_form(client, f"/admin/certificates/{number}/revoke", {"reason": "Wrong person"})
+    assert done.status_code == 302
+    assert load(cert_app, number).status is CertificateStatus.REVOKED
+    again = post_form(client, f"/admin/certificates/{number}/revoke", {"reason": "Twice"})
+    assert again.status_code == 400
+    audit = client.get("/admin/certificates/audit").get_data(as_text=True)
+    assert "revoked" in audit and "Wrong person" in audit
+
+
+def test_admin_reissues_with_a_corrected_name(
+    cert_app: Flask, cert_people: Any, learner: Any, issue: Issue
+) -> None:
+    number = issue(learner.profile_id)
+    admin = cert_people.make(Role.ADMIN, name="陈管理")
+    client = cert_app.test_client()
+    log_in(client, admin.phone)
+    response = post_form(
+        client, f"/admin/certificates/{number}/reissue", {"holder_name": "欧阳小明"}
+    )
+    assert response.status_code == 302
+    old = load(cert_app, number)
+    assert old.status is CertificateStatus.SUPERSEDED and old.superseded_by
+    assert load(cert_app, old.superseded_by).holder_name == "欧阳小明"
+    assert (
+        post_form(
+            client, f"/admin/certificates/{old.superseded_by}/reissue", {"holder_name": ""}
+        ).status_code
+        == 400
+    )
+
+
+def test_learners_cannot_revoke(cert_app: Flask, learner: Any, issue: Issue) -> None:
+    number = issue(learner.profile_id)
+    client = cert_app.test_client()
+    log_in(client, learner.phone)
+    response = post_form(client, f"/admin/certificates/{number}/revoke", {"reason": "mine"})
+    assert response.status_code == 403
+    assert load(cert_app, number).status is CertificateStatus.VALID
+
+
+def test_unknown_or_garbage_numbers_are_404(cert_app: Flask, learner: Any) -> None:
+    client = cert_app.test_client()
+    log_in(client, learner.phone)
+    assert client.get("/certificates/nonsense/pdf").status_code == 404
+    assert client.get("/certificates/LMS0000000000000/pdf").status_code == 404

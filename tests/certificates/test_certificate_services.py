@@ -1,0 +1,219 @@
+"""Issuing, revoking and re-issuing: exactly once, audited, never the official title."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from lms import signals
+from lms.accounts.models import Role
+from lms.certificates import numbers, services
+from lms.certificates.models import (
+    Certificate,
+    CertificateAction,
+    CertificateEvent,
+    CertificateKind,
+    CertificateStatus,
+)
+from lms.courses.models import Course
+from lms.extension import get_session
+from tests.certificates.conftest import Issue, load
+from tests.conftest import POSTGRES_URL
+
+
+def _legal_safety_version(app: Flask) -> int:
+    with app.app_context():
+        course = get_session().scalar(sa.select(Course).where(Course.key == "legal-safety"))
+        assert course is not None and course.current_version_id is not None
+        return course.current_version_id
+
+
+def _attempt(profile_id: int, version_id: int, passed: bool = True) -> SimpleNamespace:
+    return SimpleNamespace(
+        id=7,
+        profile_id=profile_id,
+        course_key="legal-safety",
+        course_version_id=version_id,
+        passed=passed,
+        score_percent=90.0 if passed else 40.0,
+        graded_at=dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC),
+        questions=[],
+    )
+
+
+def _certificates(app: Flask) -> list[Certificate]:
+    with app.app_context():
+        return list(get_session().scalars(sa.select(Certificate)))
+
+
+def test_passing_a_course_issues_one_training_certificate(cert_app: Flask, learner: Any) -> None:
+    version_id = _legal_safety_version(cert_app)
+    with cert_app.app_context():
+        signals.attempt_graded.send(cert_app, attempt=_attempt(learner.profile_id, version_id))
+        signals.attempt_graded.send(cert_app, attempt=_attempt(learner.profile_id, version_id))
+        get_session().commit()
+    [certificate] = _certificates(cert_app)
+    assert certificate.kind is CertificateKind.TRAINING
+    assert certificate.holder_name == "欧阳晓明"
+    assert certificate.title["zh_CN"] == "骑手与司机的法律安全"
+    assert certificate.course_key == "legal-safety"
+    assert certificate.evidence["score_percent"] == 90.0
+    assert certificate.hours > 0
+    assert numbers.check_number(certificate.number).ok
+    assert certificate.issuer_name.startswith("示范区")
+
+
+def test_a_failed_attempt_issues_nothing(cert_app: Flask, learner: Any) -> None:
+    version_id = _legal_safety_version(cert_app)
+    with cert_app.app_context():
+        signals.attempt_graded.send(
+            cert_app, attempt=_attempt(learner.profile_id, version_id, passed=False)
+        )
+        get_session().commit()
+    assert _certificates(cert_app) == []
+
+
+def test_reaching_a_level_issues_a_level_certificate_modelled_on_the_national_level(
+    cert_app: Flask, learner: Any
+) -> None:
+    achievement = SimpleNamespace(
+        profile_id=learner.profile_id,
+        track_key="courier",
+        level=5,
+        evidence={"courses": ["legal-safety"]},
+        reached_at=dt.datetime(2025, 3, 2, tzinfo=dt.UTC),
+        track_title={"zh_CN": "快递员", "en": "Courier"},
+        level_title={"zh_CN": "L5 初级（对标五级/初级工）", "en": "L5 Entry (modelled on Level 5)"},
+    )
+    with cert_app.app_context():
+        signals.level_reached.send(cert_app, achievement=achievement)
+        signals.level_reached.send(cert_app, achievement=achievement)
+        get_session().commit()
+    [certificate] = _certificates(cert_app)
+    assert certificate.kind is CertificateKind.LEVEL
+    assert certificate.level == 5
+    assert certificate.achievement_key == f"level:courier:5:profile:{learner.profile_id}"
+    assert certificate.evidence["courses"] == ["legal-safety"]
+    with cert_app.app_context():
+        document = services.document_for(certificate)
+    assert document.heading_zh == "技能等级培训证书（对标五级/初级工）"
+    assert "职业技能等级证书" not in document.heading_zh
+
+
+def test_issuing_is_idempotent_and_audited(cert_app: Flask, learner: Any, issue: Issue) -> None:
+    first = issue(learner.profile_id)
+    again = issue(learner.profile_id, title="ignored the second time")
+    assert first == again
+    with cert_app.app_context():
+        events = list(get_session().scalars(sa.select(CertificateEvent)))
+    assert [e.action for e in events] == [CertificateAction.ISSUED]
+
+
+def test_numbers_are_never_official_looking(cert_app: Flask, learner: Any, issue: Issue) -> None:
+    number = issue(learner.profile_id)
+    assert number.startswith("LMS") and len(number) == numbers.COMPACT_LENGTH
+    assert not (len(number) == 22 and number[0] in "YS")
+
+
+def test_revoking_needs_a_reason(cert_app: Flask, learner: Any, issue: Issue) -> None:
+    number = issue(learner.profile_id)
+    with cert_app.app_context():
+        certificate = services.certificate_by_number(number)
+        with pytest.raises(services.CertificateError):
+            services.revoke_certificate(certificate, "   ", None)
+        services.revoke_certificate(certificate, "Cheating in the quiz", None)
+        get_session().commit()
+    revoked = load(cert_app, number)
+    assert revoked.status is CertificateStatus.REVOKED
+    assert revoked.revocation_reason == "Cheating in the quiz"
+    assert revoked.revoked_at is not None
+
+
+def test_reissue_supersedes_the_old_certificate(
+    cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    old_number = issue(learner.profile_id)
+    with cert_app.app_context():
+        old = services.certificate_by_number(old_number)
+        new = services.reissue_certificate(old, "欧阳小明", learner.profile_id)
+        get_session().commit()
+        new_number = new.number
+        key = new.achievement_key
+    old = load(cert_app, old_number)
+    new = load(cert_app, new_number)
+    assert old.status is CertificateStatus.SUPERSEDED
+    assert old.superseded_by == new_number
+    assert new.holder_name == "欧阳小明" and new.status is CertificateStatus.VALID
+    assert key == f"course:legal-safety:profile:{learner.profile_id}"
+    assert new.masked_id_number == old.masked_id_number == "110***********1234"
+    # The achievement still has exactly one current certificate.
+    with cert_app.app_context():
+        assert services.certificate_for_achievement(key).number == new_number
+        actions = sorted(e.action.value for e in services.events_of())
+    assert actions == ["issued", "issued", "reissued"]
+
+
+def test_expiry_follows_the_configured_validity(
+    cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    cert_app.config["LMS_CERTIFICATE_VALID_YEARS"] = 3
+    number = issue(learner.profile_id, issued_on=dt.date(2024, 2, 29))
+    assert load(cert_app, number).expires_on == dt.date(2027, 2, 28)
+
+
+def test_masking() -> None:
+    assert services.mask_name("张三明") == "张*明"
+    assert services.mask_name("欧阳晓明") == "欧**明"
+    assert services.mask_name("李四") == "李*"
+    assert services.mask_name("Wang Xiaoming") == "W*** X*******"
+    assert services.mask_id_number("110101199001011234") == "110***********1234"
+    assert services.mask_id_number(None) is None
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs LMS_TEST_DATABASE_URL (PostgreSQL)")
+def test_concurrent_triggers_issue_exactly_once(cert_app: Flask, cert_people: Any) -> None:
+    person = cert_people.make(Role.LEARNER, name="王小明")
+    threads_count = 8
+    barrier = threading.Barrier(threads_count)
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def trigger() -> None:
+        try:
+            with cert_app.app_context():
+                barrier.wait(timeout=30)
+                certificate = services.issue_certificate(
+                    profile_id=person.profile_id,
+                    kind=CertificateKind.TRAINING,
+                    achievement_key=f"course:legal-safety:profile:{person.profile_id}",
+                    title={"zh_CN": "法律安全", "en": "Legal safety"},
+                    hours=1,
+                    evidence={},
+                    render=False,
+                )
+                number = certificate.number
+                get_session().commit()
+                results.append(number)
+                get_session().remove()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=trigger) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(results) == threads_count and len(set(results)) == 1
+    [certificate] = _certificates(cert_app)
+    assert certificate.number == results[0]
+    with cert_app.app_context():
+        issued = get_session().scalar(sa.select(sa.func.count()).select_from(CertificateEvent))
+    assert issued == 1

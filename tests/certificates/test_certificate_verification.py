@@ -1,0 +1,272 @@
+"""Verification by number, name and QR token: on the page, the API and offline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import Flask
+from flask.testing import FlaskClient
+from openapi_schema_validator import OAS31Validator, validate
+
+from lms.certificates import numbers, services, tokens
+from lms.certificates import verify as offline
+from lms.extension import get_session
+from tests.certificates.conftest import Issue, days_ago, english, load
+
+OPENAPI = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "lms/certificates/openapi.yaml").read_text("utf-8")
+)
+
+
+def api(client: FlaskClient, number: str, **params: str) -> Any:
+    """Call the API and check the response against the OpenAPI document."""
+    response = client.get(f"/api/v1/certificates/{number}", query_string=params)
+    operation = OPENAPI["paths"]["/api/v1/certificates/{number}"]["get"]
+    spec = operation["responses"][str(response.status_code)]
+    schema = dict(spec["content"]["application/json"]["schema"], components=OPENAPI["components"])
+    validate(response.get_json(), schema, cls=OAS31Validator)
+    return response
+
+
+@pytest.fixture
+def client(cert_app: Flask) -> FlaskClient:
+    client = cert_app.test_client()
+    english(client)
+    return client
+
+
+def fields_of(token: str) -> dict[str, Any]:
+    return json.loads(tokens._b64url_decode(token.split(".")[2]))
+
+
+def with_fields(token: str, fields: dict[str, Any]) -> str:
+    """The token with its payload replaced and its signature kept: an alteration."""
+    version, kid, _payload, signature = token.split(".")
+    payload = tokens._b64url_encode(tokens.canonical_payload(fields))
+    return f"{version}.{kid}.{payload}.{signature}"
+
+
+def mistype(number: str) -> str:
+    formatted = numbers.format_number(number)
+    wrong = "0" if formatted[5] != "0" else "1"
+    return formatted[:5] + wrong + formatted[6:]
+
+
+def revoke(app: Flask, number: str, reason: str = "Issued by mistake") -> None:
+    with app.app_context():
+        services.revoke_certificate(services.certificate_by_number(number), reason, None)
+        get_session().commit()
+
+
+def reissue(app: Flask, number: str, name: str) -> str:
+    with app.app_context():
+        new = services.reissue_certificate(services.certificate_by_number(number), name, None)
+        get_session().commit()
+        return new.number
+
+
+# ---------------------------------------------------------------- page
+
+
+def test_valid_number_shows_the_record_with_the_name_masked(
+    client: FlaskClient, learner: Any, issue: Issue
+) -> None:
+    number = issue(learner.profile_id)
+    page = client.get(f"/verify/{number}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Valid" in text and numbers.format_number(number) in text
+    assert "欧**明" in text and "欧阳晓明" not in text
+    assert "110***********1234" not in text  # the ID number only with the full record
+
+
+def test_the_holder_name_or_the_qr_token_unlock_the_full_record(
+    client: FlaskClient, cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    number = issue(learner.profile_id)
+    by_name = client.get("/verify", query_string={"number": number, "name": "欧阳 晓明"})
+    assert "欧阳晓明" in by_name.get_data(as_text=True)
+    wrong_name = client.get("/verify", query_string={"number": number, "name": "张三"})
+    assert "欧阳晓明" not in wrong_name.get_data(as_text=True)
+    token = load(cert_app, number).token
+    by_token = client.get(f"/verify/{number}", query_string={"t": token})
+    text = by_token.get_data(as_text=True)
+    assert "欧阳晓明" in text and "110***********1234" in text
+
+
+def test_an_altered_or_forged_token_is_flagged_and_unlocks_nothing(
+    client: FlaskClient, cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    number = issue(learner.profile_id)
+    token = load(cert_app, number).token
+    fields = fields_of(token)
+    altered = with_fields(token, dict(fields, hours=999))
+    kid = tokens.token_kid(token)
+    stranger = Ed25519PrivateKey.generate()
+    forged = tokens.sign_certificate(dict(fields, holder="张三"), stranger, kid)
+    for bad in (altered, forged, "garbage"):
+        page = client.get(f"/verify/{number}", query_string={"t": bad})
+        text = page.get_data(as_text=True)
+        assert "signature does not match" in text
+        assert "欧阳晓明" not in text and "张三" not in text
+        body = api(client, number, t=bad).get_json()
+        assert body["token"] != "valid" and body["certificate"]["holder_name_masked"] is True
+
+
+def test_revoked_certificate_shows_date_and_reason(
+    client: FlaskClient, cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    number = issue(learner.profile_id)
+    revoke(cert_app, number, "Quiz answers were shared")
+    text = client.get(f"/verify/{number}").get_data(as_text=True)
+    assert "Revoked" in text and "Quiz answers were shared" in text
+    assert dt.date.today().isoformat() in text
+    body = api(client, number).get_json()
+    assert body["state"] == "revoked"
+    assert body["certificate"]["revocation_reason"] == "Quiz answers were shared"
+
+
+def test_expired_certificate(
+    client: FlaskClient, cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    cert_app.config["LMS_CERTIFICATE_VALID_YEARS"] = 1
+    number = issue(learner.profile_id, issued_on=days_ago(800))
+    assert "Expired" in client.get(f"/verify/{number}").get_data(as_text=True)
+    assert api(client, number).get_json()["state"] == "expired"
+
+
+def test_superseded_certificate_points_to_the_new_number(
+    client: FlaskClient, cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    number = issue(learner.profile_id)
+    new_number = reissue(cert_app, number, "欧阳小明")
+    text = client.get(f"/verify/{number}").get_data(as_text=True)
+    assert "Superseded" in text and numbers.format_number(new_number) in text
+    body = api(client, number).get_json()
+    assert body["state"] == "superseded"
+    assert body["certificate"]["superseded_by"] == numbers.format_number(new_number)
+    assert api(client, new_number).get_json()["state"] == "valid"
+
+
+def test_unknown_number(client: FlaskClient, cert_app: Flask) -> None:
+    unknown = numbers.new_certificate_number()
+    page = client.get(f"/verify/{unknown}")
+    assert page.status_code == 404 and "No certificate has this number" in page.get_data(
+        as_text=True
+    )
+    assert api(client, unknown).status_code == 404
+
+
+def test_a_mistyped_number_is_reported_before_any_lookup(
+    client: FlaskClient, learner: Any, issue: Issue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = issue(learner.profile_id)
+
+    def no_lookup(compact: str) -> None:
+        raise AssertionError("a mistyped number must not be looked up")
+
+    monkeypatch.setattr(services, "certificate_by_number", no_lookup)
+    page = client.get("/verify", query_string={"number": mistype(number)})
+    assert page.status_code == 400 and "typing mistake" in page.get_data(as_text=True)
+    body = api(client, mistype(number)).get_json()
+    assert body["state"] == "mistyped" and body["certificate"] is None
+    official = "Y000123000001195000001"
+    assert api(client, official).get_json()["state"] == "malformed"
+
+
+def test_the_verify_form_and_qr_link_work_without_login(client: FlaskClient) -> None:
+    page = client.get("/verify")
+    assert page.status_code == 200
+    assert 'name="number"' in page.get_data(as_text=True)
+
+
+def test_api_full_record_matches_the_schema(
+    client: FlaskClient, cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    number = issue(learner.profile_id)
+    body = api(client, number, name="欧阳晓明").get_json()
+    assert body["name_matches"] is True
+    certificate = body["certificate"]
+    assert certificate["holder_name"] == "欧阳晓明"
+    assert certificate["title"]["en"] == "Legal safety for riders and drivers"
+
+
+def test_jwks_is_published_and_matches_the_signing_key(
+    client: FlaskClient, cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    number = issue(learner.profile_id)
+    jwks = client.get("/.well-known/jwks.json").get_json()
+    schema = dict(OPENAPI["components"]["schemas"]["JWKS"], components=OPENAPI["components"])
+    validate(jwks, schema, cls=OAS31Validator)
+    fields = tokens.verify_token(load(cert_app, number).token, tokens.public_keys_from_jwks(jwks))
+    assert fields["number"] == numbers.format_number(number)
+    assert fields["verify_url"] == f"https://lms.example.cn/verify/{number}"
+
+
+def test_retired_keys_stay_published(cert_app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    old = Ed25519PrivateKey.generate()
+    old_kid = tokens.kid_for(old.public_key())
+    cert_app.config["LMS_RETIRED_PUBLIC_KEYS"] = tokens.jwks({old_kid: old.public_key()})
+    cert_app.extensions.pop("lms_certificate_keys", None)
+    kids = [key["kid"] for key in client.get("/.well-known/jwks.json").get_json()["keys"]]
+    assert old_kid in kids and len(kids) == 2
+
+
+# ---------------------------------------------------------------- offline verifier
+
+
+def offline_check(token: str, jwks_file: Path) -> tuple[int, dict[str, Any]]:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = offline.main([token, "--jwks", str(jwks_file), "--json"])
+    return code, json.loads(out.getvalue())
+
+
+def test_the_offline_verifier_checks_issued_tokens(
+    client: FlaskClient, cert_app: Flask, learner: Any, issue: Issue, tmp_path: Path
+) -> None:
+    jwks_file = tmp_path / "jwks.json"
+    jwks_file.write_text(client.get("/.well-known/jwks.json").get_data(as_text=True))
+    number = issue(learner.profile_id)
+    token = load(cert_app, number).token
+    code, report = offline_check(token, jwks_file)
+    assert code == 0 and report["status"] == "valid"
+    assert report["fields"]["holder"] == "欧阳晓明"
+
+    # Revoked or superseded: offline it still verifies, and says revocation was not checked.
+    revoke(cert_app, number)
+    code, report = offline_check(token, jwks_file)
+    assert code == 0 and report["revocation_checked"] is False
+    assert report["verify_url"].endswith(number)
+
+    # Altered: any field changed breaks the signature.
+    fields = fields_of(token)
+    kid = tokens.token_kid(token)
+    for name in ("holder", "hours", "issued", "number"):
+        changed = dict(fields, **{name: "2030-01-01" if name == "issued" else "X"})
+        altered = with_fields(token, changed)
+        assert offline_check(altered, jwks_file)[1]["status"] == "invalid", name
+
+    # Forged with another key, and unknown garbage.
+    stranger = Ed25519PrivateKey.generate()
+    assert offline_check(tokens.sign_certificate(fields, stranger, kid), jwks_file)[0] == 1
+    assert offline_check("v1.nobody.AAAA.BBBB", jwks_file)[0] == 1
+
+
+def test_the_offline_verifier_reports_expiry(
+    client: FlaskClient, cert_app: Flask, learner: Any, issue: Issue, tmp_path: Path
+) -> None:
+    jwks_file = tmp_path / "jwks.json"
+    jwks_file.write_text(client.get("/.well-known/jwks.json").get_data(as_text=True))
+    cert_app.config["LMS_CERTIFICATE_VALID_YEARS"] = 1
+    number = issue(learner.profile_id, issued_on=days_ago(800))
+    code, report = offline_check(load(cert_app, number).token, jwks_file)
+    assert code == 1 and report["status"] == "expired"

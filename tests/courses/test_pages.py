@@ -1,0 +1,109 @@
+"""The learner's pages: home, course, the "I have stopped" screen, panels, weight."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+from jinja2 import ChoiceLoader, DictLoader
+
+from lms.courses.home import register_home_panel, unregister_home_panel
+from tests.courses.conftest import COURSE, ENGLISH, LESSON_URL
+
+
+def test_visitors_see_the_catalogue_and_sign_up(content_app):
+    page = content_app.test_client().get("/", headers=ENGLISH)
+    assert page.status_code == 200
+    assert "Legal safety for riders and drivers" in page.text
+    assert 'href="/register"' in page.text
+    assert "Continue where you left off" not in page.text
+
+
+def test_a_learning_visit_starts_with_i_have_stopped(content_app, learners):
+    rider = learners()
+    gate = rider.page(f"{LESSON_URL}?step=situation")
+    assert "Only learn when you have stopped" in gate.text
+    assert "I have stopped" in gate.text
+    assert gate.headers.get("X-LMS-Cache") == "no"
+    confirmed = rider.client.post(
+        "/stopped",
+        data={"next": f"{LESSON_URL}?step=situation", "csrf_token": rider.csrf()},
+    )
+    assert confirmed.headers["Location"].endswith(f"{LESSON_URL}?step=situation")
+    lesson = rider.page(f"{LESSON_URL}?step=situation")
+    assert "I have stopped" not in lesson.text
+    assert "The case" in lesson.text
+    # Nothing plays by itself.
+    assert "autoplay" not in lesson.text and "<video" not in lesson.text
+
+
+def test_i_have_stopped_never_redirects_off_site(learners):
+    rider = learners()
+    response = rider.client.post(
+        "/stopped", data={"next": "https://evil.example/", "csrf_token": rider.csrf()}
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_the_course_page_shows_lesson_states_and_the_quiz(learner):
+    learner.save("situation")
+    page = learner.page(f"/courses/{COURSE}")
+    assert "in progress" in page.text
+    assert f"/courses/{COURSE}/quiz" in page.text
+    assert "0 of 6 lessons done" in page.text
+
+
+def test_home_panels_from_other_domains_show_for_learners(content_app, learner):
+    panel_template = "<section><h2>Next level for {{ name }}</h2></section>"
+    content_app.jinja_env.loader = ChoiceLoader(
+        [DictLoader({"test/panel.html": panel_template}), content_app.jinja_env.loader]
+    )
+
+    def next_level(profile):
+        return ("test/panel.html", {"name": profile.display_name})
+
+    def nothing(profile):
+        return None
+
+    def broken(profile):
+        raise RuntimeError("a bug in another domain")
+
+    for panel in (next_level, nothing, broken):
+        register_home_panel(panel)
+    try:
+        page = learner.page("/")
+    finally:
+        for panel in (next_level, nothing, broken):
+            unregister_home_panel(panel)
+    assert page.status_code == 200
+    assert "Next level for 王小明" in page.text
+
+
+def test_pages_set_the_language(learner):
+    assert '<html lang="en">' in learner.page("/").text
+    assert '<html lang="zh-CN">' in learner.client.get("/").text
+
+
+def test_the_service_worker_covers_the_lms_root(content_app):
+    response = content_app.test_client().get("/sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/"
+    assert "__VERSION__" not in response.text
+    assert content_app.test_client().get("/offline").status_code == 200
+
+
+def _referenced_assets(html):
+    return re.findall(r'(?:href|src)="(/lms-static/[^"]+\.(?:css|js))"', html)
+
+
+def test_the_lesson_page_weighs_at_most_30_kb_with_no_third_party_requests(learner):
+    page = learner.page(f"{LESSON_URL}?step=check")
+    total = len(gzip.compress(page.data))
+    assets = _referenced_assets(page.text)
+    assert {"/lms-static/lms/style.css", "/lms-static/lms/player.js"} <= set(assets)
+    for asset in assets:
+        total += len(gzip.compress(learner.client.get(asset).data))
+    assert total <= 30 * 1024
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', page.text)
+    assert "@font-face" not in learner.client.get("/lms-static/lms/style.css").text
