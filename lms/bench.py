@@ -113,6 +113,8 @@ def main() -> int:
         quiz = _quiz_url(app)
         if quiz:
             pages.append(("quiz", learner, quiz))
+        pages.append(("levels", learner, "/levels"))
+        pages.append(("verify", visitor, "/verify"))
         pages.append(("login", visitor, "/login"))
         headers = {"Accept-Language": "zh-CN"}
         baseline = median_seconds(lambda: visitor.get("/__bench_minimal"))
@@ -135,6 +137,10 @@ def main() -> int:
         with app.app_context():
             get_session().remove()
             app.extensions["lms"].db.engine.dispose()
+    from lms.certificates.bench import run as certificate_bench
+
+    for line in certificate_bench():
+        print(line)
     return 1 if over else 0
 
 

@@ -11,7 +11,17 @@ from lms.accounts.models import (  # noqa: F401
 )
 from lms.assessments.models import Attempt, AttemptQuestion  # noqa: F401
 from lms.certificates.models import Certificate, CertificateEvent  # noqa: F401
-from lms.courses import models as course_models  # noqa: F401  (content and learner state)
+from lms.courses.models import (  # noqa: F401
+    Course,
+    CourseVersion,
+    LessonProgress,
+    LessonVersion,
+    QuestionVersion,
+    QuizQuestion,
+    ReviewAnswer,
+    ReviewItem,
+    StepEvent,
+)
 from lms.levels.models import (  # noqa: F401
     LevelAchievement,
     LevelTrack,
