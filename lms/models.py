@@ -28,3 +28,4 @@ from lms.levels.models import (  # noqa: F401
     LevelTrackVersion,
     SignOff,
 )
+from lms.studio.models import Draft, VersionSource  # noqa: F401

@@ -5,6 +5,13 @@
   var form = document.querySelector("form.quiz");
   if (!form || !window.fetch) return;
   var csrf = form.getAttribute("data-csrf");
+  // Words, not symbols: the status is read aloud by screen readers.
+  var saved = form.getAttribute("data-msg-saved") || "\u2713";
+  var failed = form.getAttribute("data-msg-failed") || "!";
+
+  function say(status, text) {
+    if (status) status.textContent = text;
+  }
 
   function inputs(box, test) {
     return Array.prototype.filter.call(box.querySelectorAll("input, select"), function (el) {
@@ -57,9 +64,13 @@
       headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf},
       body: JSON.stringify({answer: answer})
     }).then(function (response) {
-      if (status) status.textContent = response.ok ? "\u2713" : "!";
+      if (response.ok) return say(status, saved);
+      // The server says why in the learner's language (e.g. time is up).
+      return response.json().then(function (body) {
+        say(status, (body && body.error) || failed);
+      }, function () { say(status, failed); });
     }).catch(function () {
-      if (status) status.textContent = "!";
+      say(status, failed);
     });
   });
 

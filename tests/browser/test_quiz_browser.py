@@ -1,0 +1,298 @@
+"""The course quiz in a real browser: quiz.js saves each answer as it changes
+(no page load), a reload shows what was saved, submitting grades it, and the
+pages pass axe-core and fit a 360 px phone without revealing the key.
+
+The helpers at the top (reading an attempt's questions from the database and
+filling the attempt form with an answer) are shared with test_level_walk.py."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from lms.assessments.models import Attempt, AttemptQuestion
+from lms.extension import get_session
+from tests.browser.support import axe_violations, horizontal_overflow, sign_up
+
+pytestmark = pytest.mark.browser
+
+QUIZ = "/courses/legal-safety/quiz"
+ATTEMPT_URL = re.compile(r"/attempts/(\d+)$")
+
+
+# --------------------------------------------------------------- shared helpers
+
+
+def attempt_questions(app: Any, attempt_id: int) -> list[dict[str, Any]]:
+    """The attempt's questions as stored: position, spec, option order, answer."""
+    with app.app_context():
+        rows = get_session().scalars(
+            select(AttemptQuestion)
+            .where(AttemptQuestion.attempt_id == attempt_id)
+            .order_by(AttemptQuestion.position)
+        )
+        return [
+            {
+                "position": row.position,
+                "key": row.question_key,
+                "spec": row.question_version.spec,
+                "order": row.option_order,
+                "answer": row.answer,
+                "answered_at": row.answered_at,
+            }
+            for row in rows
+        ]
+
+
+def load_attempt(app: Any, attempt_id: int) -> dict[str, Any]:
+    with app.app_context():
+        attempt = get_session().get(Attempt, attempt_id)
+        return {
+            "status": attempt.status.value,
+            "score_percent": attempt.score_percent,
+            "passed": attempt.passed,
+            "critical_failed": list(attempt.critical_failed or []),
+        }
+
+
+def correct_answer(spec: dict[str, Any]) -> Any:
+    """The full-marks answer of a question spec, in the shape grading stores."""
+    kind = spec["type"]
+    if kind == "single":
+        return next(option["id"] for option in spec["options"] if option.get("correct"))
+    if kind == "multiple":
+        return sorted(option["id"] for option in spec["options"] if option.get("correct"))
+    if kind == "true_false":
+        return bool(spec["answer"])
+    if kind == "ordering":
+        return [item["id"] for item in spec["items"]]
+    if kind == "scenario":
+        return {part["id"]: correct_answer(part) for part in spec["parts"]}
+    raise ValueError(f"unknown question type {kind!r}")
+
+
+def fill_answer(page: Any, name: str, spec: dict[str, Any], answer: Any) -> None:
+    """Set the attempt form's inputs named after ``name`` (``q3``, ``q3.p1``) to
+    ``answer``, the way a learner would: tick radios and boxes, pick numbers."""
+    kind = spec["type"]
+    if kind == "single":
+        page.locator(f'input[type="radio"][name="{name}"][value="{answer}"]').check()
+    elif kind == "multiple":
+        for option in spec["options"]:
+            box = page.locator(f'input[type="checkbox"][name="{name}"][value="{option["id"]}"]')
+            box.set_checked(option["id"] in answer)
+    elif kind == "true_false":
+        value = "true" if answer else "false"
+        page.locator(f'input[type="radio"][name="{name}"][value="{value}"]').check()
+    elif kind == "ordering":
+        for place, item_id in enumerate(answer, start=1):
+            page.locator(f'select[name="{name}@{item_id}"]').select_option(str(place))
+    elif kind == "scenario":
+        for part in spec["parts"]:
+            fill_answer(page, f"{name}.{part['id']}", part, answer[part["id"]])
+    else:
+        raise ValueError(f"unknown question type {kind!r}")
+
+
+class AutosaveWatch:
+    """Counts quiz.js's autosave requests so a test can wait until all have answered."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.sent = 0
+        self.done = 0
+        self.statuses: list[int] = []
+        page.on("request", self._request)
+        page.on("requestfinished", self._finished)
+        page.on("requestfailed", self._failed)
+
+    @staticmethod
+    def _ours(request: Any) -> bool:
+        return request.method == "POST" and "/answers/" in request.url
+
+    def _request(self, request: Any) -> None:
+        if self._ours(request):
+            self.sent += 1
+
+    def _finished(self, request: Any) -> None:
+        if self._ours(request):
+            self.done += 1
+            response = request.response()
+            self.statuses.append(response.status if response else 0)
+
+    def _failed(self, request: Any) -> None:
+        if self._ours(request):
+            self.done += 1
+            self.statuses.append(0)
+
+    def settle(self, timeout: float = 15.0) -> None:
+        """Wait until every autosave sent so far has its response."""
+        deadline = time.monotonic() + timeout
+        while self.done < self.sent:
+            assert time.monotonic() < deadline, f"{self.sent - self.done} autosaves still open"
+            self.page.wait_for_timeout(50)
+
+
+def start_quiz(page: Any, base: str, course: str = "legal-safety") -> int:
+    """Open the quiz intro, start an attempt; returns the attempt id."""
+    page.goto(f"{base}/courses/{course}/quiz")
+    page.locator("main form button.primary").click()
+    page.wait_for_url(ATTEMPT_URL)
+    return int(ATTEMPT_URL.search(page.url).group(1))
+
+
+def attribute_text(page: Any) -> str:
+    """Every attribute name and value of the page, one per line (no visible text)."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('*')).flatMap(el =>
+               Array.from(el.attributes).map(a => el.tagName + ' ' + a.name + '=' + a.value)
+           ).join('\\n')"""
+    )
+
+
+def texts_of(value: Any) -> list[str]:
+    """Both languages of a bilingual text (nothing for None)."""
+    return [text for text in (value or {}).values() if text]
+
+
+def assert_no_key_on_page(page: Any, questions: list[dict[str, Any]]) -> None:
+    """The attempt page must not tell which answer is right: no marker in any
+    attribute, no review-only text (feedback, explanation, rule)."""
+    attributes = attribute_text(page)
+    assert not re.search(r"correct|best|data-key|data-answer\b", attributes, re.I), [
+        line for line in attributes.splitlines() if re.search(r"correct|best", line, re.I)
+    ]
+    assert not page.locator(".key, .ok, .tag").count()
+    html = page.content()
+    for question in questions:
+        specs = [question["spec"], *question["spec"].get("parts", [])]
+        for spec in specs:
+            hidden = texts_of(spec.get("explanation")) + texts_of(spec.get("rule"))
+            for option in spec.get("options", []):
+                hidden += texts_of(option.get("feedback"))
+            for text in hidden:
+                assert text not in html, (question["key"], text)
+
+
+# ------------------------------------------------------------------------ test
+
+
+def test_quiz_answers_autosave_survive_a_reload_and_are_graded(live_server, new_page):
+    base = live_server.url
+    app = live_server.app
+    page = new_page()
+    sign_up(page, base, "13900000101")
+
+    # The quiz intro: rules of the quiz, then the start button.
+    page.goto(f"{base}{QUIZ}")
+    assert page.get_by_role("heading", name="How this quiz works").is_visible()
+    assert horizontal_overflow(page) == 0
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Start attempt 1").click()
+    page.wait_for_url(ATTEMPT_URL)
+    attempt_id = int(ATTEMPT_URL.search(page.url).group(1))
+
+    questions = attempt_questions(app, attempt_id)
+    assert len(questions) == 10
+    assert page.locator("fieldset.question").count() == 10
+    assert horizontal_overflow(page) == 0
+    assert axe_violations(page) == []
+    assert_no_key_on_page(page, questions)
+
+    # Answer one single-choice question by its label; quiz.js saves it at once.
+    target = next(q for q in questions if q["spec"]["type"] == "single")
+    position = target["position"]
+    right = correct_answer(target["spec"])
+    label = next(o["text"]["en"] for o in target["spec"]["options"] if o["id"] == right)
+    box = page.locator(f"#q{position}")
+    status = box.locator(".save-status")
+    assert status.inner_text().strip() == ""
+    page.evaluate("() => { window.sameDocument = true; }")
+    with page.expect_response(
+        lambda r: r.request.method == "POST"
+        and r.url == f"{base}/attempts/{attempt_id}/answers/{position}"
+    ) as saved:
+        box.get_by_label(label, exact=True).check()
+    response = saved.value
+    assert response.ok
+    assert response.json()["saved"] is True
+    expect(status).to_have_text("Saved")
+    assert page.evaluate("() => window.sameDocument") is True  # no page load
+    assert page.url == f"{base}/attempts/{attempt_id}"
+
+    stored = {q["position"]: q for q in attempt_questions(app, attempt_id)}
+    assert stored[position]["answer"] == right
+    assert stored[position]["answered_at"] is not None
+    assert all(q["answer"] is None for p, q in stored.items() if p != position)
+
+    # A reload (or another visit) shows the saved answer ticked.
+    page.reload()
+    box = page.locator(f"#q{position}")
+    assert box.get_by_label(label, exact=True).is_checked()
+    assert box.locator("input[type=radio]:checked").count() == 1
+    assert box.locator(".save-status").inner_text().strip() == "Saved"
+    assert page.locator("input:checked").count() == 1
+    assert_no_key_on_page(page, questions)
+    assert horizontal_overflow(page) == 0
+
+    # Submit: one right answer of ten is 10 %, below the pass mark.
+    page.get_by_role("button", name="Submit my answers").click()
+    page.wait_for_url(f"{base}/attempts/{attempt_id}/result")
+    graded = load_attempt(app, attempt_id)
+    assert graded["status"] == "graded"
+    assert graded["score_percent"] == 10.0
+    assert graded["passed"] is False
+    assert page.locator("p.score").inner_text() == "Your score: 10%"
+    assert page.get_by_text("You did not pass this time.").is_visible()
+    assert page.get_by_text("The pass mark is 80%.").is_visible()
+    assert page.get_by_role("heading", name="Safety questions you missed").is_visible()
+    assert page.locator("ol.review > li").count() == 10
+    assert horizontal_overflow(page) == 0
+    assert axe_violations(page) == []
+
+    # The attempt is closed: its page now leads to the result.
+    page.goto(f"{base}/attempts/{attempt_id}")
+    page.wait_for_url(f"{base}/attempts/{attempt_id}/result")
+
+
+def test_a_failed_autosave_says_so_in_words(live_server, new_page):
+    base = live_server.url
+    page = new_page()
+    sign_up(page, base, "13900000102")
+    attempt_id = start_quiz(page, base)
+    questions = attempt_questions(live_server.app, attempt_id)
+    target = next(q for q in questions if q["spec"]["type"] in ("single", "true_false"))
+    position = target["position"]
+    status = page.locator(f"#q{position} .save-status")
+
+    # The connection drops: the learner reads that the answer is not saved.
+    page.route(f"**/attempts/{attempt_id}/answers/{position}", lambda route: route.abort())
+    fill_answer(page, f"q{position}", target["spec"], correct_answer(target["spec"]))
+    expect(status).to_have_text("This answer could not be saved.")
+    assert attempt_questions(live_server.app, attempt_id)[position - 1]["answer"] is None
+
+    # The server refuses (here: a tampered answer): its own words are shown.
+    page.unroute(f"**/attempts/{attempt_id}/answers/{position}")
+    page.route(
+        f"**/attempts/{attempt_id}/answers/{position}",
+        lambda route: route.continue_(post_data='{"answer": "no-such-option"}'),
+    )
+    page.locator(f"#q{position} input[type=radio]:not(:checked)").first.check()
+    expect(status).to_have_text("This answer does not fit the question.")
+    assert attempt_questions(live_server.app, attempt_id)[position - 1]["answer"] is None
+
+    # The plain Save button still works and says so after the page load.
+    page.unroute(f"**/attempts/{attempt_id}/answers/{position}")
+    page.route(f"**/attempts/{attempt_id}/answers/*", lambda route: route.abort())
+    fill_answer(page, f"q{position}", target["spec"], correct_answer(target["spec"]))
+    page.locator(f"#q{position}").get_by_role("button", name="Save").click()
+    page.wait_for_url(f"{base}/attempts/{attempt_id}#q{position}")
+    assert page.get_by_text("Your answers are saved.").is_visible()
+    expect(page.locator(f"#q{position} .save-status")).to_have_text("Saved")
+    stored = attempt_questions(live_server.app, attempt_id)[position - 1]
+    assert stored["answer"] == correct_answer(target["spec"])
