@@ -72,7 +72,8 @@ def test_an_employer_verifies_a_certificate_by_its_number(live_server, new_page)
     employer.wait_for_url(f"{base}/verify?number=*")
     result = employer.locator("section.cert-result")
     assert "cert-valid" in result.get_attribute("class")
-    assert result.get_by_text("Valid: this certificate was issued by us and is current.").is_visible()
+    valid = "Valid: this certificate was issued by us and is current."
+    assert result.get_by_text(valid).is_visible()
     assert result.locator("dd", has_text=formatted).count() == 1
     holder = result.locator("dt:text-is('Holder') + dd")
     assert holder.inner_text().startswith(MASKED)

@@ -214,8 +214,10 @@ def test_quiz_answers_autosave_survive_a_reload_and_are_graded(live_server, new_
     assert status.inner_text().strip() == ""
     page.evaluate("() => { window.sameDocument = true; }")
     with page.expect_response(
-        lambda r: r.request.method == "POST"
-        and r.url == f"{base}/attempts/{attempt_id}/answers/{position}"
+        lambda r: (
+            r.request.method == "POST"
+            and r.url == f"{base}/attempts/{attempt_id}/answers/{position}"
+        )
     ) as saved:
         box.get_by_label(label, exact=True).check()
     response = saved.value

@@ -174,3 +174,61 @@ def test_shipped_courses_show_in_chinese_and_english(content_app):
         assert f"/courses/{key}" in chinese
     assert "骑手与司机的法律安全" in chinese
     assert "Legal safety for riders and drivers" in english
+
+
+def test_a_content_update_keeps_a_learners_progress_and_attempts(app, content_copy, people):
+    from lms.accounts.models import Profile
+    from lms.assessments.models import Attempt
+    from lms.assessments.services import save_answer, start_attempt, submit_attempt
+    from lms.courses.models import LessonProgress, StepEvent, StepEventKind
+    from lms.courses.progress import EventInput, record_event, resume_point
+    from tests.answers import correct_answer
+
+    learner = people.make()
+    with app.app_context():
+        import_content(content_copy)
+        get_session().commit()
+        profile = get_session().get(Profile, learner.profile_id)
+        course = get_session().scalar(select(Course).where(Course.key == "legal-safety"))
+        first = course.current_version
+        lesson = first.lessons[0]
+        record_event(profile, course, lesson, EventInput(key="k" * 16, step="situation",
+                                                         kind=StepEventKind.DONE))
+        attempt = start_attempt(profile, course)
+        for question in attempt.questions:
+            save_answer(attempt, question.position, correct_answer(question.question_version.spec))
+        submit_attempt(attempt)
+        get_session().commit()
+        attempt_id, first_id, lesson_version_id = attempt.id, first.id, lesson.id
+        score = attempt.score_percent
+
+    # the trainer rewords a question and a lesson; the course is republished
+    lesson_file = next((content_copy / "courses" / "legal-safety").glob("01-*.md"))
+    edit(lesson_file, "minutes: 4", "minutes: 5")
+    bank = content_copy / "courses" / "legal-safety" / "questions.yaml"
+    text = bank.read_text(encoding="utf-8")
+    bank.write_text(text.replace("zh_CN: ", "zh_CN: （修订）", 1), encoding="utf-8")
+    with app.app_context():
+        report = import_content(content_copy)
+        get_session().commit()
+        assert {c.key: c.status for c in report.courses}["legal-safety"] == ImportStatus.UPDATED
+        course = get_session().scalar(select(Course).where(Course.key == "legal-safety"))
+        assert course.current_version.number == 2
+        attempt = get_session().get(Attempt, attempt_id)
+        assert attempt.course_version_id == first_id
+        assert attempt.score_percent == score
+        assert all(q.question_version.spec for q in attempt.questions)
+        progress = get_session().scalar(
+            select(LessonProgress).where(LessonProgress.profile_id == learner.profile_id)
+        )
+        assert progress.lesson_key == lesson.key
+        events = list(get_session().scalars(select(StepEvent)))
+        assert len(events) == 1 and events[0].lesson_version_id == lesson_version_id
+        point = resume_point(learner.profile_id)
+        assert point is not None and point.lesson_key == "ls-red-light"
+    client = app.test_client()
+    from tests.conftest import log_in
+
+    log_in(client, learner.phone)
+    assert client.get(f"/attempts/{attempt_id}/result").status_code == 200
+    assert client.get("/courses/legal-safety").status_code == 200
