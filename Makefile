@@ -80,8 +80,8 @@ test-postgres:
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check lms tests
-	$(VENV)/bin/ruff format --check lms tests
+	$(VENV)/bin/ruff check lms tests loadtest
+	$(VENV)/bin/ruff format --check lms tests loadtest
 
 bench: setup
 	$(PY) -m lms.bench

@@ -44,7 +44,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         engine_options["connect_args"] = {"connect_timeout": 5}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
     # Flask ships these keys set to None, so setdefault would not change them.
-    for key, value in {"SESSION_COOKIE_SAMESITE": "Lax", "MAX_CONTENT_LENGTH": 8 * 1024 * 1024}.items():
+    for key, value in {
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+    }.items():
         if app.config.get(key) is None:
             app.config[key] = value
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)

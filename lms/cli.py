@@ -135,7 +135,6 @@ def _content_path(path: str | None) -> Path:
 def content_check(path: str | None) -> None:
     """Validate content files; errors name the file and line."""
     from lms.courses.loader import load_content
-
     from lms.levels.loader import LEVELS_FILE, read_levels
     from lms.levels.services import course_facts
 
@@ -159,7 +158,6 @@ def content_check(path: str | None) -> None:
 def content_import(path: str | None) -> None:
     """Publish content: changed courses get a new version, unchanged ones are skipped."""
     from lms.courses.services import import_content
-
     from lms.levels.services import import_levels
 
     report = import_content(_content_path(path))
@@ -178,7 +176,9 @@ def content_import(path: str | None) -> None:
         version = f" v{track.version}" if track.version else ""
         click.echo(f"track {track.key}: {track.status.value}{version}")
     if not report.ok or not levels.ok:
-        raise click.ClickException("Some content was rejected; nothing of those courses was imported.")
+        raise click.ClickException(
+            "Some content was rejected; nothing of those courses was imported."
+        )
 
 
 _register_domain_commands()

@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 
 #: Placeholder secret that must never run outside debug or testing.
-DEFAULT_SECRET_KEY = "dev-only-change-me"
+DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105 - the value we refuse in production
 
 DEFAULTS: dict[str, Any] = {
     #: SQLAlchemy URL of the database (standalone only; a host brings its own).

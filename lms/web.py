@@ -102,7 +102,10 @@ def install_request_hooks(bp: Blueprint, state: LMSState) -> None:
         except ValidationError:
             return error_response(
                 400,
-                _("This form has expired or came from another site. Reload the page and try again."),
+                _(
+                    "This form has expired or came from another site. "
+                    "Reload the page and try again."
+                ),
             )
         return None
 
@@ -127,7 +130,10 @@ def database_unavailable(error: DBAPIError) -> Any:
 
     Other database errors are bugs and go on to the 500 handler.
     """
-    if not isinstance(error, OperationalError | InterfaceError) and not error.connection_invalidated:
+    if (
+        not isinstance(error, OperationalError | InterfaceError)
+        and not error.connection_invalidated
+    ):
         raise error
     current_app.logger.warning("database unavailable: %s", type(error.orig).__name__)
     try:

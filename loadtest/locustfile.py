@@ -28,8 +28,22 @@ RESULTS = os.environ.get("LOAD_RESULTS", "loadtest-results.json")
 MODE = os.environ.get("LOAD_MODE", "riders")
 THROUGHPUT_PATH = os.environ.get("LOAD_THROUGHPUT_PATH", "/hello")
 LESSONS = {
-    "legal-safety": ["ls-red-light", "ls-helmet", "ls-crash", "ls-injury", "ls-contract", "ls-pay-scams"],
-    "logistics": ["lg-food-seal", "lg-acceptance", "lg-last-mile", "lg-routing", "lg-loading-fatigue", "lg-station-lead"],
+    "legal-safety": [
+        "ls-red-light",
+        "ls-helmet",
+        "ls-crash",
+        "ls-injury",
+        "ls-contract",
+        "ls-pay-scams",
+    ],
+    "logistics": [
+        "lg-food-seal",
+        "lg-acceptance",
+        "lg-last-mile",
+        "lg-routing",
+        "lg-loading-fatigue",
+        "lg-station-lead",
+    ],
 }
 STEPS = ["situation", "decision", "outcome", "rule", "check"]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -65,20 +79,26 @@ class Rider(HttpUser):
         step = random.choice(STEPS)
         self.client.get(
             f"/courses/{self.course}/lessons/{self.lesson}?step={step}",
-            name="lesson page", context={"runner": self.environment.runner},
+            name="lesson page",
+            context={"runner": self.environment.runner},
         )
 
     @task(35)
     def save_step(self) -> None:
         event = {
-            "key": uuid.uuid4().hex, "kind": "done", "course": self.course,
-            "lesson": self.lesson, "step": random.choice(STEPS[:4]),
+            "key": uuid.uuid4().hex,
+            "kind": "done",
+            "course": self.course,
+            "lesson": self.lesson,
+            "step": random.choice(STEPS[:4]),
             "at": int(time.time() * 1000),
         }
         self.client.post(
-            "/api/sync", data=json.dumps({"events": [event]}),
+            "/api/sync",
+            data=json.dumps({"events": [event]}),
             headers={"Content-Type": "application/json", "X-LMS-Sync": "1"},
-            name="step save", context={"runner": self.environment.runner},
+            name="step save",
+            context={"runner": self.environment.runner},
         )
 
     @task(17)
@@ -91,36 +111,43 @@ class Rider(HttpUser):
             return
         position, value = self.answers.pop()
         self.client.post(
-            f"{self.attempt_url}/answers/{position}", json={"answer": value},
+            f"{self.attempt_url}/answers/{position}",
+            json={"answer": value},
             headers={"X-CSRFToken": self.token or ""},
-            name="quiz autosave", context={"runner": self.environment.runner},
+            name="quiz autosave",
+            context={"runner": self.environment.runner},
         )
 
     @task(3)
     def quiz_page(self) -> None:
         self.client.get(
-            f"/courses/{self.course}/quiz", name="quiz page",
+            f"/courses/{self.course}/quiz",
+            name="quiz page",
             context={"runner": self.environment.runner},
         )
 
     @task(10)
     def verify(self) -> None:
         self.client.get(
-            f"/verify/{CERTIFICATE}", name="verify certificate",
+            f"/verify/{CERTIFICATE}",
+            name="verify certificate",
             context={"runner": self.environment.runner},
         )
 
     def _start_attempt(self) -> None:
         page = self.client.get(
-            f"/courses/{self.course}/quiz", name="quiz page",
+            f"/courses/{self.course}/quiz",
+            name="quiz page",
             context={"runner": self.environment.runner},
         )
         token = CSRF.search(page.text or "")
         if not token:
             return
         response = self.client.post(
-            f"/courses/{self.course}/quiz/start", data={"csrf_token": token.group(1)},
-            name="quiz start", context={"runner": self.environment.runner},
+            f"/courses/{self.course}/quiz/start",
+            data={"csrf_token": token.group(1)},
+            name="quiz start",
+            context={"runner": self.environment.runner},
         )
         if "/attempts/" not in response.url:
             self.course = random.choice(list(LESSONS))  # attempts used up: another course
@@ -134,8 +161,10 @@ class Rider(HttpUser):
 
     def _submit(self) -> None:
         self.client.post(
-            f"{self.attempt_url}/submit", data={"csrf_token": self.token or ""},
-            name="quiz submit", context={"runner": self.environment.runner},
+            f"{self.attempt_url}/submit",
+            data={"csrf_token": self.token or ""},
+            name="quiz submit",
+            context={"runner": self.environment.runner},
         )
         self.attempt_url = None
 

@@ -25,7 +25,9 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-ADMIN_URL = os.environ.get("LMS_LOADTEST_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "LMS_LOADTEST_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 DATABASE = "lms_loadtest"
 REDIS_URL = os.environ.get("LMS_LOADTEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 LEARNERS = int(os.environ.get("LOAD_LEARNERS", "4000"))
@@ -62,27 +64,55 @@ def wait_until_up(url: str) -> None:
 
 
 def gunicorn(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    env = {**env, "LMS_BIND": f"127.0.0.1:{port}", "LMS_WORKERS": env.get("LMS_WORKERS", "2"),
-           "LMS_THREADS": env.get("LMS_THREADS", "4"), "LMS_ACCESS_LOG": str(log)}
+    env = {
+        **env,
+        "LMS_BIND": f"127.0.0.1:{port}",
+        "LMS_WORKERS": env.get("LMS_WORKERS", "2"),
+        "LMS_THREADS": env.get("LMS_THREADS", "4"),
+        "LMS_ACCESS_LOG": str(log),
+    }
     return subprocess.Popen(
         pinned(APP_CORES, [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", app]),
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )
 
 
 def locust(env: dict[str, str], host: str, users: list[str], extra: list[str]) -> None:
     subprocess.run(
-        pinned(CLIENT_CORES, [str(BIN / "locust"), "-f", "loadtest/locustfile.py", "--headless",
-                              "--host", host, "--only-summary", "--loglevel", "WARNING",
-                              *extra, *users]),
-        cwd=ROOT, env=env, check=False, timeout=900,
+        pinned(
+            CLIENT_CORES,
+            [
+                str(BIN / "locust"),
+                "-f",
+                "loadtest/locustfile.py",
+                "--headless",
+                "--host",
+                host,
+                "--only-summary",
+                "--loglevel",
+                "WARNING",
+                *extra,
+                *users,
+            ],
+        ),
+        cwd=ROOT,
+        env=env,
+        check=False,
+        timeout=900,
     )
 
 
 def throughput(env: dict[str, str], host: str, path: str, work: Path, seconds: int = 15) -> float:
     stats = work / f"tp{abs(hash(path))}"
-    locust({**env, "LOAD_MODE": "throughput", "LOAD_THROUGHPUT_PATH": path}, host, ["Throughput"],
-           ["-u", "32", "-r", "32", "-t", f"{seconds}s", "--csv", str(stats)])
+    locust(
+        {**env, "LOAD_MODE": "throughput", "LOAD_THROUGHPUT_PATH": path},
+        host,
+        ["Throughput"],
+        ["-u", "32", "-r", "32", "-t", f"{seconds}s", "--csv", str(stats)],
+    )
     with (stats.parent / f"{stats.name}_stats.csv").open(encoding="utf-8") as handle:
         rows = [line.split(",") for line in handle.read().splitlines()]
     header, total = rows[0], rows[-1]
@@ -92,22 +122,35 @@ def throughput(env: dict[str, str], host: str, path: str, work: Path, seconds: i
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="lms-loadtest-"))
     url = fresh_database()
-    env = {**os.environ, "FLASK_APP": "lms", "LMS_DATABASE_URL": url,
-           "LMS_SECRET_KEY": "load-test-secret-0123456789abcdef0123",
-           "LMS_REDIS_URL": REDIS_URL, "LMS_RATELIMIT_STORAGE_URL": REDIS_URL,
-           # every simulated client shares one address: per-client limits would
-           # measure the limiter, not the app
-           "LMS_RATELIMIT_ENABLED": "false", "LMS_LOG_JSON": "true",
-           "LMS_SIGNING_KEY_FILE": str(work / "signing.pem")}
+    env = {
+        **os.environ,
+        "FLASK_APP": "lms",
+        "LMS_DATABASE_URL": url,
+        "LMS_SECRET_KEY": "load-test-secret-0123456789abcdef0123",
+        "LMS_REDIS_URL": REDIS_URL,
+        "LMS_RATELIMIT_STORAGE_URL": REDIS_URL,
+        # every simulated client shares one address: per-client limits would
+        # measure the limiter, not the app
+        "LMS_RATELIMIT_ENABLED": "false",
+        "LMS_LOG_JSON": "true",
+        "LMS_SIGNING_KEY_FILE": str(work / "signing.pem"),
+    }
     from lms.certificates.tokens import generate_key
 
     (work / "signing.pem").write_text(generate_key()[0], encoding="ascii")
     for command in (["db", "upgrade"], ["lms", "content", "import"]):
-        subprocess.run([str(BIN / "flask"), *command], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [str(BIN / "flask"), *command], cwd=ROOT, env=env, check=True, capture_output=True
+        )
     cookies = work / "cookies.txt"
-    seeded = subprocess.run([sys.executable, "loadtest/seed.py", str(LEARNERS), str(cookies)],
-                            cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    seeded = subprocess.run(
+        [sys.executable, "loadtest/seed.py", str(LEARNERS), str(cookies)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     certificate = seeded.stdout.strip().splitlines()[-1]
     env.update(LOAD_COOKIES=str(cookies), LOAD_CERTIFICATE=certificate)
     app_cores = len(APP_CORES.split(",")) if (os.cpu_count() or 1) > 1 else os.cpu_count() or 1
@@ -117,11 +160,17 @@ def main() -> None:
         wait_until_up(f"http://127.0.0.1:{PORT}/healthz")
         wait_until_up(f"http://127.0.0.1:{HELLO_PORT}/hello")
         results = work / "stages.json"
-        locust({**env, "LOAD_MODE": "riders", "LOAD_RESULTS": str(results)},
-               f"http://127.0.0.1:{PORT}", ["Rider"], ["-t", "420s"])
+        locust(
+            {**env, "LOAD_MODE": "riders", "LOAD_RESULTS": str(results)},
+            f"http://127.0.0.1:{PORT}",
+            ["Rider"],
+            ["-t", "420s"],
+        )
         stages = json.loads(results.read_text()) if results.exists() else []
         for stage in stages:
-            print(f"  {stage['users']:>5} riders: p95 {stage['p95_ms']:.0f} ms over {stage['requests']} requests")
+            print(
+                f"  {stage['users']:>5} riders: p95 {stage['p95_ms']:.0f} ms over {stage['requests']} requests"
+            )
         carried = max((s["users"] for s in stages if s["p95_ms"] <= 1000), default=0)
         verify_rps = throughput(env, f"http://127.0.0.1:{PORT}", f"/verify/{certificate}", work)
         hello_rps = throughput(env, f"http://127.0.0.1:{HELLO_PORT}", "/hello", work)

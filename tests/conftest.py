@@ -69,7 +69,6 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
 def _create_schema(database_url: str, with_content: bool) -> None:
     # create_all rather than the migrations: quicker, and tests/test_migrations.py
     # proves the migrations build this same schema.
-    from lms.courses.services import import_content
 
     app = make_app(database_url)
     with app.app_context():

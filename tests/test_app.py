@@ -17,9 +17,7 @@ def test_production_refuses_a_missing_or_default_secret(key, tmp_path, monkeypat
 
 
 def test_production_starts_with_a_real_secret(tmp_path):
-    app = create_app(
-        {"LMS_SECRET_KEY": "a" * 64, "LMS_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
-    )
+    app = create_app({"LMS_SECRET_KEY": "a" * 64, "LMS_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
     assert app.secret_key == "a" * 64
 
 

@@ -55,7 +55,9 @@ def test_accept_language_english_is_honoured(client):
 
 def test_language_switch_sticks_and_returns_to_the_page(client):
     token = csrf_token_for(client, "/login")
-    response = client.post("/language", data={"language": "en", "next": "/login", "csrf_token": token})
+    response = client.post(
+        "/language", data={"language": "en", "next": "/login", "csrf_token": token}
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/login")
     page = client.get("/login").get_data(as_text=True)

@@ -47,7 +47,9 @@ def test_models_and_migrations_agree(empty_database_url):
                 },
             )
             diff = compare_metadata(context, Base.metadata)
-            version = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+            version = connection.execute(
+                sa.text(f"SELECT version_num FROM {VERSION_TABLE}")
+            ).scalar()
         get_session().remove()
         engine.dispose()
     assert version, "the LMS version table was not written"

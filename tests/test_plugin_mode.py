@@ -25,6 +25,7 @@ def build_host(tmp_path: Path) -> tuple[Flask, SQLAlchemy, type]:
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'host.sqlite'}",
         TESTING=True,
     )
+
     class HostBase(DeclarativeBase):
         pass
 
@@ -103,7 +104,10 @@ def test_migrations_touch_only_lms_tables(host):
         foreign = tables - {"member", "alembic_version", "alembic_version_lms"}
         assert foreign and all(name.startswith("lms_") for name in foreign)
         with db.engine.connect() as connection:
-            assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "host-rev-1"
+            assert (
+                connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+                == "host-rev-1"
+            )
             assert connection.execute(sa.text("SELECT name FROM member")).scalar() == "Host Rider"
 
 

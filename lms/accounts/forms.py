@@ -75,7 +75,10 @@ class LoginForm(FlaskForm):
     phone = PhoneField(_l("Mobile number"), validators=[_required()])
     password = PasswordField(
         _l("Password"),
-        validators=[_required(), Length(max=PASSWORD_MAX, message=_l("Wrong mobile number or password."))],
+        validators=[
+            _required(),
+            Length(max=PASSWORD_MAX, message=_l("Wrong mobile number or password.")),
+        ],
     )
     submit = SubmitField(_l("Log in"))
 

@@ -3,6 +3,7 @@ certificates and the admins' revoke, re-issue and audit pages."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import (
@@ -198,7 +199,8 @@ def pdf(number: str) -> Any:
     data = certificate.pdf or b""
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="certificate-{certificate.number}.pdf"'
+        # The check symbol may be * ~ $ or =, which some systems refuse in file names.
+        f'attachment; filename="certificate-{re.sub(r"[^0-9A-Z]", "_", certificate.number)}.pdf"'
     )
     response.headers["Cache-Control"] = "private, no-cache"
     response.set_etag(certificate.pdf_sha256 or "")

@@ -21,6 +21,7 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.datastructures import MultiDict
 
 from lms.accounts.access import current_profile, login_required, require_profile
 from lms.accounts.models import Profile
@@ -208,10 +209,10 @@ def lesson(key: str, lesson_key: str) -> Any:
     return _render_lesson(profile, found, lesson_version, step)
 
 
-def _answers_from_form(lesson: LessonVersion) -> dict[str, Any]:
+def _answers_from_form(lesson: LessonVersion, form: MultiDict[str, str]) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for question in lesson.checks:
-        raw = _answer_from_form(question, f"q-{question['id']}")
+        raw = _answer_from_form(question, f"q-{question['id']}", form)
         if raw not in (None, "", [], {}) and not (
             isinstance(raw, dict) and all(value in (None, "", []) for value in raw.values())
         ):
@@ -241,7 +242,7 @@ def save_step(key: str, lesson_key: str) -> Any:
         step=step,
         kind=_STEP_KIND[step],
         choice=request.form.get("choice"),
-        answers=_answers_from_form(lesson_version) if step == "check" else {},
+        answers=_answers_from_form(lesson_version, request.form) if step == "check" else {},
     )
     try:
         record_event(profile, found, lesson_version, event)
@@ -282,26 +283,25 @@ def _safe_next(target: str | None) -> str:
 # --- Spaced review -----------------------------------------------------------
 
 
-def _answer_from_form(spec: dict[str, Any], name: str) -> Any:
+def _answer_from_form(spec: dict[str, Any], name: str, form: MultiDict[str, str]) -> Any:
     """A question's raw answer from the fields ``question_fields`` renders."""
     kind = spec["type"]
     if kind == "multiple":
-        return request.form.getlist(name)
+        return form.getlist(name)
     if kind == "scenario":
         return {
-            part["id"]: _answer_from_form(part, f"{name}.{part['id']}") for part in spec["parts"]
+            part["id"]: _answer_from_form(part, f"{name}.{part['id']}", form)
+            for part in spec["parts"]
         }
     if kind == "ordering":
-        places = {
-            item["id"]: request.form.get(f"{name}.{item['id']}", "") for item in spec["items"]
-        }
+        places = {item["id"]: form.get(f"{name}.{item['id']}", "") for item in spec["items"]}
         if not all(place.isdigit() for place in places.values()):
             return None
         ranked = sorted(places, key=lambda item_id: int(places[item_id]))
         if len({int(place) for place in places.values()}) != len(ranked):
             return None  # two steps in one place: not an order, so unanswered
         return ranked
-    return request.form.get(name)
+    return form.get(name)
 
 
 @bp.route("/review", methods=["GET", "POST"])
@@ -312,7 +312,7 @@ def review() -> Any:
         item = reviews.review_item(profile.id, request.form.get("item", type=int) or 0)
         if item is None:
             return error_response(404, _("This question is not in your review list."))
-        raw = _answer_from_form(item.spec, "answer")
+        raw = _answer_from_form(item.spec, "answer", request.form)
         try:
             reviews.answer_review(profile, item, raw, request.form.get("event_key", ""))
         except reviews.ReviewError as error:
@@ -399,6 +399,12 @@ def _parse_time(raw: Any) -> datetime | None:
         return None
 
 
+def _pairs(fields: dict[str, list[str]]) -> Any:
+    for name, values in fields.items():
+        for value in values:
+            yield str(name), value
+
+
 def _sync_one(profile: Profile, raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         return {"key": None, "status": "rejected", "error": _("Not an event.")}
@@ -416,6 +422,13 @@ def _sync_one(profile: Profile, raw: Any) -> dict[str, Any]:
     if course is None or lesson is None:
         return {"key": key, "status": "rejected", "error": _("This page does not exist.")}
     answers = raw.get("answers") or {}
+    fields = raw.get("fields")
+    if isinstance(fields, dict) and all(
+        isinstance(values, list) and all(isinstance(v, str) for v in values)
+        for values in fields.values()
+    ):
+        # The page's own form fields, parsed exactly as a plain form post is.
+        answers = _answers_from_form(lesson, MultiDict(list(_pairs(fields))))
     choice = raw.get("choice")
     if not isinstance(answers, dict) or (choice is not None and not isinstance(choice, str)):
         return {"key": key, "status": "rejected", "error": _("This answer could not be saved.")}

@@ -156,8 +156,18 @@ def test_session_cookie_is_httponly_and_samesite(client, people):
 def test_create_user_cli(app, runner):
     result = runner.invoke(
         args=[
-            "lms", "create-user", "--role", "trainer", "--phone", "13700000000",
-            "--name", "李老师", "--password", PASSWORD, "--organisation", "某区服务中心",
+            "lms",
+            "create-user",
+            "--role",
+            "trainer",
+            "--phone",
+            "13700000000",
+            "--name",
+            "李老师",
+            "--password",
+            PASSWORD,
+            "--organisation",
+            "某区服务中心",
         ]
     )
     assert result.exit_code == 0, result.output

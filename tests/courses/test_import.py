@@ -192,8 +192,12 @@ def test_a_content_update_keeps_a_learners_progress_and_attempts(app, content_co
         course = get_session().scalar(select(Course).where(Course.key == "legal-safety"))
         first = course.current_version
         lesson = first.lessons[0]
-        record_event(profile, course, lesson, EventInput(key="k" * 16, step="situation",
-                                                         kind=StepEventKind.DONE))
+        record_event(
+            profile,
+            course,
+            lesson,
+            EventInput(key="k" * 16, step="situation", kind=StepEventKind.DONE),
+        )
         attempt = start_attempt(profile, course)
         for question in attempt.questions:
             save_answer(attempt, question.position, correct_answer(question.question_version.spec))

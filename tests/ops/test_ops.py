@@ -70,7 +70,9 @@ def test_json_log_lines_carry_the_request_id(app, capsys):
         from flask import g
 
         g.request_id = "abc12345"
-        record = logging.LogRecord("lms.requests", logging.INFO, __file__, 1, "GET /x 200", None, None)
+        record = logging.LogRecord(
+            "lms.requests", logging.INFO, __file__, 1, "GET /x 200", None, None
+        )
         line = json.loads(formatter.format(record))
     assert line["request_id"] == "abc12345"
     assert line["message"] == "GET /x 200"

@@ -60,7 +60,11 @@ def production_database() -> Iterator[str]:
     for command in (["db", "upgrade"], ["lms", "content", "import", str(CONTENT_DIR)]):
         subprocess.run(
             [str(Path(sys.executable).parent / "flask"), *command],
-            env=env, cwd=PROJECT_DIR, check=True, capture_output=True, timeout=120,
+            env=env,
+            cwd=PROJECT_DIR,
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
     yield url
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -112,12 +116,19 @@ class Server:
 def start_server(env: dict[str, str], log: Path, workers: int = 1, threads: int = 4) -> Server:
     """Start gunicorn with the production config and wait until it answers."""
     port = free_port()
-    env = {**env, "LMS_BIND": f"127.0.0.1:{port}", "LMS_WORKERS": str(workers),
-           "LMS_THREADS": str(threads)}
+    env = {
+        **env,
+        "LMS_BIND": f"127.0.0.1:{port}",
+        "LMS_WORKERS": str(workers),
+        "LMS_THREADS": str(threads),
+    }
     handle = log.open("wb")
     process = subprocess.Popen(
         [str(GUNICORN), "-c", "deploy/gunicorn.conf.py", "lms:create_app()"],
-        cwd=PROJECT_DIR, env=env, stdout=handle, stderr=subprocess.STDOUT,
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
     )
     server = Server(process, f"http://127.0.0.1:{port}", log, env)
     deadline = time.monotonic() + 30

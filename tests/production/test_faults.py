@@ -8,7 +8,6 @@ import signal
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -24,10 +23,17 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 def postgres_cluster(action: str) -> None:
     version = sorted(os.listdir("/etc/postgresql"))[-1]
     subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, *(
-            ["-m", "fast"] if action == "stop" else []
-        )],
-        check=True, capture_output=True, timeout=60,
+        [
+            "pg_ctlcluster",
+            "--skip-systemctl-redirect",
+            version,
+            "main",
+            action,
+            *(["-m", "fast"] if action == "stop" else []),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
 
 
@@ -46,9 +52,15 @@ def register(session: requests.Session, base: str, phone: str, name: str) -> int
     token = CSRF.search(page).group(1)
     response = session.post(
         base + "/register",
-        data={"csrf_token": token, "phone": phone, "display_name": name,
-              "password": "long-enough-1", "confirm": "long-enough-1"},
-        allow_redirects=False, timeout=10,
+        data={
+            "csrf_token": token,
+            "phone": phone,
+            "display_name": name,
+            "password": "long-enough-1",
+            "confirm": "long-enough-1",
+        },
+        allow_redirects=False,
+        timeout=10,
     )
     return response.status_code
 
@@ -89,7 +101,9 @@ def test_requests_fail_cleanly_while_postgres_restarts_and_recover(production_da
         worker.join(timeout=30)
         wait_for_postgres()
         server.stop()
-    during = [status for started, status, _ in results if outage_started + 0.5 < started < back_at - 0.5]
+    during = [
+        status for started, status, _ in results if outage_started + 0.5 < started < back_at - 0.5
+    ]
     after = [(started, status) for started, status, _ in results if started > back_at]
     assert during, "no request was made during the outage"
     assert set(during) <= {503}, f"outage answers: {sorted(set(during))}"

@@ -50,7 +50,8 @@ def two_servers(production_database, tmp_path_factory):
 
     signing_key.write_text(generate_key()[0], encoding="ascii")
     env = server_environment(
-        production_database, redis_db=15,
+        production_database,
+        redis_db=15,
         LMS_SIGNING_KEY_FILE=str(signing_key),
         LMS_RATELIMIT_KEY_PREFIX=f"two-{uuid.uuid4().hex[:6]}",
         LMS_VERIFY_RATE_LIMIT="20 per minute",
@@ -84,8 +85,16 @@ def lesson_events(engine, course: str) -> list[dict]:
             ("rule", "done", {}),
             ("check", "answer", {"answers": {q["id"]: correct_answer(q) for q in checks}}),
         ):
-            events.append({"key": uuid.uuid4().hex, "course": course, "lesson": key,
-                           "step": step, "kind": kind, **extra})
+            events.append(
+                {
+                    "key": uuid.uuid4().hex,
+                    "course": course,
+                    "lesson": key,
+                    "step": step,
+                    "kind": kind,
+                    **extra,
+                }
+            )
     return events
 
 
@@ -97,10 +106,15 @@ def test_a_learner_journey_across_two_processes(two_servers):
 
     # sign up: the form comes from one process, the post goes to the other
     response = browser.request(
-        "POST", "/register",
-        data={"csrf_token": browser.token("/register"), "phone": phone,
-              "display_name": "双进程骑手", "password": "long-enough-1",
-              "confirm": "long-enough-1"},
+        "POST",
+        "/register",
+        data={
+            "csrf_token": browser.token("/register"),
+            "phone": phone,
+            "display_name": "双进程骑手",
+            "password": "long-enough-1",
+            "confirm": "long-enough-1",
+        },
         allow_redirects=False,
     )
     assert response.status_code == 302
@@ -110,7 +124,9 @@ def test_a_learner_journey_across_two_processes(two_servers):
     browser.request("POST", "/stopped", data={"csrf_token": browser.token("/"), "next": "/"})
     for event in lesson_events(engine, "legal-safety"):
         reply = browser.request(
-            "POST", "/api/sync", data=json.dumps({"events": [event]}),
+            "POST",
+            "/api/sync",
+            data=json.dumps({"events": [event]}),
             headers={"Content-Type": "application/json", "X-LMS-Sync": "1"},
         ).json()
         assert reply["results"][0]["status"] == "saved", reply
@@ -119,7 +135,8 @@ def test_a_learner_journey_across_two_processes(two_servers):
 
     # the quiz: start on one process, answer on both, submit on one
     response = browser.request(
-        "POST", "/courses/legal-safety/quiz/start",
+        "POST",
+        "/courses/legal-safety/quiz/start",
         data={"csrf_token": browser.token("/courses/legal-safety/quiz")},
     )
     attempt_id = int(re.search(r"/attempts/(\d+)", response.url).group(1))
@@ -136,13 +153,13 @@ def test_a_learner_journey_across_two_processes(two_servers):
     for position, spec in questions:
         spec = spec if isinstance(spec, dict) else json.loads(spec)
         saved = browser.request(
-            "POST", f"/attempts/{attempt_id}/answers/{position}",
-            json={"answer": correct_answer(spec)}, headers={"X-CSRFToken": token},
+            "POST",
+            f"/attempts/{attempt_id}/answers/{position}",
+            json={"answer": correct_answer(spec)},
+            headers={"X-CSRFToken": token},
         )
         assert saved.json()["saved"] is True
-    result = browser.request(
-        "POST", f"/attempts/{attempt_id}/submit", data={"csrf_token": token}
-    )
+    result = browser.request("POST", f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
     assert f"/attempts/{attempt_id}/result" in result.url
 
     # the level and its certificate

@@ -75,19 +75,16 @@
     return busy;
   }
 
-  function answersOf(form) {
-    var answers = {};
+  // The check form's fields as the server reads a plain post (every type:
+  // choices, ordering selects, scenario parts), so both paths parse alike.
+  function fieldsOf(form) {
+    var fields = {};
     Array.prototype.forEach.call(form.elements, function (field) {
       if (!field.name || field.name.indexOf("q-") !== 0) return;
-      var id = field.name.slice(2);
-      if (field.type === "checkbox") {
-        answers[id] = answers[id] || [];
-        if (field.checked) answers[id].push(field.value);
-      } else if (field.type === "radio" && field.checked) {
-        answers[id] = field.value;
-      }
+      if ((field.type === "checkbox" || field.type === "radio") && !field.checked) return;
+      (fields[field.name] = fields[field.name] || []).push(field.value);
     });
-    return answers;
+    return fields;
   }
 
   // Reveal a result and move focus to it, so a screen reader reads it next.
@@ -119,7 +116,7 @@
       show(document.getElementById("decision-result"));
       flush();
     } else if (event.kind === "answer") {
-      event.answers = answersOf(form);
+      event.fields = fieldsOf(form);
       enqueue(event);
       flush().then(function (sent) {
         if (sent) { location.replace(form.dataset.next); return; }
