@@ -120,3 +120,24 @@ def test_check_answers_sync_and_complete_the_lesson(content_app, learner):
     response = learner.client.post(SYNC, json={"events": batch}, headers=GOOD_HEADERS)
     assert response.get_json()["results"][-1]["completed"] is True
     assert "1 of 6 lessons done" in learner.page(f"/courses/{COURSE}").text
+
+
+def test_check_answers_sync_as_the_forms_own_fields(content_app, learner):
+    # player.js sends the check form's fields; the server parses them like a plain post
+    batch = [
+        event(
+            "field-key-0001",
+            "check",
+            "answer",
+            fields={"q-ls-helmet-c1": ["false"], "q-ls-helmet-c2": ["b"]},
+        ),
+    ]
+    response = learner.client.post(SYNC, json={"events": batch}, headers=GOOD_HEADERS)
+    assert response.get_json()["results"][0]["status"] == "saved"
+
+
+def test_malformed_fields_are_rejected_not_crashed(content_app, learner):
+    batch = [event("field-key-0002", "check", "answer", fields={"q-ls-helmet-c1": "false"})]
+    response = learner.client.post(SYNC, json={"events": batch}, headers=GOOD_HEADERS)
+    assert response.status_code == 200
+    assert response.get_json()["results"][0]["status"] == "rejected"
