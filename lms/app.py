@@ -59,7 +59,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     lms.init_app(app)
     Migrate(app, db, directory=app.config["LMS_MIGRATIONS_DIR"])
     _install_app_error_pages(app)
-    install_request_logging(app, json_logs=app.config["LMS_LOG_JSON"])
+    install_request_logging(
+        app, json_logs=app.config["LMS_LOG_JSON"], log_requests=app.config["LMS_LOG_REQUESTS"]
+    )
 
     if app.config["LMS_URL_PREFIX"]:
 

@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "LMS_ISSUER_NAME": "LMS 培训中心 / LMS Training Centre",
     #: Write one JSON object per log line, with the request id (production).
     "LMS_LOG_JSON": False,
+    #: Log one line per request from the app (gunicorn's access log already does).
+    "LMS_LOG_REQUESTS": False,
     #: Ed25519 certificate signing key, PKCS#8 PEM text (or use LMS_SIGNING_KEY_FILE).
     "LMS_SIGNING_KEY": None,
     #: Path to the PEM signing key. Without either, debug/testing/standalone generate

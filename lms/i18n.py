@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel import support
-from flask import current_app, has_app_context, has_request_context, request, session
+from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Domain, get_locale
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
@@ -21,14 +21,19 @@ class CatalogDomain(Domain):
     def get_translations(self) -> support.NullTranslations:
         if not has_app_context():
             return support.NullTranslations()
+        # A page calls gettext dozens of times; find the catalog once per request.
         locale = get_locale()
+        cached = g.get("_lms_translations")
+        if cached is not None and cached[0] is locale:
+            return cached[1]
         code = "zh_CN" if locale is not None and locale.language == "zh" else str(locale)
-        try:
-            return self.cache[code]
-        except KeyError:
+        translations = self.cache.get(code)
+        if translations is None:
             translations = support.Translations.load(str(TRANSLATIONS_DIR), [code], "messages")
             self.cache[code] = translations
-            return translations
+        if has_request_context():
+            g._lms_translations = (locale, translations)
+        return translations
 
 
 domain = CatalogDomain(translation_directories=str(TRANSLATIONS_DIR), domain="messages")

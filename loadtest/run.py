@@ -173,15 +173,22 @@ def main() -> None:
             )
         carried = max((s["users"] for s in stages if s["p95_ms"] <= 1000), default=0)
         verify_rps = throughput(env, f"http://127.0.0.1:{PORT}", f"/verify/{certificate}", work)
+        api_rps = throughput(
+            env, f"http://127.0.0.1:{PORT}", f"/api/v1/certificates/{certificate}", work
+        )
         hello_rps = throughput(env, f"http://127.0.0.1:{HELLO_PORT}", "/hello", work)
     finally:
         for process in (server, hello):
             process.terminate()
             process.wait(timeout=30)
     print(f"app cores: {app_cores} (gunicorn 2 workers x 4 threads), learners seeded: {LEARNERS}")
-    print(f"verify {verify_rps:.0f} req/s, hello-world {hello_rps:.0f} req/s")
+    print(
+        f"verify page {verify_rps:.0f} req/s, verify API {api_rps:.0f} req/s, "
+        f"hello-world {hello_rps:.0f} req/s"
+    )
     print(f"learners per core at p95<=1s: {carried / app_cores:.0f}")
     print(f"verify throughput ratio to hello-world: {verify_rps / hello_rps:.2f}")
+    print(f"verify API throughput ratio to hello-world: {api_rps / hello_rps:.2f}")
 
 
 if __name__ == "__main__":

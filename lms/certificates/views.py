@@ -28,7 +28,7 @@ from lms.certificates.services import (
     VerificationState,
 )
 from lms.extension import get_session
-from lms.i18n import _
+from lms.i18n import _, _l
 from lms.ratelimit import rate_limited
 from lms.web import error_response
 
@@ -46,25 +46,25 @@ def _no_lookup() -> bool:
     )
 
 
-def _state_messages() -> dict[str, str]:
-    return {
-        VerificationState.MALFORMED: _(
-            "This is not a certificate number of ours. Check it and try again."
-        ),
-        VerificationState.MISTYPED: _(
-            "This number has a typing mistake (its check character does not match). "
-            "Compare it with the certificate character by character."
-        ),
-        VerificationState.NOT_FOUND: _("No certificate has this number."),
-        VerificationState.VALID: _("Valid: this certificate was issued by us and is current."),
-        VerificationState.REVOKED: _("Revoked: this certificate is no longer valid."),
-        VerificationState.EXPIRED: _(
-            "Expired: this certificate was valid but its validity has ended."
-        ),
-        VerificationState.SUPERSEDED: _(
-            "Superseded: this certificate was replaced by a corrected one."
-        ),
-    }
+# Lazy: a response translates only the one message it shows.
+STATE_MESSAGES = {
+    VerificationState.MALFORMED: _l(
+        "This is not a certificate number of ours. Check it and try again."
+    ),
+    VerificationState.MISTYPED: _l(
+        "This number has a typing mistake (its check character does not match). "
+        "Compare it with the certificate character by character."
+    ),
+    VerificationState.NOT_FOUND: _l("No certificate has this number."),
+    VerificationState.VALID: _l("Valid: this certificate was issued by us and is current."),
+    VerificationState.REVOKED: _l("Revoked: this certificate is no longer valid."),
+    VerificationState.EXPIRED: _l(
+        "Expired: this certificate was valid but its validity has ended."
+    ),
+    VerificationState.SUPERSEDED: _l(
+        "Superseded: this certificate was replaced by a corrected one."
+    ),
+}
 
 
 def _token_message(status: str | None) -> str | None:
@@ -102,7 +102,7 @@ def verify(number: str | None = None) -> Any:
             name=name,
             result=result,
             data=result.as_dict() if result else None,
-            state_message=_state_messages()[result.state] if result else None,
+            state_message=str(STATE_MESSAGES[result.state]) if result else None,
             token_message=_token_message(result.token_status) if result else None,
         ),
         status,
@@ -126,7 +126,7 @@ def verify_pdf() -> Any:
         "lms/certificates/verify_pdf.html",
         check=check,
         data=check.verification.as_dict() if check and check.verification else None,
-        state_message=_state_messages()[check.verification.state]
+        state_message=str(STATE_MESSAGES[check.verification.state])
         if check and check.verification
         else None,
         max_mb=services.MAX_UPLOAD_BYTES // (1024 * 1024),
@@ -141,7 +141,7 @@ def api_certificate(number: str) -> Any:
         number, request.args.get("name") or None, request.args.get("t") or None
     )
     body = result.as_dict()
-    body["message"] = _state_messages()[result.state]
+    body["message"] = str(STATE_MESSAGES[result.state])
     status = {
         VerificationState.MALFORMED: 400,
         VerificationState.MISTYPED: 400,

@@ -37,8 +37,12 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def install_request_logging(app: Flask, json_logs: bool) -> None:
-    """Give every request an id (kept from a proxy when sane) and log it once."""
+def install_request_logging(app: Flask, json_logs: bool, log_requests: bool = False) -> None:
+    """Give every request an id (kept from a proxy when sane); log it when asked.
+
+    Behind gunicorn its access log already records each request with this id,
+    so a second line per request from the app is off by default.
+    """
     logger = logging.getLogger("lms.requests")
     if json_logs:
         handler = logging.StreamHandler()
@@ -58,6 +62,8 @@ def install_request_logging(app: Flask, json_logs: bool) -> None:
     @app.after_request
     def log_request(response: Response) -> Response:
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+        if not log_requests:
+            return response
         started = g.get("request_started")
         duration = round((time.perf_counter() - started) * 1000, 1) if started else None
         logger.info(
