@@ -223,8 +223,8 @@ class _Doc:
             return None
 
 
-def _show(node: Node) -> str:
-    """How a bad value is quoted back in a message."""
+def quoted(node: Node) -> str:
+    """How a bad value is quoted back in an error message (shared by every content loader)."""
     if isinstance(node, MappingNode):
         return "a mapping"
     if isinstance(node, SequenceNode):
@@ -236,7 +236,8 @@ def _show(node: Node) -> str:
     return str(node.value)
 
 
-def _suggest(word: str, choices: Iterable[str]) -> str | None:
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The known key a mistyped one most likely meant, for "did you mean" hints."""
     by_lower = {choice.lower(): choice for choice in choices}
     match = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.5)
     return by_lower[match[0]] if match else None
@@ -278,7 +279,7 @@ class _Map:
             if key in elsewhere:
                 self.doc.error(line, elsewhere[key])
                 continue
-            guess = _suggest(key, allowed)
+            guess = closest(key, allowed)
             if guess is not None and guess not in self.fields:
                 self.doc.error(line, f"unknown key '{key}': did you mean '{guess}'?")
             else:
@@ -303,7 +304,7 @@ class _Map:
 def _as_map(doc: _Doc, node: Node | None, line: int, label: str, what: str) -> _Map | None:
     if isinstance(node, MappingNode):
         return _Map(doc, node, line, label)
-    got = "nothing" if node is None else _show(node)
+    got = "nothing" if node is None else quoted(node)
     doc.error(line, f"{what} must be a mapping of keys, got {got}: write one 'key: value' per line")
     return None
 
@@ -338,7 +339,10 @@ def _text_value(doc: _Doc, node: Node, line: int, name: str) -> dict[str, str] |
             continue
         lang_line = texts.key_line(lang)
         if not isinstance(value, ScalarNode):
-            doc.error(lang_line, f"'{lang}' translation in {name} must be text, got {_show(value)}")
+            doc.error(
+                lang_line,
+                f"'{lang}' translation in {name} must be text, got {quoted(value)}",
+            )
             continue
         # Any scalar is text here: `en: 15` or `en: no` mean the words, not a number or false.
         text = "" if value.tag == _NULL_TAG else str(value.value).strip()
@@ -374,7 +378,7 @@ def _int(m: _Map, key: str, low: int, high: int | None, required: bool = True) -
         return None
     value = m.doc.scalar(node) if isinstance(node, ScalarNode) and node.tag == _INT_TAG else None
     if value is None or value < low or (high is not None and value > high):
-        m.doc.error(m.key_line(key), f"{key} must be {wanted}, got {_show(node)}")
+        m.doc.error(m.key_line(key), f"{key} must be {wanted}, got {quoted(node)}")
         return None
     return int(value)
 
@@ -388,7 +392,7 @@ def _bool(m: _Map, key: str, required: bool = True, default: bool = False) -> bo
     value = m.doc.scalar(node) if isinstance(node, ScalarNode) and node.tag == _BOOL_TAG else None
     if isinstance(value, bool):
         return value
-    m.doc.error(m.key_line(key), f"{key} must be true or false, got {_show(node)}")
+    m.doc.error(m.key_line(key), f"{key} must be true or false, got {quoted(node)}")
     return default
 
 
@@ -410,7 +414,7 @@ def _enum(
     word = _word(node)
     if word in choices:
         return word
-    shown = f"'{word}'" if word is not None else _show(node)
+    shown = f"'{word}'" if word is not None else quoted(node)
     m.doc.error(m.key_line(key), f"unknown {what} {shown}: use one of {_one_of(choices)}")
     return None
 
@@ -425,7 +429,7 @@ def _id(m: _Map, key: str = "id", pattern: re.Pattern[str] = _ID_RE) -> str | No
         rule = "2-64" if pattern is _ID_RE else "1-64"
         m.doc.error(
             m.key_line(key),
-            f"invalid {key} {_show(node)}: use {rule} lowercase letters, digits and -, "
+            f"invalid {key} {quoted(node)}: use {rule} lowercase letters, digits and -, "
             "starting with a letter or digit",
         )
         return None
@@ -443,7 +447,7 @@ def _seq(
         if _is_null(node):
             m.doc.error(m.key_line(key), count_message(0))
         else:
-            m.doc.error(m.key_line(key), f"{key} must be a list ('- ' items), got {_show(node)}")
+            m.doc.error(m.key_line(key), f"{key} must be a list ('- ' items), got {quoted(node)}")
         return None
     count = len(node.value)
     if count < low or (high is not None and count > high):
@@ -634,7 +638,7 @@ def _question(
                 f"use one of {_one_of(_PART_TYPES)}",
             )
         else:
-            shown = f"'{word}'" if word is not None else _show(type_node)
+            shown = f"'{word}'" if word is not None else quoted(type_node)
             doc.error(
                 m.key_line("type"),
                 f"unknown question type {shown}: use one of {_one_of(allowed_types)}",
@@ -650,7 +654,7 @@ def _question(
             if topic is None or not _TAG_RE.match(topic):
                 doc.error(
                     m.key_line("topic"),
-                    f"invalid topic {_show(topic_node)}: use one lowercase tag such as traffic",
+                    f"invalid topic {quoted(topic_node)}: use one lowercase tag such as traffic",
                 )
                 topic = None
         spec["topic"] = topic
@@ -898,7 +902,7 @@ def _sections(
             )
             bad = True
         elif name not in _SECTIONS:
-            guess = _suggest(name, _SECTIONS)
+            guess = closest(name, _SECTIONS)
             hint = f"did you mean '{guess}'? " if guess else ""
             err(start, f"unknown section '{name}': {hint}use situation, outcome or rule")
             bad = True
@@ -997,7 +1001,7 @@ def _load_lesson(
         if tag is None or not _TAG_RE.match(tag):
             doc.error(
                 doc.line(tag_node),
-                f"invalid tag {_show(tag_node)}: use lowercase tags such as traffic",
+                f"invalid tag {quoted(tag_node)}: use lowercase tags such as traffic",
             )
         elif tag in tags:
             doc.error(doc.line(tag_node), f"duplicate tag '{tag}': list it once")
@@ -1139,7 +1143,7 @@ def _quiz(m: _Map, folder: Path, ids: _Ids, errors: list[ContentError]) -> dict[
         if not bank or not _LESSON_NAME_RE.match(bank):
             q.doc.error(
                 q.key_line("bank"),
-                f"invalid bank {_show(bank_node)}: give the name of a file next to course.yaml",
+                f"invalid bank {quoted(bank_node)}: give the name of a file next to course.yaml",
             )
         elif not (folder / bank).is_file():
             q.doc.error(
@@ -1218,7 +1222,7 @@ def _course_fields(
     for node in occupation_nodes or []:
         word = _word(node)
         if word not in OCCUPATIONS:
-            shown = f"'{word}'" if word is not None else _show(node)
+            shown = f"'{word}'" if word is not None else quoted(node)
             doc.error(
                 doc.line(node), f"unknown occupation {shown}: use one of {_one_of(OCCUPATIONS)}"
             )
@@ -1245,7 +1249,7 @@ def _course_fields(
         if name is None or not _LESSON_NAME_RE.match(name):
             doc.error(
                 line,
-                f"invalid lesson name {_show(node)}: give a file name in this folder, without .md",
+                f"invalid lesson name {quoted(node)}: give a file name in this folder, without .md",
             )
             continue
         if name.endswith(".md"):

@@ -8,9 +8,8 @@ errors are collected so the file can be fixed in one pass.
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,14 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from lms.courses.loader import LANGUAGES, OCCUPATIONS, ContentError, ContentErrors
+from lms.courses.loader import (
+    LANGUAGES,
+    OCCUPATIONS,
+    ContentError,
+    ContentErrors,
+    closest,
+    quoted,
+)
 
 __all__ = [
     "LEVELS_FILE",
@@ -225,7 +231,7 @@ class _Reader:
     def mapping(self, node: Node | None, line: int, what: str) -> dict[str, tuple[Node, Node]]:
         """The keys of a mapping node (first of any duplicate), or {} with an error."""
         if not isinstance(node, MappingNode):
-            got = "nothing" if node is None else _show(node)
+            got = "nothing" if node is None else quoted(node)
             self.error(
                 line, f"{what} must be a mapping of keys, got {got}: write 'key: value' lines"
             )
@@ -251,7 +257,7 @@ class _Reader:
         for key, (key_node, _value) in fields.items():
             if key in allowed:
                 continue
-            guess = _suggest(key, allowed)
+            guess = closest(key, allowed)
             if guess is not None and guess not in fields:
                 self.error(key_node, f"unknown key '{key}' in {where}: did you mean '{guess}'?")
             else:
@@ -314,7 +320,7 @@ class _Reader:
         key_node, node = fields[key]
         value = int(node.value) if isinstance(node, ScalarNode) and node.tag == _INT else None
         if value is None or not low <= value <= high:
-            self.error(key_node, f"{key} in {where} must be {wanted}, got {_show(node)}")
+            self.error(key_node, f"{key} in {where} must be {wanted}, got {quoted(node)}")
             return None
         return value
 
@@ -327,7 +333,7 @@ class _Reader:
             return None
         key_node, node = fields[key]
         if not isinstance(node, ScalarNode) or node.tag != _STR or not str(node.value).strip():
-            self.error(key_node, f"{key} in {where} must be plain text, got {_show(node)}")
+            self.error(key_node, f"{key} in {where} must be plain text, got {quoted(node)}")
             return None
         return str(node.value).strip(), key_node.start_mark.line + 1
 
@@ -351,27 +357,10 @@ class _Reader:
         found: list[tuple[str, int]] = []
         for item in node.value:
             if not isinstance(item, ScalarNode) or item.tag != _STR:
-                self.error(item, f"{key} in {where} must list course ids, got {_show(item)}")
+                self.error(item, f"{key} in {where} must list course ids, got {quoted(item)}")
                 continue
             found.append((str(item.value).strip(), item.start_mark.line + 1))
         return found
-
-
-def _show(node: Node) -> str:
-    if isinstance(node, MappingNode):
-        return "a mapping"
-    if isinstance(node, SequenceNode):
-        return "a list"
-    if node.tag == _NULL:
-        return "nothing"
-    if node.tag == _STR:
-        return f"'{node.value}'"
-    return str(node.value)
-
-
-def _suggest(word: str, choices: Iterable[str]) -> str | None:
-    match = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.5)
-    return match[0] if match else None
 
 
 # ------------------------------------------------------------------ the file
@@ -401,7 +390,7 @@ def _course_ref(
 ) -> bool:
     if courses is None or course in courses:
         return True
-    guess = _suggest(course, courses)
+    guess = closest(course, courses)
     hint = f"did you mean '{guess}'?" if guess else f"use one of {', '.join(sorted(courses))}"
     reader.error(line, f"unknown course '{course}' in {where}: {hint}")
     return False
@@ -427,7 +416,7 @@ def _requirement(
     kind_node = fields["kind"][1]
     kind = str(kind_node.value) if isinstance(kind_node, ScalarNode) else ""
     if kind not in REQUIREMENT_KINDS:
-        guess = _suggest(kind, REQUIREMENT_KINDS)
+        guess = closest(kind, REQUIREMENT_KINDS)
         hint = f"did you mean '{guess}'?" if guess else f"use one of {', '.join(REQUIREMENT_KINDS)}"
         reader.error(kind_node, f"unknown requirement kind '{kind}' in {where}: {hint}")
         return None
