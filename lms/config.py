@@ -38,6 +38,14 @@ DEFAULTS: dict[str, Any] = {
     "LMS_MIGRATIONS_DIR": None,
     #: Redis URL for shared state (rate limits) across processes; None = in-process.
     "LMS_REDIS_URL": None,
+    #: Namespace of the keys the app writes in Redis.
+    "LMS_REDIS_KEY_PREFIX": "lms",
+    #: Seconds a public verification answer may be served from Redis (needs
+    #: LMS_REDIS_URL; 0 = never). Changes to a certificate clear it at once.
+    "LMS_VERIFY_CACHE_SECONDS": 300,
+    #: Seconds each app process may reuse an answer without asking Redis (0 = never):
+    #: a change made through another process shows on this one within this time.
+    "LMS_VERIFY_LOCAL_SECONDS": 1,
     #: Name of the organisation that issues certificates.
     "LMS_ISSUER_NAME": "LMS 培训中心 / LMS Training Centre",
     #: Write one JSON object per log line, with the request id (production).

@@ -74,15 +74,19 @@ def _rate(config_key: str, default: str) -> Callable[[], str]:
     return lambda: str(current_app.config.get(config_key) or default)
 
 
-def init_rate_limits(app: Flask) -> Limiter:
+def init_rate_limits(app: Flask) -> Limiter | None:
     """Create this app's limiter and apply it to every view marked :func:`rate_limited`."""
     if EXTENSION_KEY in app.extensions:
         raise RuntimeError("LMS rate limits are already set up on this app.")
+    if not app.config.get("LMS_RATELIMIT_ENABLED", True):
+        # Off means no limiter at all: even a disabled one runs on every request.
+        app.extensions[EXTENSION_KEY] = None
+        return None
     limiter = Limiter(
         client_key,
         storage_uri=storage_url(app.config),
         key_prefix=str(app.config.get("LMS_RATELIMIT_KEY_PREFIX") or "lms"),
-        enabled=bool(app.config.get("LMS_RATELIMIT_ENABLED", True)),
+        enabled=True,
         strategy="fixed-window",
         headers_enabled=True,
         # Storage down: count per process rather than fail every lookup with a 500.

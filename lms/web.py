@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -54,6 +54,17 @@ ERROR_MESSAGES = {
 }
 
 
+def _csrf_token() -> str:
+    # A page holding the visitor's token is theirs alone: it must never be cached.
+    g.lms_page_is_personal = True
+    return generate_csrf()
+
+
+def page_is_personal() -> bool:
+    """Whether the page rendered in this request holds something of the visitor's."""
+    return bool(g.get("lms_page_is_personal"))
+
+
 def template_helpers() -> dict[str, Any]:
     """Names every LMS template may use: translation, CSRF, the current person."""
     from lms.accounts.access import current_profile
@@ -64,7 +75,7 @@ def template_helpers() -> dict[str, Any]:
         "_": gettext,
         "gettext": gettext,
         "ngettext": ngettext,
-        "csrf_token": generate_csrf,
+        "csrf_token": _csrf_token,
         "current_profile": current_profile(),
         "lms_locale": locale,
         "lms_html_lang": html_lang(locale),

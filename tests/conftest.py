@@ -176,12 +176,17 @@ def runner(app: Flask) -> Any:
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def csrf_token_for(client: FlaskClient, page: str = "/") -> str:
-    """The CSRF token the client's session would find on a page."""
-    response = client.get(page)
-    found = CSRF_PATTERN.search(response.get_data(as_text=True))
-    assert found, f"no CSRF token on {page}"
-    return found.group(1)
+def csrf_token_for(client: FlaskClient, page: str | None = None) -> str:
+    """The CSRF token the client's session would find on a page.
+
+    By default the home page (its log-out form) or, for a visitor, whose pages
+    carry no form of theirs, the login page.
+    """
+    for candidate in [page] if page else ["/", "/login"]:
+        found = CSRF_PATTERN.search(client.get(candidate).get_data(as_text=True))
+        if found:
+            return found.group(1)
+    raise AssertionError(f"no CSRF token on {page or '/ nor /login'}")
 
 
 def post_form(client: FlaskClient, url: str, data: dict[str, Any], **kwargs: Any) -> Any:

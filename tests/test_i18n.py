@@ -71,3 +71,21 @@ def test_unknown_language_is_refused(client):
     token = csrf_token_for(client)
     response = client.post("/language", data={"language": "xx", "csrf_token": token})
     assert response.status_code == 400
+
+
+def test_a_visitor_switches_language_with_a_link_and_comes_back(client):
+    page = client.get("/verify").get_data(as_text=True)
+    assert "csrf_token" not in page  # nothing of the visitor's: the page can be shared
+    assert 'href="/language?language=en&amp;next=/verify"' in page
+    response = client.get("/language?language=en&next=/verify")
+    assert response.status_code == 302 and response.headers["Location"] == "/verify"
+    assert '<html lang="en">' in client.get("/verify").get_data(as_text=True)
+    assert client.get("/language?language=xx&next=/verify").status_code == 400
+
+
+def test_the_language_switch_never_sends_anyone_to_another_site(client):
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/", "/\\/x"):
+        response = client.get("/language", query_string={"language": "en", "next": target})
+        assert response.status_code == 302
+        assert "evil" not in response.headers["Location"]
+        assert response.headers["Location"] == "/"

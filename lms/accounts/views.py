@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
 from lms.accounts.access import STAFF_ROLES, current_profile, login_required, role_required
@@ -33,7 +43,14 @@ def _own_accounts_only() -> None:
 def _safe_next(target: str | None) -> str:
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
+        # A browser reads "/\\host" as "//host": another site.
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
             return target
     return url_for("lms.courses.home")
 
@@ -118,19 +135,24 @@ def password() -> Any:
     return render_template("lms/accounts/password.html", form=form), status
 
 
-@bp.route("/language", methods=["POST"])
+@bp.route("/language", methods=["GET", "POST"])
 def language() -> Any:
-    code = request.form.get("language", "")
-    from flask import current_app
+    """Switch the language and go back to the page.
 
+    A signed-in person posts the form in the top bar and the choice is kept on
+    their profile; a visitor follows a link (as in Moodle's ``?lang=``) and it
+    is kept in their session only, so their pages stay shareable from a cache.
+    """
+    values = request.form if request.method == "POST" else request.args
+    code = values.get("language", "")
     if code not in current_app.config["LMS_LANGUAGES"]:
         abort(400)
     session[SESSION_KEY] = code
     profile = current_profile()
-    if profile is not None:
+    if profile is not None and request.method == "POST":
         profile.locale = code
         get_session().commit()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(_safe_next(values.get("next")))
 
 
 @bp.route("/staff/people")

@@ -18,8 +18,6 @@ from typing import Any
 import segno
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from lms.certificates import fonts
 
@@ -27,7 +25,7 @@ __all__ = [
     "DEFAULT_FONT",
     "LATIN_FONT",
     "CertificateDocument",
-    "LockedFetcher",
+    "locked_fetcher",
     "qr_svg",
     "render_pdf",
 ]
@@ -107,21 +105,34 @@ class CertificateDocument:
     expires_on: str | None = None
 
 
-class LockedFetcher(URLFetcher):
-    """WeasyPrint fetcher that serves our in-memory fonts and refuses everything else."""
+@cache
+def _locked_fetcher_class() -> type:
+    # WeasyPrint takes most of a second to import: only a process that renders
+    # a PDF pays for it, not every app worker at start.
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def __init__(self, resources: dict[str, bytes] | None = None) -> None:
-        super().__init__(allowed_protocols=(FONT_SCHEME,), allow_redirects=False)
-        self.resources = dict(resources or {})
-        self.refused: list[str] = []
+    class LockedFetcher(URLFetcher):
+        """WeasyPrint fetcher that serves our in-memory fonts and refuses everything else."""
 
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        """Serve ``lms-font:<name>`` from memory; any other URL is refused."""
-        body = self.resources.get(url)
-        if body is None:
-            self.refused.append(url)
-            raise ValueError(f"certificate PDFs load nothing from outside: {url[:80]!r}")
-        return URLFetcherResponse(url, body, {"Content-Type": "font/otf"})
+        def __init__(self, resources: dict[str, bytes] | None = None) -> None:
+            super().__init__(allowed_protocols=(FONT_SCHEME,), allow_redirects=False)
+            self.resources = dict(resources or {})
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            """Serve ``lms-font:<name>`` from memory; any other URL is refused."""
+            body = self.resources.get(url)
+            if body is None:
+                self.refused.append(url)
+                raise ValueError(f"certificate PDFs load nothing from outside: {url[:80]!r}")
+            return URLFetcherResponse(url, body, {"Content-Type": "font/otf"})
+
+    return LockedFetcher
+
+
+def locked_fetcher(resources: dict[str, bytes] | None = None) -> Any:
+    """A WeasyPrint URL fetcher serving only the given in-memory fonts."""
+    return _locked_fetcher_class()(resources)
 
 
 @cache
@@ -191,5 +202,6 @@ def render_pdf(
         font_family=family,
         font_faces=Markup(faces),  # noqa: S704 - our own CSS
     )
-    fetcher = LockedFetcher(resources)
-    return HTML(string=html, url_fetcher=fetcher, base_url=None).write_pdf()
+    from weasyprint import HTML
+
+    return HTML(string=html, url_fetcher=locked_fetcher(resources), base_url=None).write_pdf()

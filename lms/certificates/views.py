@@ -20,7 +20,7 @@ from flask import (
 
 from lms.accounts.access import current_profile, login_required, require_profile, role_required
 from lms.accounts.models import Role
-from lms.certificates import keys, numbers, services
+from lms.certificates import keys, numbers, services, verify_cache
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.services import (
     CertificateError,
@@ -35,6 +35,7 @@ from lms.web import error_response
 bp = Blueprint("certificates", __name__)
 
 services.connect_signals()
+verify_cache.track_certificate_changes()
 
 LOOKUP = "certificate-lookup"
 
@@ -84,6 +85,9 @@ def verify(number: str | None = None) -> Any:
     number = number or request.args.get("number", "")
     name = request.args.get("name", "")
     token = request.args.get("t") or None
+    slot = verify_cache.page_lookup(number, name) if number.strip() else None
+    if slot is not None and slot.body is not None:
+        return Response(slot.body, mimetype="text/html")
     result: Verification | None = None
     if number.strip():
         result = services.verify_certificate(number, name, token)
@@ -95,18 +99,18 @@ def verify(number: str | None = None) -> Any:
         status = 400
     elif result is not None and result.state is VerificationState.NOT_FOUND:
         status = 404
-    return (
-        render_template(
-            "lms/certificates/verify.html",
-            number=number,
-            name=name,
-            result=result,
-            data=result.as_dict() if result else None,
-            state_message=str(STATE_MESSAGES[result.state]) if result else None,
-            token_message=_token_message(result.token_status) if result else None,
-        ),
-        status,
+    page = render_template(
+        "lms/certificates/verify.html",
+        number=number,
+        name=name,
+        result=result,
+        data=result.as_dict() if result else None,
+        state_message=str(STATE_MESSAGES[result.state]) if result else None,
+        token_message=_token_message(result.token_status) if result else None,
     )
+    if slot is not None and result is not None and result.certificate is not None:
+        verify_cache.store(slot, page.encode("utf-8"), result.certificate.expires_on)
+    return page, status
 
 
 @bp.route("/verify/pdf", methods=["GET", "POST"])
@@ -137,9 +141,13 @@ def verify_pdf() -> Any:
 @rate_limited(LOOKUP)
 def api_certificate(number: str) -> Any:
     """JSON form of the verification page (see openapi.yaml)."""
-    result = services.verify_certificate(
-        number, request.args.get("name") or None, request.args.get("t") or None
-    )
+    name = request.args.get("name") or None
+    slot = verify_cache.api_lookup(number, name)
+    if slot is not None and slot.body is not None:
+        return Response(
+            slot.body, mimetype="application/json", headers={"Cache-Control": "no-store"}
+        )
+    result = services.verify_certificate(number, name, request.args.get("t") or None)
     body = result.as_dict()
     body["message"] = str(STATE_MESSAGES[result.state])
     status = {
@@ -150,6 +158,8 @@ def api_certificate(number: str) -> Any:
     response = jsonify(body)
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
+    if slot is not None and result.certificate is not None:
+        verify_cache.store(slot, response.get_data(), result.certificate.expires_on)
     return response
 
 

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import text
 
 from lms.extension import get_session
+from lms.redis_client import redis_client
 
 
 def _timed(check: Any) -> dict[str, Any]:
@@ -29,15 +30,9 @@ def _database() -> None:
 
 
 def _redis() -> None:
-    import redis
-
-    client = redis.Redis.from_url(
-        current_app.config["LMS_REDIS_URL"], socket_connect_timeout=1, socket_timeout=1
-    )
-    try:
+    client = redis_client()
+    if client is not None:
         client.ping()
-    finally:
-        client.close()
 
 
 def readiness() -> dict[str, dict[str, Any]]:

@@ -16,7 +16,7 @@ from lms.certificates import tokens
 from lms.certificates.models import Certificate, CertificateKind
 from lms.certificates.services import issue_certificate
 from lms.extension import get_session
-from tests.conftest import People, _dispose, build_test_app
+from tests.conftest import POSTGRES_REQUIRED, People, _dispose, build_test_app
 
 PUBLIC_URL = "https://lms.example.cn"
 LEGAL_SAFETY_TITLE = {"zh_CN": "骑手与司机的法律安全", "en": "Legal safety for riders and drivers"}
@@ -93,6 +93,19 @@ def load(app: Flask, number: str) -> Certificate:
         _ = certificate.pdf  # load the deferred column before detaching
         session.expunge(certificate)
         return certificate
+
+
+def redis_or_skip(url: str) -> Any:
+    """A Redis client at ``url``; skip without Redis, but fail in CI, which has it."""
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        if POSTGRES_REQUIRED:
+            pytest.fail(f"Redis at {url} is unreachable: {error}")
+        pytest.skip(f"Redis at {url} unreachable: {error}")
+    return client
 
 
 def english(client: Any) -> None:

@@ -90,7 +90,7 @@ def test_an_uploaded_pdf_is_recognised_only_when_unchanged(
 
 
 def test_the_url_fetcher_loads_nothing_from_outside() -> None:
-    fetcher = pdf.LockedFetcher({"lms-font:regular": b"font"})
+    fetcher = pdf.locked_fetcher({"lms-font:regular": b"font"})
     assert fetcher.fetch("lms-font:regular").read() == b"font"
     for url in ("file:///etc/passwd", "http://169.254.169.254/", "https://example.com/x.png"):
         with pytest.raises(ValueError):

@@ -12,20 +12,14 @@ from flask import Flask
 
 from lms.certificates import numbers
 from lms.ratelimit import storage_url
-from tests.certificates.conftest import english
+from tests.certificates.conftest import english, redis_or_skip
 from tests.conftest import _dispose, build_test_app
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
 def _redis_or_skip() -> Any:
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis at {REDIS_URL} unreachable: {error}")
-    return client
+    return redis_or_skip(REDIS_URL)
 
 
 def lookups(app: Flask, count: int) -> list[int]:
