@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -65,6 +68,23 @@ def page_is_personal() -> bool:
     return bool(g.get("lms_page_is_personal"))
 
 
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+@cache
+def _static_version(filename: str) -> str:
+    return hashlib.sha256((STATIC_DIR / filename).read_bytes()).hexdigest()[:10]
+
+
+def static_url(filename: str) -> str:
+    """URL of one of our static files that changes whenever the file does.
+
+    nginx serves them with a one-year cache, so a new release must not reuse
+    an old URL.
+    """
+    return url_for("lms.static", filename=filename, v=_static_version(filename))
+
+
 def template_helpers() -> dict[str, Any]:
     """Names every LMS template may use: translation, CSRF, the current person."""
     from lms.accounts.access import current_profile
@@ -76,6 +96,7 @@ def template_helpers() -> dict[str, Any]:
         "gettext": gettext,
         "ngettext": ngettext,
         "csrf_token": _csrf_token,
+        "static_url": static_url,
         "current_profile": current_profile(),
         "lms_locale": locale,
         "lms_html_lang": html_lang(locale),

@@ -21,8 +21,8 @@ from locust import FastHttpUser, HttpUser, LoadTestShape, between, events, task
 COOKIES = open(os.environ["LOAD_COOKIES"], encoding="ascii").read().split()  # noqa: SIM115
 CERTIFICATE = os.environ["LOAD_CERTIFICATE"]
 STAGE_SECONDS = int(os.environ.get("LOAD_STAGE_SECONDS", "20"))
-USERS_STEP = int(os.environ.get("LOAD_USERS_STEP", "200"))
-MAX_USERS = int(os.environ.get("LOAD_MAX_USERS", "3000"))
+USERS_STEP = int(os.environ.get("LOAD_USERS_STEP", "400"))
+MAX_USERS = int(os.environ.get("LOAD_MAX_USERS", "8000"))
 TARGET_P95_MS = float(os.environ.get("LOAD_TARGET_P95_MS", "1000"))
 RESULTS = os.environ.get("LOAD_RESULTS", "loadtest-results.json")
 MODE = os.environ.get("LOAD_MODE", "riders")

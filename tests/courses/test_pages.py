@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import re
 
 from jinja2 import ChoiceLoader, DictLoader
@@ -94,7 +95,7 @@ def test_the_service_worker_covers_the_lms_root(content_app):
 
 
 def _referenced_assets(html):
-    return re.findall(r'(?:href|src)="(/lms-static/[^"]+\.(?:css|js))"', html)
+    return re.findall(r'(?:href|src)="(/lms-static/[^"?]+\.(?:css|js))(?:\?v=\w+)?"', html)
 
 
 def test_the_lesson_page_weighs_at_most_30_kb_with_no_third_party_requests(learner):
@@ -107,3 +108,13 @@ def test_the_lesson_page_weighs_at_most_30_kb_with_no_third_party_requests(learn
     assert total <= 30 * 1024
     assert not re.search(r'(?:src|href)="(?:https?:)?//', page.text)
     assert "@font-face" not in learner.client.get("/lms-static/lms/style.css").text
+
+
+def test_static_urls_change_with_the_files_they_name(learner):
+    """nginx keeps static files for a year: a new release must use new URLs."""
+    from lms.web import STATIC_DIR
+
+    page = learner.page(f"{LESSON_URL}?step=check").text
+    for name in ("lms/style.css", "lms/player.js"):
+        content = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
+        assert f"/lms-static/{name}?v={content}" in page
