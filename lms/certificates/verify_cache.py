@@ -55,6 +55,8 @@ GENERATION_FIELD = "gen"
 CHANGED = "lms_changed_certificates"
 DEFAULT_LAYOUT = "lms/layout.html"
 LOCAL_KEY = "lms_verify_local_answers"
+RESTING_KEY = "lms_verify_cache_resting_until"
+REST_SECONDS = 5
 
 
 @dataclass
@@ -134,12 +136,32 @@ def _client() -> Any | None:
     return redis_client() if _ttl_seconds() else None
 
 
+def _reader() -> Any | None:
+    """The client for lookups and stores; None for a few seconds after Redis failed.
+
+    While Redis is away every check would otherwise wait for its timeout and
+    log a warning. Invalidation never waits on this: it must always try.
+    """
+    if current_app.extensions.get(RESTING_KEY, 0.0) > time.monotonic():
+        return None
+    return _client()
+
+
+def _redis_failed(error: Exception) -> None:
+    LOGGER.warning(
+        "verification cache unavailable (%s); answering from the database for %d s",
+        type(error).__name__,
+        REST_SECONDS,
+    )
+    current_app.extensions[RESTING_KEY] = time.monotonic() + REST_SECONDS
+
+
 def _hash_key(compact_number: str) -> str:
     return f"{key_prefix()}:verify:{compact_number}"
 
 
 def _lookup(number_text: str, variant: str, is_page: bool) -> CachedLookup | None:
-    client = _client()
+    client = _reader()
     if client is None:
         return None
     check = numbers.check_number(number_text or "")
@@ -156,7 +178,7 @@ def _lookup(number_text: str, variant: str, is_page: bool) -> CachedLookup | Non
     try:
         generation, stored = client.hmget(key, [GENERATION_FIELD, field])
     except Exception as error:  # noqa: BLE001 - Redis down: answer from the database
-        LOGGER.warning("verification cache unavailable: %s", type(error).__name__)
+        _redis_failed(error)
         return None
     generation = generation or b""
     body, deadline = _fresh(stored, generation)
@@ -211,7 +233,7 @@ def api_lookup(number_text: str, name: str | None) -> CachedLookup | None:
 
 def store(slot: CachedLookup, body: bytes, expires_on: dt.date | None) -> None:
     """Keep an answer about an existing certificate, unless the page turned personal."""
-    client = _client()
+    client = _reader()
     if client is None:
         return
     if slot.is_page and (page_is_personal() or not current_user.is_anonymous):
@@ -232,7 +254,7 @@ def store(slot: CachedLookup, body: bytes, expires_on: dt.date | None) -> None:
             pipe.expire(slot.key, seconds)
             pipe.execute()
     except Exception as error:  # noqa: BLE001 - the answer was served; keeping it is optional
-        LOGGER.warning("verification cache unavailable: %s", type(error).__name__)
+        _redis_failed(error)
         return
     local = _local_answers()
     if local is not None:
