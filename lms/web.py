@@ -6,6 +6,7 @@ import hashlib
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import get_locale
@@ -25,6 +26,25 @@ def current_locale() -> str:
     locale = get_locale()
     code = str(locale) if locale else "zh_CN"
     return code if code in current_app.config["LMS_LANGUAGES"] else "zh_CN"
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go back to after a form: a path on this site, else the home page.
+
+    Refuses anything a browser would take to another site: a scheme or host,
+    and "//host" or "/\\host" (browsers read the backslash as a slash).
+    """
+    if target:
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        ):
+            return target
+    return url_for("lms.courses.home")
 
 
 def wants_json() -> bool:

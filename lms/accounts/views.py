@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -30,6 +29,7 @@ from lms.accounts.services import (
 from lms.accounts.staff import organisation_people
 from lms.extension import get_session, get_state
 from lms.i18n import SESSION_KEY, _
+from lms.web import safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -38,21 +38,6 @@ def _own_accounts_only() -> None:
     # In plugin mode the host owns sign-up and login.
     if not get_state().owns_accounts:
         abort(404)
-
-
-def _safe_next(target: str | None) -> str:
-    if target:
-        parts = urlsplit(target)
-        # A browser reads "/\\host" as "//host": another site.
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-            and "\\" not in target
-        ):
-            return target
-    return url_for("lms.courses.home")
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -103,7 +88,7 @@ def login() -> Any:
         profile = current_profile()
         if profile is not None and profile.locale:
             session[SESSION_KEY] = profile.locale
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next")))
     if form.is_submitted():
         status = 400
     return render_template("lms/accounts/login.html", form=form), status
@@ -152,7 +137,7 @@ def language() -> Any:
     if profile is not None and request.method == "POST":
         profile.locale = code
         get_session().commit()
-    return redirect(_safe_next(values.get("next")))
+    return redirect(safe_next(values.get("next")))
 
 
 @bp.route("/staff/people")

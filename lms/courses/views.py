@@ -48,7 +48,7 @@ from lms.courses.progress import (
 from lms.courses.services import course_by_key, lesson_in, published_courses
 from lms.extension import get_session, get_state
 from lms.i18n import _
-from lms.web import csrf_exempt, error_response
+from lms.web import csrf_exempt, error_response, safe_next
 
 bp = Blueprint("courses", __name__)
 
@@ -269,15 +269,7 @@ def _all_known(lesson: LessonVersion, event: EventInput) -> bool:
 @login_required
 def confirm_stopped() -> Any:
     session[VISIT_KEY] = int(time.time())
-    return redirect(_safe_next(request.form.get("next")), 303)
-
-
-def _safe_next(target: str | None) -> str:
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
-            return target
-    return url_for("lms.courses.home")
+    return redirect(safe_next(request.form.get("next")), 303)
 
 
 # --- Spaced review -----------------------------------------------------------

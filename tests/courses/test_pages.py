@@ -46,6 +46,13 @@ def test_i_have_stopped_never_redirects_off_site(learners):
     assert response.headers["Location"] == "/"
 
 
+def test_i_have_stopped_refuses_paths_a_browser_reads_as_another_site(learners):
+    rider = learners()
+    for target in ("//evil.example/", "/\\evil.example/"):
+        response = rider.client.post("/stopped", data={"next": target, "csrf_token": rider.csrf()})
+        assert response.headers["Location"] == "/"
+
+
 def test_the_course_page_shows_lesson_states_and_the_quiz(learner):
     learner.save("situation")
     page = learner.page(f"/courses/{COURSE}")
