@@ -25,7 +25,8 @@ from werkzeug.routing import BuildError
 
 from lms.app import create_app
 from lms.db import Base
-from lms.extension import PACKAGE_DIR, get_session
+from lms.extension import PACKAGE_DIR
+from lms.state import get_session
 
 REQUESTS = 60
 BUDGET_KB = {"lesson": 30.0}

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from lms.accounts.models import OrganisationKind, Role
-from lms.extension import get_session
+from lms.state import get_session
 
 
 @click.group("lms")
@@ -33,8 +33,8 @@ def db_upgrade() -> None:
 @with_appcontext
 def backup_command(target: Path) -> None:
     """Copy the live SQLite database to TARGET (PostgreSQL: use pg_dump)."""
-    from lms.extension import get_state
     from lms.ops.backup import BackupNotSupported, backup_sqlite
+    from lms.state import get_state
 
     try:
         size = backup_sqlite(get_state().db.engine, target)

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
-from sqlalchemy.orm import scoped_session
 
 from lms.config import apply_defaults
+from lms.state import LMSState
 
 PACKAGE_DIR = Path(__file__).parent
-
-
-@dataclass
-class LMSState:
-    """What one app's LMS needs at request time, kept in ``app.extensions``."""
-
-    db: SQLAlchemy
-    url_prefix: str
-    owns_accounts: bool
 
 
 class LMS:
@@ -138,13 +128,3 @@ def _configure_babel(app: Flask) -> None:
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
     Babel(app, locale_selector=select_locale)
-
-
-def get_state() -> LMSState:
-    """The LMS state of the current app."""
-    return current_app.extensions["lms"]
-
-
-def get_session() -> scoped_session[Any]:
-    """The database session the LMS works in (the host's in plugin mode)."""
-    return current_app.extensions["lms"].db.session

@@ -15,8 +15,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError
 
-from lms.extension import LMSState
 from lms.i18n import LANGUAGE_NAMES, _, gettext, html_lang, localised, ngettext
+from lms.state import LMSState
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -14,7 +14,7 @@ from lms.accounts.models import Profile, Role, User
 from lms.accounts.services import hash_password
 from lms.certificates.models import CertificateKind
 from lms.certificates.services import issue_certificate
-from lms.extension import get_session
+from lms.state import get_session
 
 PASSWORD = "load-test-password"
 

@@ -20,7 +20,7 @@ from lms import create_app
 from lms.accounts.models import OrganisationKind, Role
 from lms.accounts.services import create_user, get_or_create_organisation
 from lms.db import Base
-from lms.extension import get_session
+from lms.state import get_session
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONTENT_DIR = PROJECT_DIR / "content"

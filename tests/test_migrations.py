@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from lms.db import Base
-from lms.extension import get_session
 from lms.migrations import VERSION_TABLE, upgrade_database
+from lms.state import get_session
 from tests.conftest import POSTGRES_URL, make_app
 
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lms import LMS
 from lms.courses.services import import_content
-from lms.extension import get_session
 from lms.migrations import upgrade_database
+from lms.state import get_session
 from tests.conftest import CONTENT_DIR
 
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from lms.accounts.models import Profile, Role
 from lms.accounts.services import profile_for
-from lms.extension import get_session
+from lms.state import get_session
 
 View = TypeVar("View", bound=Callable[..., Any])
 

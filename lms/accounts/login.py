@@ -19,7 +19,7 @@ def install_login(app: Flask) -> None:
 
     @manager.user_loader
     def load_user(user_id: str) -> User | None:
-        from lms.extension import get_session
+        from lms.state import get_session
 
         if not user_id.isdigit():
             return None

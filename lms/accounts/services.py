@@ -14,8 +14,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.accounts.models import LoginThrottle, Organisation, OrganisationKind, Profile, Role, User
 from lms.db import utcnow
-from lms.extension import get_session
 from lms.i18n import _l
+from lms.state import get_session
 
 PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 128

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from lms.accounts.models import Cohort, CohortMember, Profile
-from lms.extension import get_session
+from lms.state import get_session
 
 PAGE_SIZE = 50
 

@@ -27,8 +27,8 @@ from lms.accounts.services import (
     register_learner,
 )
 from lms.accounts.staff import organisation_people
-from lms.extension import get_session, get_state
 from lms.i18n import SESSION_KEY, _
+from lms.state import get_session, get_state
 from lms.web import safe_next
 
 bp = Blueprint("accounts", __name__)

@@ -27,8 +27,8 @@ from lms.assessments.item_analysis import ItemStats, analyse_items
 from lms.assessments.models import Attempt, AttemptQuestion, AttemptStatus
 from lms.courses.models import Course, CourseVersion, QuestionVersion, QuizQuestion
 from lms.db import utcnow
-from lms.extension import get_session
 from lms.i18n import _l
+from lms.state import get_session
 
 DEFAULT_POLICY: dict[str, Any] = {
     "draw": 10,

@@ -36,8 +36,8 @@ from lms.assessments.services import (
 from lms.courses.models import Course
 from lms.courses.services import course_by_key
 from lms.db import utcnow
-from lms.extension import get_session
 from lms.i18n import _, localised
+from lms.state import get_session
 from lms.web import current_locale, error_response
 
 bp = Blueprint("assessments", __name__)

@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from lms.extension import get_session
+from lms.state import get_session
 
 BATCH = 50
 

@@ -32,8 +32,8 @@ from lms.certificates.models import (
 )
 from lms.certificates.pdf import BILINGUAL_LABELS, CertificateDocument, render_pdf
 from lms.db import utcnow
-from lms.extension import get_session, get_state
 from lms.i18n import _l
+from lms.state import get_session, get_state
 
 LOGGER = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ from lms.certificates.services import (
     Verification,
     VerificationState,
 )
-from lms.extension import get_session
 from lms.i18n import _, _l
 from lms.ratelimit import rate_limited
+from lms.state import get_session
 from lms.web import error_response
 
 bp = Blueprint("certificates", __name__)

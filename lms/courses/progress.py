@@ -37,9 +37,9 @@ from lms.courses.models import (
     StepEventKind,
 )
 from lms.db import utcnow
-from lms.extension import get_session
 from lms.i18n import _l
 from lms.signals import lesson_completed
+from lms.state import get_session
 
 STEPS: tuple[str, ...] = ("situation", "decision", "outcome", "rule", "check")
 READING_STEPS = frozenset({"situation", "outcome", "rule"})

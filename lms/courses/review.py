@@ -21,9 +21,9 @@ from lms.assessments.grading import InvalidAnswer, Score, grade, normalise_answe
 from lms.courses.models import ReviewAnswer, ReviewItem
 from lms.courses.progress import valid_client_key
 from lms.db import utcnow
-from lms.extension import get_session
 from lms.i18n import _l
 from lms.signals import attempt_graded
+from lms.state import get_session
 
 #: Wait before each stage: after a miss, then after each right answer.
 INTERVALS: tuple[timedelta, ...] = (timedelta(days=1), timedelta(days=7), timedelta(days=30))

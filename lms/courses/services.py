@@ -22,7 +22,7 @@ from lms.courses.models import (
     QuestionVersion,
     QuizQuestion,
 )
-from lms.extension import get_session
+from lms.state import get_session
 
 
 class ImportStatus(enum.StrEnum):

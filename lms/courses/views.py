@@ -46,8 +46,8 @@ from lms.courses.progress import (
     training_seconds,
 )
 from lms.courses.services import course_by_key, lesson_in, published_courses
-from lms.extension import get_session, get_state
 from lms.i18n import _
+from lms.state import get_session, get_state
 from lms.web import csrf_exempt, error_response, safe_next
 
 bp = Blueprint("courses", __name__)

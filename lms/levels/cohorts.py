@@ -14,7 +14,6 @@ from sqlalchemy import String, cast, func, select
 
 from lms.accounts.models import Cohort, CohortMember, Profile, Role, User
 from lms.accounts.services import normalise_phone
-from lms.extension import get_session
 from lms.i18n import _l, localised
 from lms.levels.models import SignOff, SignOffResult
 from lms.levels.progress import RequirementResult, TrackProgress
@@ -25,6 +24,7 @@ from lms.levels.services import (
     progress_for,
     published_tracks,
 )
+from lms.state import get_session
 
 COHORT_NAME_MAX = 120
 NOTE_MAX = 500

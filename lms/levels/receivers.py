@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from lms.accounts.models import Profile
-from lms.extension import get_session
 from lms.levels.services import check_levels
 from lms.signals import attempt_graded, lesson_completed
+from lms.state import get_session
 
 
 def on_attempt_graded(sender: Any, attempt: Any = None, **_extra: Any) -> None:

@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from lms.accounts.models import Profile
 from lms.courses.loader import ContentError
 from lms.db import utcnow
-from lms.extension import get_session
 from lms.levels.loader import LEVELS_FILE, CourseFacts, TrackSpec, read_levels
 from lms.levels.models import LevelAchievement, LevelTrack, LevelTrackVersion, SignOff
 from lms.levels.progress import (
@@ -27,6 +26,7 @@ from lms.levels.progress import (
     TrackProgress,
     evaluate_track,
 )
+from lms.state import get_session
 
 __all__ = [
     "LevelsImport",

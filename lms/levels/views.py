@@ -9,7 +9,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from lms.accounts.access import STAFF_ROLES, login_required, require_profile, role_required
 from lms.accounts.models import Profile
 from lms.courses.home import register_home_panel
-from lms.extension import get_session
 from lms.i18n import _
 from lms.levels.cohorts import (
     LevelError,
@@ -33,6 +32,7 @@ from lms.levels.services import (
     published_tracks,
     signoffs_for,
 )
+from lms.state import get_session
 from lms.web import current_locale, error_response
 
 bp = Blueprint("levels", __name__)

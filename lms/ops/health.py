@@ -8,8 +8,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import text
 
-from lms.extension import get_session
 from lms.redis_client import redis_client
+from lms.state import get_session
 
 
 def _timed(check: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lms.courses.loader import LANGUAGES
+from lms.content.schema import LANGUAGES
 
 __all__ = ["FORMATS", "ImportProblem", "ImportResult", "ImportedQuestion", "parse_bank", "texts"]
 

@@ -28,7 +28,14 @@ from typing import Any
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-from lms.courses.loader import LANGUAGES
+from lms.content.schema import (
+    BANK_FILE,
+    COURSE_FILE,
+    LANGUAGES,
+    LESSON_NAME_RE,
+    QUIZ_KEYS,
+    SECTIONS,
+)
 from lms.courses.markdown import render_markdown
 
 __all__ = [
@@ -43,23 +50,8 @@ __all__ = [
     "write_folder",
 ]
 
-BANK_FILE = "questions.yaml"
-COURSE_FILE = "course.yaml"
-SECTIONS: tuple[str, ...] = ("situation", "outcome", "rule")
-_QUIZ_ORDER = (
-    "id",
-    "title",
-    "draw",
-    "draw_by_tag",
-    "pass_mark",
-    "shuffle_questions",
-    "shuffle_options",
-    "max_attempts",
-    "cooldown_minutes",
-    "time_limit_minutes",
-    "review",
-)
-_SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# The quiz block as the export writes it: the bank file name is its own.
+_QUIZ_ORDER = tuple(key for key in QUIZ_KEYS if key != "bank")
 _resolver = Resolver()
 
 
@@ -180,7 +172,7 @@ def _slugs(lessons: list[dict[str, Any]]) -> list[str]:
     names: list[str] = []
     for index, lesson in enumerate(lessons, 1):
         slug = str(lesson.get("slug") or "")
-        if not _SLUG_RE.match(slug) or slug.endswith(".md") or slug in names:
+        if not LESSON_NAME_RE.match(slug) or slug.endswith(".md") or slug in names:
             slug = f"{index:02d}-lesson"
             while slug in names:
                 slug += "-x"

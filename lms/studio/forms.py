@@ -15,10 +15,9 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from lms.courses.loader import LANGUAGES, OCCUPATIONS
+from lms.content.schema import LANGUAGES, OCCUPATIONS, QUESTION_TYPES, SECTIONS
 from lms.i18n import _l
-from lms.studio.export import SECTIONS
-from lms.studio.services import QUESTION_TYPES, StudioError, blank_question
+from lms.studio.services import StudioError, blank_question
 
 __all__ = [
     "course_from_form",

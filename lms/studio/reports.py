@@ -23,8 +23,8 @@ from lms.assessments.item_analysis import ItemStats, analyse_items, item_stats_c
 from lms.assessments.models import Attempt, AttemptStatus
 from lms.assessments.services import item_responses
 from lms.courses.models import Course, LessonProgress, StepEvent
-from lms.extension import get_session
 from lms.i18n import _l
+from lms.state import get_session
 from lms.studio.services import StudioError, visible_course
 
 __all__ = [

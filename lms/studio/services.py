@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import Profile
-from lms.courses.loader import AREAS, LANGUAGES, ContentErrors, CourseSpec, load_course
+from lms.content.schema import AREAS, ID_RE, LANGUAGES, QUESTION_TYPES, SECTIONS
+from lms.courses.loader import ContentErrors, CourseSpec, load_course
 from lms.courses.markdown import render_markdown
 from lms.courses.models import (
     Area,
@@ -36,10 +36,9 @@ from lms.courses.models import (
 )
 from lms.courses.services import CourseImport, publish_course
 from lms.db import utcnow
-from lms.extension import get_session
 from lms.i18n import _l
+from lms.state import get_session
 from lms.studio.export import (
-    SECTIONS,
     ExportedCourse,
     draft_files,
     version_to_draft,
@@ -48,7 +47,6 @@ from lms.studio.export import (
 from lms.studio.models import Draft, VersionSource
 
 __all__ = [
-    "QUESTION_TYPES",
     "CourseRow",
     "Problem",
     "StaleDraft",
@@ -78,11 +76,6 @@ __all__ = [
     "update_question",
     "visible_course",
 ]
-
-QUESTION_TYPES: tuple[str, ...] = ("single", "multiple", "true_false", "ordering", "scenario")
-CHECK_TYPES: tuple[str, ...] = ("single", "multiple", "true_false", "ordering")
-PART_TYPES: tuple[str, ...] = ("single", "multiple", "true_false", "ordering")
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
 class StudioError(Exception):

@@ -21,9 +21,16 @@ from werkzeug.routing import BuildError
 
 from lms.accounts.access import STAFF_ROLES, require_profile, role_required
 from lms.accounts.models import Profile
-from lms.courses.loader import AREAS, LANGUAGES, OCCUPATIONS, REVIEW_MODES
-from lms.extension import get_session
+from lms.content.schema import (
+    AREAS,
+    LANGUAGES,
+    OCCUPATIONS,
+    PART_TYPES,
+    QUESTION_TYPES,
+    REVIEW_MODES,
+)
 from lms.i18n import _
+from lms.state import get_session
 from lms.studio import reports
 from lms.studio import services as studio
 from lms.studio.bank_import import FORMATS, parse_bank
@@ -36,7 +43,7 @@ from lms.studio.forms import (
     unflatten,
 )
 from lms.studio.models import Draft
-from lms.studio.services import QUESTION_TYPES, StudioError
+from lms.studio.services import StudioError
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
@@ -95,8 +102,8 @@ def _common() -> dict[str, Any]:
         "occupations": OCCUPATIONS,
         "review_modes": REVIEW_MODES,
         "question_types": QUESTION_TYPES,
-        "check_types": studio.CHECK_TYPES,
-        "part_types": studio.PART_TYPES,
+        "check_types": PART_TYPES,
+        "part_types": PART_TYPES,
     }
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.accounts.models import Profile, User
-from lms.extension import get_session
+from lms.state import get_session
 from tests.conftest import PASSWORD, log_in, post_form
 
 GOOD = {"phone": "13912345678", "display_name": "张三", "password": PASSWORD, "confirm": PASSWORD}

@@ -15,7 +15,7 @@ from lms.assessments.models import Attempt
 from lms.assessments.services import DEFAULT_POLICY
 from lms.courses.models import Area, Course, CourseVersion, QuestionVersion, QuizQuestion
 from lms.courses.services import course_by_key, spec_hash
-from lms.extension import get_session
+from lms.state import get_session
 from tests.conftest import People, Person, csrf_token_for, log_in, post_form
 
 

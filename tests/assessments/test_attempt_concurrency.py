@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from lms.assessments.models import Attempt, AttemptStatus
 from lms.assessments.services import AttemptError, save_answer, start_attempt, submit_attempt
-from lms.extension import get_session
 from lms.signals import attempt_graded
+from lms.state import get_session
 from tests.assessments.conftest import Quizzes, client_for, course_of, profile_of
 from tests.conftest import POSTGRES_URL, People, _dispose, build_test_app, csrf_token_for
 

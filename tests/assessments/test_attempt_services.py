@@ -18,8 +18,8 @@ from lms.assessments.services import (
     submit_attempt,
 )
 from lms.db import utcnow
-from lms.extension import get_session
 from lms.signals import attempt_graded
+from lms.state import get_session
 from tests.assessments.conftest import (
     course_of,
     mixed_bank,

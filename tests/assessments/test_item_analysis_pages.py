@@ -9,7 +9,7 @@ import pytest
 
 from lms.accounts.models import Role
 from lms.assessments.services import item_analysis_for, save_answer, start_attempt, submit_attempt
-from lms.extension import get_session
+from lms.state import get_session
 from tests.assessments.conftest import (
     client_for,
     course_of,

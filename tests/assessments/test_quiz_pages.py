@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lms.assessments.models import Attempt, AttemptStatus
-from lms.extension import get_session
+from lms.state import get_session
 from tests.assessments.conftest import (
     age_attempt,
     autosave,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lms.assessments.models import Attempt, AttemptStatus
-from lms.extension import get_session
+from lms.state import get_session
 from tests.assessments.conftest import autosave, client_for, positions, single, start, stored
 from tests.conftest import csrf_token_for, post_form
 

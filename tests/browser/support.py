@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from lms.extension import get_session
+from lms.state import get_session
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import Profile, User
 from lms.courses.models import LessonProgress, StepEvent, StepEventKind
-from lms.extension import get_session
+from lms.state import get_session
 from tests.browser.support import axe_violations, horizontal_overflow, log_in, sign_up
 
 pytestmark = pytest.mark.browser

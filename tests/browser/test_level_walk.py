@@ -22,8 +22,8 @@ from lms.certificates.models import Certificate, CertificateKind
 from lms.certificates.numbers import format_number
 from lms.courses.models import LessonProgress
 from lms.courses.services import course_by_key
-from lms.extension import get_session
 from lms.levels.services import achievements_for
+from lms.state import get_session
 from tests.browser.support import axe_violations, horizontal_overflow, sign_up
 from tests.browser.test_quiz_browser import (
     AutosaveWatch,

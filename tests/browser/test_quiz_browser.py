@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.assessments.models import Attempt, AttemptQuestion
-from lms.extension import get_session
+from lms.state import get_session
 from tests.browser.support import axe_violations, horizontal_overflow, sign_up
 
 pytestmark = pytest.mark.browser

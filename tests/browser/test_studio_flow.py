@@ -8,7 +8,7 @@ import pytest
 
 from lms.accounts.models import OrganisationKind, Role
 from lms.accounts.services import create_user, get_or_create_organisation
-from lms.extension import get_session
+from lms.state import get_session
 from tests.browser.support import PASSWORD, log_in, sign_up
 
 pytestmark = pytest.mark.browser

@@ -15,7 +15,7 @@ from lms.accounts.models import Role
 from lms.certificates import tokens
 from lms.certificates.models import Certificate, CertificateKind
 from lms.certificates.services import issue_certificate
-from lms.extension import get_session
+from lms.state import get_session
 from tests.conftest import POSTGRES_REQUIRED, People, _dispose, build_test_app
 
 PUBLIC_URL = "https://lms.example.cn"

@@ -58,7 +58,7 @@ def test_only_admins_of_the_issuer_manage_certificates(
 ) -> None:
     admin = cert_people.make(Role.ADMIN, name="陈管理", organisation="示范区服务中心")
     with cert_app.app_context():
-        from lms.extension import get_session
+        from lms.state import get_session
 
         organisation_id = admin.organisation_id
         get_session().commit()

@@ -22,7 +22,7 @@ from lms.certificates.models import (
     CertificateStatus,
 )
 from lms.courses.models import Course
-from lms.extension import get_session
+from lms.state import get_session
 from tests.certificates.conftest import Issue, load
 from tests.conftest import POSTGRES_URL
 

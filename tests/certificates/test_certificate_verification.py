@@ -18,7 +18,7 @@ from openapi_schema_validator import OAS31Validator, validate
 
 from lms.certificates import numbers, services, tokens
 from lms.certificates import verify as offline
-from lms.extension import get_session
+from lms.state import get_session
 from tests.certificates.conftest import Issue, days_ago, english, load
 
 OPENAPI = yaml.safe_load(

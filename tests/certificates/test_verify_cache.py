@@ -18,7 +18,7 @@ from flask import Flask
 from lms.accounts.models import Role
 from lms.certificates import numbers, services, verify_cache
 from lms.certificates.models import CertificateKind
-from lms.extension import get_session
+from lms.state import get_session
 from tests.certificates.conftest import Issue, english, redis_or_skip
 from tests.conftest import People, _dispose, build_test_app, log_in, make_app
 

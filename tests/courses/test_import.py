@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from lms.courses.models import Course, CourseVersion, LessonVersion, QuestionVersion, QuizQuestion
 from lms.courses.services import ImportStatus, import_content
-from lms.extension import get_session
+from lms.state import get_session
 from tests.conftest import CONTENT_DIR
 
 

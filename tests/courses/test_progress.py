@@ -21,8 +21,8 @@ from lms.courses.progress import (
 )
 from lms.courses.services import course_by_key, lesson_in
 from lms.db import utcnow
-from lms.extension import get_session
 from lms.signals import lesson_completed
+from lms.state import get_session
 from tests.conftest import make_app
 from tests.courses.conftest import COURSE, LESSON, LESSON_URL, RIGHT, WRONG, sign_in
 

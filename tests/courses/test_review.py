@@ -19,8 +19,8 @@ from lms.courses.review import (
     review_queue,
 )
 from lms.db import utcnow
-from lms.extension import get_session
 from lms.signals import attempt_graded
+from lms.state import get_session
 from tests.courses.conftest import WRONG
 
 SPEC = {

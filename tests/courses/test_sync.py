@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.courses.models import StepEvent
-from lms.extension import get_session
+from lms.state import get_session
 from tests.courses.conftest import COURSE, LESSON, LESSON_URL
 
 SYNC = "/api/sync"

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from lms.assessments.models import Attempt, AttemptQuestion, AttemptStatus
 from lms.courses.models import Course, LessonProgress, QuestionVersion
 from lms.db import utcnow
-from lms.extension import get_session
 from lms.levels.services import import_levels
+from lms.state import get_session
 from tests.conftest import CONTENT_DIR, _dispose, build_test_app
 
 

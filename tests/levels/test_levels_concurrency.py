@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts.models import Profile
-from lms.extension import get_session
 from lms.levels import services
 from lms.levels.models import LevelAchievement
 from lms.signals import level_reached
+from lms.state import get_session
 from tests.conftest import POSTGRES_URL
 from tests.levels.conftest import pass_level_5
 

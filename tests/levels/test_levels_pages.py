@@ -8,8 +8,8 @@ import io
 from sqlalchemy import func, select
 
 from lms.accounts.models import Role
-from lms.extension import get_session
 from lms.levels.models import LevelAchievement, SignOff
+from lms.state import get_session
 from tests.conftest import log_in, post_form
 from tests.levels.conftest import add_attempt, complete_lessons, critical_keys, pass_level_5
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lms.accounts.models import Profile
-from lms.extension import get_session
 from lms.levels.models import LevelAchievement, LevelTrack, LevelTrackVersion
 from lms.levels.services import (
     TrackImportStatus,
@@ -16,6 +15,7 @@ from lms.levels.services import (
     published_tracks,
 )
 from lms.signals import attempt_graded, lesson_completed, level_reached
+from lms.state import get_session
 from tests.conftest import CONTENT_DIR
 from tests.levels.conftest import add_attempt, complete_lessons, critical_keys, pass_level_5
 

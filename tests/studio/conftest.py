@@ -320,7 +320,7 @@ def editor_form(html: str) -> MultiDict[str, str]:
 def make_draft(app: Flask, person: Person, data: dict[str, Any]) -> int:
     """A draft of ``person``'s organisation holding ``data``; returns its id."""
     from lms.accounts.models import Profile
-    from lms.extension import get_session
+    from lms.state import get_session
     from lms.studio.services import create_draft
 
     with app.app_context():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from lms.extension import get_session
+from lms.state import get_session
 from lms.studio.aiken import parse_aiken
 from lms.studio.gift import parse_gift
 from lms.studio.models import Draft

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from lms.courses.models import Course
-from lms.extension import get_session
+from lms.state import get_session
 from lms.studio.models import Draft
 from tests.studio.conftest import editor_form, forms_on, make_draft
 

@@ -12,7 +12,7 @@ import yaml
 
 from lms.courses.loader import load_course
 from lms.courses.models import Course
-from lms.extension import get_session
+from lms.state import get_session
 from lms.studio import services
 from lms.studio.export import draft_files, html_to_markdown, write_folder
 from lms.studio.services import export_course

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lms.courses.models import Course, CourseStatus
-from lms.extension import get_session
+from lms.state import get_session
 from tests.studio.conftest import editor_form, make_draft
 
 

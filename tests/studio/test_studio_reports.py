@@ -10,7 +10,7 @@ from lms.accounts.models import Cohort, CohortMember, Profile, Role
 from lms.assessments.models import Attempt, AttemptQuestion, AttemptStatus
 from lms.courses.models import Course, LessonProgress, StepEvent, StepEventKind
 from lms.db import utcnow
-from lms.extension import get_session
+from lms.state import get_session
 from tests.conftest import People
 from tests.studio.conftest import editor_form, make_draft
 

@@ -9,7 +9,7 @@ import pytest
 
 from lms.accounts.models import Cohort, Role
 from lms.courses.models import Course, CourseVersion
-from lms.extension import get_session
+from lms.state import get_session
 from lms.studio.models import Draft
 from tests.conftest import People, csrf_token_for, log_in
 from tests.studio.conftest import ENGLISH, editor_form, forms_on, make_draft
