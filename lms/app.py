@@ -13,7 +13,12 @@ from flask_sqlalchemy import SQLAlchemy
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from lms.config import DEFAULT_SECRET_KEY, apply_defaults, config_from_environment
+from lms.config import (
+    DEFAULT_SECRET_KEY,
+    apply_defaults,
+    config_from_environment,
+    config_value,
+)
 from lms.extension import LMS
 from lms.ops.logs import install_request_logging
 
@@ -55,9 +60,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     apply_defaults(app.config)
     _check_secret_key(app)
-    app.config["SECRET_KEY"] = app.config.get("LMS_SECRET_KEY") or DEFAULT_SECRET_KEY
+    app.config["SECRET_KEY"] = config_value("LMS_SECRET_KEY", app) or DEFAULT_SECRET_KEY
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    database_url = app.config.get("LMS_DATABASE_URL") or (
+    database_url = config_value("LMS_DATABASE_URL", app) or (
         "sqlite:///" + str(Path(app.instance_path) / "lms.sqlite")
     )
     app.config["LMS_DATABASE_URL"] = database_url
@@ -85,13 +90,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     lms = LMS(db=db)
     lms.init_app(app)
-    Migrate(app, db, directory=app.config["LMS_MIGRATIONS_DIR"])
+    Migrate(app, db, directory=config_value("LMS_MIGRATIONS_DIR", app))
     _install_app_error_pages(app)
     install_request_logging(
-        app, json_logs=app.config["LMS_LOG_JSON"], log_requests=app.config["LMS_LOG_REQUESTS"]
+        app,
+        json_logs=config_value("LMS_LOG_JSON", app),
+        log_requests=config_value("LMS_LOG_REQUESTS", app),
     )
 
-    if app.config["LMS_URL_PREFIX"]:
+    if config_value("LMS_URL_PREFIX", app):
 
         @app.route("/")
         def root() -> Any:
@@ -103,7 +110,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _check_secret_key(app: Flask) -> None:
     if app.debug or app.config.get("TESTING"):
         return
-    key = app.config.get("LMS_SECRET_KEY")
+    key = config_value("LMS_SECRET_KEY", app)
     if not key or key == DEFAULT_SECRET_KEY or len(key) < 16:
         raise InsecureSecretKey(
             "LMS_SECRET_KEY is missing or is the development default. Set it to a long random "
@@ -115,10 +122,12 @@ def _check_secret_key(app: Flask) -> None:
 def _install_app_error_pages(app: Flask) -> None:
     from sqlalchemy.exc import DBAPIError
 
+    from lms.accounts.access import layout_context
     from lms.web import database_unavailable, render_http_error, template_helpers
 
     # Pages outside the LMS blueprint (a 404 on an unknown path) use the same layout.
     app.context_processor(template_helpers)
+    app.context_processor(layout_context)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:

@@ -6,10 +6,10 @@ import secrets
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from lms.accounts.models import OrganisationKind, Role
+from lms.config import config_value
 from lms.state import get_session
 
 
@@ -126,7 +126,7 @@ def content_cli() -> None:
 
 
 def _content_path(path: str | None) -> Path:
-    return Path(path) if path else Path(current_app.config["LMS_CONTENT_DIR"])
+    return Path(path) if path else Path(config_value("LMS_CONTENT_DIR"))
 
 
 @content_cli.command("check")
@@ -134,8 +134,9 @@ def _content_path(path: str | None) -> Path:
 @with_appcontext
 def content_check(path: str | None) -> None:
     """Validate content files; errors name the file and line."""
+    from lms.content.schema import LEVELS_FILE
     from lms.courses.loader import load_content
-    from lms.levels.loader import LEVELS_FILE, read_levels
+    from lms.levels.loader import read_levels
     from lms.levels.services import course_facts
 
     root = _content_path(path)

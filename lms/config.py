@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 
 #: Placeholder secret that must never run outside debug or testing.
 DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105 - the value we refuse in production
@@ -72,6 +72,10 @@ DEFAULTS: dict[str, Any] = {
     "LMS_RATELIMIT_ENABLED": True,
     #: Per-client limit on certificate lookups (page, API and PDF check share it).
     "LMS_VERIFY_RATE_LIMIT": "20 per minute;200 per hour",
+    #: Password hash method (werkzeug syntax, e.g. ``scrypt:1024:8:1``) used instead
+    #: of full-cost scrypt, and only while ``TESTING`` is on: test suites hash
+    #: hundreds of passwords. Ignored everywhere else.
+    "LMS_TESTING_PASSWORD_HASH": None,
     #: Public base URL used in links printed on certificates and QR codes.
     "LMS_PUBLIC_URL": "http://127.0.0.1:5000",
 }
@@ -101,8 +105,13 @@ def config_from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[
     return found
 
 
-def config_value(key: str) -> Any:
-    """Return an ``LMS_`` setting of the current app; unknown keys are a bug."""
+def config_value(key: str, app: Flask | None = None) -> Any:
+    """An ``LMS_`` setting of ``app`` (default: the current app); unknown keys are a bug.
+
+    Every module reads its settings through here, so a mistyped key fails
+    loudly instead of reading None.
+    """
     if key not in DEFAULTS:
         raise KeyError(f"unknown LMS setting {key!r}")
-    return current_app.config.get(key, DEFAULTS[key])
+    config = (app or current_app).config
+    return config.get(key, DEFAULTS[key])

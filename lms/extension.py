@@ -10,7 +10,7 @@ from flask import Blueprint, Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 
-from lms.config import apply_defaults
+from lms.config import apply_defaults, config_value
 from lms.state import LMSState
 
 PACKAGE_DIR = Path(__file__).parent
@@ -34,19 +34,17 @@ class LMS:
         if "lms" in app.extensions:
             raise RuntimeError("The LMS extension is already registered on this app.")
         apply_defaults(app.config)
-        app.config.setdefault("LMS_MIGRATIONS_DIR", str(PACKAGE_DIR.parent / "migrations"))
-        app.config.setdefault("LMS_CONTENT_DIR", str(PACKAGE_DIR.parent / "content"))
-        if app.config["LMS_MIGRATIONS_DIR"] is None:
-            app.config["LMS_MIGRATIONS_DIR"] = str(PACKAGE_DIR.parent / "migrations")
-        if app.config["LMS_CONTENT_DIR"] is None:
-            app.config["LMS_CONTENT_DIR"] = str(PACKAGE_DIR.parent / "content")
+        # The folders' defaults depend on where the package is installed.
+        for key, folder in (("LMS_MIGRATIONS_DIR", "migrations"), ("LMS_CONTENT_DIR", "content")):
+            if config_value(key, app) is None:
+                app.config[key] = str(PACKAGE_DIR.parent / folder)
         db = self.db or app.extensions.get("sqlalchemy")
         if db is None:
             raise RuntimeError(
                 "The LMS needs a Flask-SQLAlchemy instance: call LMS(app, db=db) "
                 "after db.init_app(app)."
             )
-        prefix = url_prefix if url_prefix is not None else app.config["LMS_URL_PREFIX"]
+        prefix = url_prefix if url_prefix is not None else config_value("LMS_URL_PREFIX", app)
         prefix = prefix.rstrip("/")
         owns_accounts = getattr(app, "login_manager", None) is None
         state = LMSState(db=db, url_prefix=prefix, owns_accounts=owns_accounts)
@@ -61,6 +59,7 @@ class LMS:
 
             install_login(app)
         app.register_blueprint(_build_blueprint(state), url_prefix=prefix or None)
+        _connect_receivers()
         from lms.ratelimit import init_rate_limits
 
         init_rate_limits(app)
@@ -73,11 +72,14 @@ class LMS:
 def _build_blueprint(state: LMSState) -> Blueprint:
     # Views import models and services; importing them here keeps `import lms`
     # free of side effects and lets a host configure the app first.
+    from lms.accounts.access import layout_context
     from lms.accounts.views import bp as accounts_bp
     from lms.assessments.views import bp as assessments_bp
     from lms.certificates.views import bp as certificates_bp
+    from lms.courses.home import register_home_panel
     from lms.courses.views import bp as courses_bp
     from lms.levels.views import bp as levels_bp
+    from lms.levels.views import level_home_panel
     from lms.ops.views import bp as ops_bp
     from lms.studio.views import bp as studio_bp
     from lms.web import install_request_hooks
@@ -90,6 +92,8 @@ def _build_blueprint(state: LMSState) -> Blueprint:
         static_url_path="/lms-static",
     )
     install_request_hooks(parent, state)
+    register_home_panel(level_home_panel)
+    parent.context_processor(layout_context)
     parent.register_blueprint(courses_bp)
     parent.register_blueprint(accounts_bp)
     parent.register_blueprint(assessments_bp)
@@ -98,6 +102,20 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     parent.register_blueprint(studio_bp)
     parent.register_blueprint(ops_bp)
     return parent
+
+
+def _connect_receivers() -> None:
+    # Domains react to each other only through signals, and only once these
+    # are connected: importing a module never connects anything. Quiz misses
+    # reach the review queue, then a passed quiz's certificate is issued, then
+    # levels are checked (whose certificates follow through level_reached).
+    from lms.certificates import receivers as certificate_receivers
+    from lms.courses import receivers as course_receivers
+    from lms.levels import receivers as level_receivers
+
+    course_receivers.connect()
+    certificate_receivers.connect()
+    level_receivers.connect()
 
 
 def _configure_sqlite(app: Flask, db: SQLAlchemy) -> None:

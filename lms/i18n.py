@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel import support
-from flask import current_app, g, has_app_context, has_request_context, request, session
+from flask import g, has_app_context, has_request_context, request, session
 from flask_babel import Domain, get_locale
+
+from lms.config import config_value
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 
@@ -49,7 +51,7 @@ SESSION_KEY = "lms_locale"
 
 def languages() -> tuple[str, ...]:
     """The languages offered, default first."""
-    return tuple(current_app.config["LMS_LANGUAGES"])
+    return tuple(config_value("LMS_LANGUAGES"))
 
 
 def select_locale() -> str:

@@ -6,14 +6,15 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from flask import current_app
+
+from lms.config import config_value
 
 VERSION_TABLE = "alembic_version_lms"
 
 
 def alembic_config() -> Config:
     """Alembic settings pointing at the LMS migrations folder."""
-    directory = Path(current_app.config["LMS_MIGRATIONS_DIR"])
+    directory = Path(config_value("LMS_MIGRATIONS_DIR"))
     config = Config(str(directory / "alembic.ini"))
     config.set_main_option("script_location", str(directory))
     return config

@@ -24,8 +24,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_limiter import Limiter
+
+from lms.config import config_value
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -71,21 +73,21 @@ def storage_url(config: dict[str, Any]) -> str:
 
 
 def _rate(config_key: str, default: str) -> Callable[[], str]:
-    return lambda: str(current_app.config.get(config_key) or default)
+    return lambda: str(config_value(config_key) or default)
 
 
 def init_rate_limits(app: Flask) -> Limiter | None:
     """Create this app's limiter and apply it to every view marked :func:`rate_limited`."""
     if EXTENSION_KEY in app.extensions:
         raise RuntimeError("LMS rate limits are already set up on this app.")
-    if not app.config.get("LMS_RATELIMIT_ENABLED", True):
+    if not config_value("LMS_RATELIMIT_ENABLED", app):
         # Off means no limiter at all: even a disabled one runs on every request.
         app.extensions[EXTENSION_KEY] = None
         return None
     limiter = Limiter(
         client_key,
         storage_uri=storage_url(app.config),
-        key_prefix=str(app.config.get("LMS_RATELIMIT_KEY_PREFIX") or "lms"),
+        key_prefix=str(config_value("LMS_RATELIMIT_KEY_PREFIX", app) or "lms"),
         enabled=True,
         strategy="fixed-window",
         headers_enabled=True,

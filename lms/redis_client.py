@@ -13,6 +13,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from lms.config import config_value
+
 EXTENSION_KEY = "lms_redis"
 TIMEOUT_SECONDS = 0.5
 
@@ -20,7 +22,7 @@ TIMEOUT_SECONDS = 0.5
 def redis_client(app: Flask | None = None) -> Any | None:
     """The app's Redis client, or None when ``LMS_REDIS_URL`` is not set."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    url = app.config.get("LMS_REDIS_URL")
+    url = config_value("LMS_REDIS_URL", app)
     if not url:
         return None
     cached = app.extensions.get(EXTENSION_KEY)
@@ -41,4 +43,4 @@ def redis_client(app: Flask | None = None) -> Any | None:
 def key_prefix(app: Flask | None = None) -> str:
     """Namespace of every key the app writes, so several apps can share one Redis."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    return str(app.config.get("LMS_REDIS_KEY_PREFIX") or "lms")
+    return str(config_value("LMS_REDIS_KEY_PREFIX", app) or "lms")

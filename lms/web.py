@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError
 
+from lms.config import config_value
 from lms.i18n import LANGUAGE_NAMES, _, gettext, html_lang, localised, ngettext
 from lms.state import LMSState
 
@@ -25,7 +26,7 @@ def current_locale() -> str:
     """The locale of this request as our catalog names it."""
     locale = get_locale()
     code = str(locale) if locale else "zh_CN"
-    return code if code in current_app.config["LMS_LANGUAGES"] else "zh_CN"
+    return code if code in config_value("LMS_LANGUAGES") else "zh_CN"
 
 
 def safe_next(target: str | None) -> str:
@@ -106,9 +107,11 @@ def static_url(filename: str) -> str:
 
 
 def template_helpers() -> dict[str, Any]:
-    """Names every LMS template may use: translation, CSRF, the current person."""
-    from lms.accounts.access import current_profile
+    """Names every LMS template may use: translation, CSRF, language, layout.
 
+    What the layout shows of the person comes from the accounts domain, which
+    the composition root registers beside this (the web layer knows no domain).
+    """
     state: LMSState = current_app.extensions["lms"]
     locale = current_locale()
     return {
@@ -117,14 +120,13 @@ def template_helpers() -> dict[str, Any]:
         "ngettext": ngettext,
         "csrf_token": _csrf_token,
         "static_url": static_url,
-        "current_profile": current_profile(),
         "lms_locale": locale,
         "lms_html_lang": html_lang(locale),
         "lms_languages": [
-            (code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LMS_LANGUAGES"]
+            (code, LANGUAGE_NAMES.get(code, code)) for code in config_value("LMS_LANGUAGES")
         ],
         "localised": lambda text: localised(text, locale),
-        "lms_base_template": current_app.config["LMS_BASE_TEMPLATE"],
+        "lms_base_template": config_value("LMS_BASE_TEMPLATE"),
         "lms_owns_accounts": state.owns_accounts,
     }
 

@@ -18,7 +18,7 @@ import uuid
 
 from locust import FastHttpUser, HttpUser, LoadTestShape, between, events, task
 
-COOKIES = open(os.environ["LOAD_COOKIES"], encoding="ascii").read().split()  # noqa: SIM115
+COOKIES = open(os.environ["LOAD_COOKIES"], encoding="ascii").read().split()
 CERTIFICATE = os.environ["LOAD_CERTIFICATE"]
 STAGE_SECONDS = int(os.environ.get("LOAD_STAGE_SECONDS", "20"))
 USERS_STEP = int(os.environ.get("LOAD_USERS_STEP", "400"))
@@ -53,7 +53,7 @@ _samples: list[tuple[float, float, int]] = []  # (time, ms, users)
 
 
 @events.request.add_listener
-def _record(request_type, name, response_time, response_length, exception, **kwargs):  # noqa: ANN001
+def _record(request_type, name, response_time, response_length, exception, **kwargs):
     runner = kwargs.get("context", {}).get("runner")
     users = runner.user_count if runner else 0
     _samples.append((time.time(), response_time, users))
@@ -191,7 +191,7 @@ if MODE == "riders":
 
         stage_results: list[dict] = []
 
-        def tick(self):  # noqa: ANN201
+        def tick(self):
             elapsed = self.get_run_time()
             stage = int(elapsed // STAGE_SECONDS)
             if stage > 0 and len(self.stage_results) < stage:

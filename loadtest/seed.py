@@ -12,8 +12,8 @@ from sqlalchemy import insert, select
 from lms import create_app
 from lms.accounts.models import Profile, Role, User
 from lms.accounts.services import hash_password
+from lms.certificates.issuing import issue_certificate
 from lms.certificates.models import CertificateKind
-from lms.certificates.services import issue_certificate
 from lms.state import get_session
 
 PASSWORD = "load-test-password"

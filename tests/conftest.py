@@ -1,5 +1,6 @@
 """Fixtures: the standalone app on a fresh database per test (SQLite by
-default, PostgreSQL when LMS_TEST_DATABASE_URL is set), clients, factories."""
+default, PostgreSQL when LMS_TEST_DATABASE_URL is set), the LMS mounted in a
+host app, clients, factories."""
 
 from __future__ import annotations
 
@@ -13,19 +14,25 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, redirect, request
 from flask.testing import FlaskClient
+from flask_login import LoginManager, UserMixin, login_user
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from lms import create_app
+from lms import LMS, create_app
 from lms.accounts.models import OrganisationKind, Role
 from lms.accounts.services import create_user, get_or_create_organisation
 from lms.db import Base
+from lms.migrations import upgrade_database
 from lms.state import get_session
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONTENT_DIR = PROJECT_DIR / "content"
 TEST_SECRET = "test-secret-key-not-for-production"
 PASSWORD = "correct-horse-42"
+# scrypt at 1/32 of the production work factor: tests hash hundreds of passwords.
+TESTING_PASSWORD_HASH = "scrypt:1024:8:1"
 POSTGRES_URL = os.environ.get("LMS_TEST_DATABASE_URL")
 POSTGRES_REQUIRED = bool(os.environ.get("LMS_REQUIRE_POSTGRES") or os.environ.get("CI"))
 
@@ -36,7 +43,7 @@ def _postgres_reachable(url: str) -> str | None:
         with engine.connect() as connection:
             connection.execute(sa.text("select 1"))
         engine.dispose()
-    except Exception as error:  # noqa: BLE001 - any failure means unreachable
+    except Exception as error:
         return str(error).splitlines()[0]
     return None
 
@@ -61,6 +68,7 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
         "LMS_DATABASE_URL": database_url,
         "LMS_SECRET_KEY": TEST_SECRET,
         "LMS_CONTENT_DIR": str(CONTENT_DIR),
+        "LMS_TESTING_PASSWORD_HASH": TESTING_PASSWORD_HASH,
     }
     config.update(overrides)
     return create_app(config)
@@ -231,6 +239,74 @@ class People:
 @pytest.fixture
 def people(app: Flask) -> People:
     return People(app)
+
+
+def build_host_app(tmp_path: Path) -> tuple[Flask, SQLAlchemy, type]:
+    """A host app as a Flask shop writes it: its own database, users, login
+    view and routes, with the LMS mounted under /training."""
+    app = Flask("host")
+    app.config.update(
+        SECRET_KEY="host-secret-for-tests",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'host.sqlite'}",
+        TESTING=True,
+    )
+
+    class HostBase(DeclarativeBase):
+        pass
+
+    db = SQLAlchemy(model_class=HostBase)
+
+    class Member(db.Model, UserMixin):
+        __tablename__ = "member"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str]
+
+    db.init_app(app)
+    login = LoginManager(app)
+    login.login_view = "host_login"
+
+    @login.user_loader
+    def load(user_id: str):
+        return db.session.get(Member, int(user_id))
+
+    @app.route("/")
+    def host_home():
+        return "host home"
+
+    @app.route("/host-login")
+    def host_login():
+        login_user(db.session.get(Member, int(request.args["id"])))
+        return redirect(request.args.get("next", "/"))
+
+    @app.route("/host-echo", methods=["POST"])
+    def host_echo():
+        # the host decides about CSRF for its own routes; the plugin must not
+        return request.form.get("text", "")
+
+    LMS(db=db).init_app(app, url_prefix="/training")
+    with app.app_context():
+        db.create_all()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+            connection.execute(sa.text("INSERT INTO alembic_version VALUES ('host-rev-1')"))
+        db.session.add(Member(id=1, name="Host Rider"))
+        db.session.commit()
+        upgrade_database()
+        from lms.courses.services import import_content
+
+        report = import_content(CONTENT_DIR)
+        assert report.ok, [str(e) for e in report.errors]
+        get_session().commit()
+    return app, db, Member
+
+
+@pytest.fixture
+def host_app(tmp_path: Path) -> Iterator[tuple[Flask, SQLAlchemy, type]]:
+    """The LMS mounted in a host app that owns the database, users and login."""
+    app, db, member = build_host_app(tmp_path)
+    yield app, db, member
+    with app.app_context():
+        db.engine.dispose()
 
 
 def log_in(client: FlaskClient, phone: str, password: str = PASSWORD) -> Any:

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from lms.accounts.models import Profile, Role
 from lms.accounts.services import profile_for
+from lms.config import config_value
 from lms.state import get_session
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -23,7 +24,7 @@ def current_profile() -> Profile | None:
         return g.lms_profile
     profile = None
     if current_user and current_user.is_authenticated:
-        name_attr = current_app.config["LMS_HOST_USER_NAME_ATTR"]
+        name_attr = config_value("LMS_HOST_USER_NAME_ATTR")
         default_name = str(getattr(current_user, name_attr, "") or current_user.get_id())
         profile, created = profile_for(str(current_user.get_id()), default_name)
         if created:
@@ -31,6 +32,11 @@ def current_profile() -> Profile | None:
             get_session().commit()
     g.lms_profile = profile
     return profile
+
+
+def layout_context() -> dict[str, Any]:
+    """What every page's layout shows of the person: their profile, or None."""
+    return {"current_profile": current_profile()}
 
 
 def require_profile() -> Profile:

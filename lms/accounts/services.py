@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.accounts.models import LoginThrottle, Organisation, OrganisationKind, Profile, Role, User
+from lms.config import config_value
 from lms.db import utcnow
 from lms.i18n import _l
 from lms.state import get_session
@@ -78,9 +78,16 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+#: werkzeug's scrypt at its full default cost (N=2**15, r=8, p=1).
+HASH_METHOD = "scrypt"
+
+
 def hash_password(password: str) -> str:
-    """A salted scrypt hash."""
-    return generate_password_hash(password, method="scrypt")
+    """A salted scrypt hash (cheaper only in a test app that asks for it)."""
+    method = HASH_METHOD
+    if has_app_context() and current_app.testing:
+        method = config_value("LMS_TESTING_PASSWORD_HASH") or method
+    return generate_password_hash(password, method=method)
 
 
 def find_user_by_phone(phone: str) -> User | None:
@@ -161,7 +168,7 @@ def authenticate(phone: str, password: str, client_address: str | None) -> User:
     """Check a login, counting consecutive failures per number and per address."""
     now = utcnow()
     normalised = normalise_phone(phone) or (phone or "").strip()[:20]
-    keys = [("phone:" + normalised, current_app.config["LMS_LOGIN_MAX_FAILURES"])]
+    keys = [("phone:" + normalised, config_value("LMS_LOGIN_MAX_FAILURES"))]
     if client_address:
         keys.append(("addr:" + client_address[:60], ADDRESS_MAX_FAILURES))
     rows = [_throttle_row(key) for key, _limit in keys]
@@ -171,7 +178,7 @@ def authenticate(phone: str, password: str, client_address: str | None) -> User:
         rows[0].failures = 0
         rows[0].locked_until = None
         return user
-    lock = timedelta(minutes=current_app.config["LMS_LOGIN_LOCK_MINUTES"])
+    lock = timedelta(minutes=config_value("LMS_LOGIN_LOCK_MINUTES"))
     for row, (_key, limit) in zip(rows, keys, strict=True):
         row.failures += 1
         if row.failures >= limit:
@@ -218,20 +225,3 @@ def get_or_create_organisation(name: str, kind: OrganisationKind) -> Organisatio
         session.add(organisation)
         session.flush()
     return organisation
-
-
-def set_role(profile: Profile, role: Role, organisation: Organisation | None) -> None:
-    """Give a person a role; staff roles need an organisation."""
-    if role != Role.LEARNER and organisation is None and profile.organisation is None:
-        raise AccountError(_l("Trainers, employers and admins belong to an organisation."))
-    profile.role = role
-    if organisation is not None:
-        profile.organisation = organisation
-
-
-@dataclass(frozen=True)
-class DemoAccount:
-    role: Role
-    phone: str
-    password: str
-    name: str

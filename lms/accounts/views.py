@@ -7,7 +7,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -27,6 +26,7 @@ from lms.accounts.services import (
     register_learner,
 )
 from lms.accounts.staff import organisation_people
+from lms.config import config_value
 from lms.i18n import SESSION_KEY, _
 from lms.state import get_session, get_state
 from lms.web import safe_next
@@ -130,7 +130,7 @@ def language() -> Any:
     """
     values = request.form if request.method == "POST" else request.args
     code = values.get("language", "")
-    if code not in current_app.config["LMS_LANGUAGES"]:
+    if code not in config_value("LMS_LANGUAGES"):
         abort(400)
     session[SESSION_KEY] = code
     profile = current_profile()

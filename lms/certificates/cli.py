@@ -25,7 +25,7 @@ def certificates_cli() -> None:
 def render_command(render_all: bool, numbers: tuple[str, ...]) -> None:
     """Render stored PDFs once (a PDF already stored is never re-rendered)."""
     from lms.certificates import numbers as certificate_numbers
-    from lms.certificates import services
+    from lms.certificates.issuing import render_certificate
     from lms.certificates.models import Certificate
 
     if not render_all and not numbers:
@@ -45,7 +45,7 @@ def render_command(render_all: bool, numbers: tuple[str, ...]) -> None:
         for done, certificate_id in enumerate(bar, start=1):
             certificate = session.get(Certificate, certificate_id)
             if certificate is not None:
-                services.render_certificate(certificate)
+                render_certificate(certificate)
             # Commit in batches: progress survives an interruption, memory stays flat.
             if done % BATCH == 0:
                 session.commit()

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from flask import Flask, current_app
 
 from lms.certificates import tokens
+from lms.config import config_value
 
 GENERATED_KEY_FILE = "certificate-signing-key.pem"
 
@@ -65,8 +66,8 @@ def signing_key(app: Flask | None = None) -> SigningKey:
     cache = app.extensions.setdefault("lms_certificate_keys", {})
     if "signing" in cache:
         return cache["signing"]
-    pem: str | bytes | None = app.config.get("LMS_SIGNING_KEY")
-    key_file = app.config.get("LMS_SIGNING_KEY_FILE")
+    pem: str | bytes | None = config_value("LMS_SIGNING_KEY", app)
+    key_file = config_value("LMS_SIGNING_KEY_FILE", app)
     if not pem and key_file:
         pem = Path(key_file).read_bytes()
     if not pem:
@@ -85,7 +86,7 @@ def signing_key(app: Flask | None = None) -> SigningKey:
 
 
 def _retired_jwks(app: Flask) -> dict[str, Any] | None:
-    value = app.config.get("LMS_RETIRED_PUBLIC_KEYS")
+    value = config_value("LMS_RETIRED_PUBLIC_KEYS", app)
     if not value:
         return None
     if isinstance(value, dict):

@@ -30,16 +30,17 @@ if not __package__:
     _HERE = os.path.dirname(os.path.realpath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != _HERE]
 
-import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
-import importlib.util  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import unicodedata  # noqa: E402
-from collections.abc import Mapping, Sequence  # noqa: E402
-from pathlib import Path  # noqa: E402
-from types import ModuleType  # noqa: E402
-from typing import Any  # noqa: E402
+# After the path fix, so that nothing imported below picks up our numbers.py.
+import argparse
+import datetime as dt
+import importlib.util
+import io
+import json
+import unicodedata
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 EXIT_VALID = 0
 EXIT_INVALID = 1

@@ -33,7 +33,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from lms.certificates import numbers
 from lms.certificates.models import Certificate
+from lms.config import config_value
 from lms.i18n import select_locale
 from lms.redis_client import key_prefix, redis_client
 from lms.web import page_is_personal
@@ -85,15 +86,17 @@ class LocalAnswers:
 
     LIMIT = 2000
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = seconds
+        #: monotonic seconds; passed in so that expiry is tested without waiting
+        self.clock = clock
         self.entries: dict[tuple[str, str], tuple[float, bytes]] = {}
         self.epochs: dict[str, int] = {}
         self.lock = threading.Lock()
 
     def get(self, key: str, field: str) -> bytes | None:
         entry = self.entries.get((key, field))
-        if entry is None or entry[0] <= time.monotonic():
+        if entry is None or entry[0] <= self.clock():
             return None
         return entry[1]
 
@@ -101,7 +104,7 @@ class LocalAnswers:
         return self.epochs.get(key, 0)
 
     def put(self, key: str, field: str, body: bytes, deadline: float, epoch: int) -> None:
-        until = time.monotonic() + min(self.seconds, deadline - time.time())
+        until = self.clock() + min(self.seconds, deadline - time.time())
         with self.lock:
             if self.epochs.get(key, 0) != epoch:
                 return
@@ -117,7 +120,7 @@ class LocalAnswers:
 
 
 def _local_answers() -> LocalAnswers | None:
-    seconds = float(current_app.config.get("LMS_VERIFY_LOCAL_SECONDS") or 0)
+    seconds = float(config_value("LMS_VERIFY_LOCAL_SECONDS") or 0)
     if seconds <= 0:
         return None
     found = current_app.extensions.get(LOCAL_KEY)
@@ -129,7 +132,7 @@ def _local_answers() -> LocalAnswers | None:
 
 
 def _ttl_seconds() -> int:
-    return max(0, int(current_app.config.get("LMS_VERIFY_CACHE_SECONDS") or 0))
+    return max(0, int(config_value("LMS_VERIFY_CACHE_SECONDS") or 0))
 
 
 def _client() -> Any | None:
@@ -177,7 +180,7 @@ def _lookup(number_text: str, variant: str, is_page: bool) -> CachedLookup | Non
     epoch = local.epoch(key) if local is not None else 0
     try:
         generation, stored = client.hmget(key, [GENERATION_FIELD, field])
-    except Exception as error:  # noqa: BLE001 - Redis down: answer from the database
+    except Exception as error:  # Redis down: answer from the database
         _redis_failed(error)
         return None
     generation = generation or b""
@@ -210,7 +213,7 @@ def page_lookup(number_text: str, name: str) -> CachedLookup | None:
     if name.strip():
         return None
     state = current_app.extensions["lms"]
-    if not state.owns_accounts or current_app.config.get("LMS_BASE_TEMPLATE") != DEFAULT_LAYOUT:
+    if not state.owns_accounts or config_value("LMS_BASE_TEMPLATE") != DEFAULT_LAYOUT:
         return None
     if "_flashes" in session or not _visitor_is_anonymous():
         return None
@@ -253,7 +256,7 @@ def store(slot: CachedLookup, body: bytes, expires_on: dt.date | None) -> None:
             pipe.hset(slot.key, slot.field, value)
             pipe.expire(slot.key, seconds)
             pipe.execute()
-    except Exception as error:  # noqa: BLE001 - the answer was served; keeping it is optional
+    except Exception as error:  # the answer was served; keeping it is optional
         _redis_failed(error)
         return
     local = _local_answers()

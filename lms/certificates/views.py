@@ -20,13 +20,10 @@ from flask import (
 
 from lms.accounts.access import current_profile, login_required, require_profile, role_required
 from lms.accounts.models import Role
-from lms.certificates import keys, numbers, services, verify_cache
+from lms.certificates import access, issuing, keys, numbers, verification, verify_cache
+from lms.certificates.errors import CertificateError
 from lms.certificates.models import Certificate, CertificateStatus
-from lms.certificates.services import (
-    CertificateError,
-    Verification,
-    VerificationState,
-)
+from lms.certificates.verification import Verification, VerificationState
 from lms.i18n import _, _l
 from lms.ratelimit import rate_limited
 from lms.state import get_session
@@ -34,8 +31,6 @@ from lms.web import error_response
 
 bp = Blueprint("certificates", __name__)
 
-services.connect_signals()
-verify_cache.track_certificate_changes()
 
 LOOKUP = "certificate-lookup"
 
@@ -90,7 +85,7 @@ def verify(number: str | None = None) -> Any:
         return Response(slot.body, mimetype="text/html")
     result: Verification | None = None
     if number.strip():
-        result = services.verify_certificate(number, name, token)
+        result = verification.verify_certificate(number, name, token)
     status = 200
     if result is not None and result.state in (
         VerificationState.MALFORMED,
@@ -120,11 +115,11 @@ def verify_pdf() -> Any:
     check = None
     if request.method == "POST":
         upload = request.files.get("file")
-        data = upload.read(services.MAX_UPLOAD_BYTES + 1) if upload else b""
+        data = upload.read(verification.MAX_UPLOAD_BYTES + 1) if upload else b""
         try:
-            check = services.check_uploaded_pdf(data)
+            check = verification.check_uploaded_pdf(data)
         except CertificateError as error:
-            status = 413 if len(data) > services.MAX_UPLOAD_BYTES else 400
+            status = 413 if len(data) > verification.MAX_UPLOAD_BYTES else 400
             return error_response(status, str(error.message))
     return render_template(
         "lms/certificates/verify_pdf.html",
@@ -133,7 +128,7 @@ def verify_pdf() -> Any:
         state_message=str(STATE_MESSAGES[check.verification.state])
         if check and check.verification
         else None,
-        max_mb=services.MAX_UPLOAD_BYTES // (1024 * 1024),
+        max_mb=verification.MAX_UPLOAD_BYTES // (1024 * 1024),
     )
 
 
@@ -147,7 +142,7 @@ def api_certificate(number: str) -> Any:
         return Response(
             slot.body, mimetype="application/json", headers={"Cache-Control": "no-store"}
         )
-    result = services.verify_certificate(number, name, request.args.get("t") or None)
+    result = verification.verify_certificate(number, name, request.args.get("t") or None)
     body = result.as_dict()
     body["message"] = str(STATE_MESSAGES[result.state])
     status = {
@@ -179,18 +174,18 @@ def jwks() -> Any:
 def mine() -> Any:
     """The learner's certificates, with download and share link."""
     profile = require_profile()
-    certificates = services.certificates_of(profile.id)
+    certificates = access.certificates_of(profile.id)
     return render_template(
         "lms/certificates/mine.html",
         certificates=certificates,
-        share_urls={c.id: services.share_url(c) for c in certificates},
+        share_urls={c.id: issuing.share_url(c) for c in certificates},
         format_number=numbers.format_number,
     )
 
 
 def _certificate_or_404(number: str) -> Certificate:
     check = numbers.check_number(number)
-    certificate = services.certificate_by_number(check.compact or "") if check.ok else None
+    certificate = access.certificate_by_number(check.compact or "") if check.ok else None
     if certificate is None:
         abort(404)
     return certificate
@@ -200,11 +195,11 @@ def _certificate_or_404(number: str) -> Certificate:
 def pdf(number: str) -> Any:
     """The stored PDF: for the holder, an admin of the issuer or a share-link holder."""
     certificate = _certificate_or_404(number)
-    if not services.can_download(current_profile(), certificate, request.args.get("t")):
+    if not access.can_download(current_profile(), certificate, request.args.get("t")):
         # Not found rather than forbidden: nobody learns which numbers exist.
         abort(404)
     if certificate.pdf is None:
-        services.render_certificate(certificate)
+        issuing.render_certificate(certificate)
         get_session().commit()
     data = certificate.pdf or b""
     response = Response(data, mimetype="application/pdf")
@@ -222,7 +217,7 @@ def pdf(number: str) -> Any:
 
 def _managed(number: str) -> Certificate:
     certificate = _certificate_or_404(number)
-    if not services.can_manage(require_profile(), certificate):
+    if not access.can_manage(require_profile(), certificate):
         abort(403)
     return certificate
 
@@ -239,7 +234,7 @@ def admin_list() -> Any:
         flash(_("Enter a complete, correctly typed certificate number."), "error")
     return render_template(
         "lms/certificates/admin_list.html",
-        certificates=services.manageable_certificates(require_profile()),
+        certificates=access.manageable_certificates(require_profile()),
         format_number=numbers.format_number,
         query=query,
     )
@@ -253,7 +248,7 @@ def admin_detail(number: str) -> Any:
     return render_template(
         "lms/certificates/admin_detail.html",
         certificate=certificate,
-        events=services.events_of([certificate.id]),
+        events=access.events_of([certificate.id]),
         format_number=numbers.format_number,
         valid=certificate.status is CertificateStatus.VALID,
     )
@@ -265,7 +260,7 @@ def revoke(number: str) -> Any:
     """Revoke a certificate (reason required)."""
     certificate = _managed(number)
     try:
-        services.revoke_certificate(
+        issuing.revoke_certificate(
             certificate, request.form.get("reason", ""), require_profile().id
         )
     except CertificateError as error:
@@ -282,7 +277,7 @@ def reissue(number: str) -> Any:
     """Re-issue a certificate with a corrected name; the old one is superseded."""
     certificate = _managed(number)
     try:
-        new = services.reissue_certificate(
+        new = issuing.reissue_certificate(
             certificate, request.form.get("holder_name", ""), require_profile().id
         )
     except CertificateError as error:
@@ -297,11 +292,11 @@ def reissue(number: str) -> Any:
 @role_required(Role.ADMIN)
 def audit() -> Any:
     """Every issue, revocation and re-issue the admin may see."""
-    certificates = services.manageable_certificates(require_profile(), limit=1000)
+    certificates = access.manageable_certificates(require_profile(), limit=1000)
     by_id = {c.id: c for c in certificates}
     return render_template(
         "lms/certificates/audit.html",
-        events=services.events_of(list(by_id)),
+        events=access.events_of(list(by_id)),
         by_id=by_id,
         format_number=numbers.format_number,
     )

@@ -1,8 +1,8 @@
 """Panels other domains add to a learner's home page (e.g. "your next level").
 
 A panel is a function ``fn(profile) -> (template_name, context) | None``; it
-returns None when it has nothing to show this learner. Domains register their
-panels when their views are imported, so the home page never imports them.
+returns None when it has nothing to show this learner. ``LMS.init_app`` registers
+each domain's panels, so the home page never imports those domains.
 """
 
 from __future__ import annotations
@@ -33,11 +33,6 @@ def unregister_home_panel(fn: HomePanel) -> None:
         _PANELS.remove(fn)
 
 
-def home_panels() -> tuple[HomePanel, ...]:
-    """The registered panels, in registration order."""
-    return tuple(_PANELS)
-
-
 def render_home_panels(profile: Profile) -> list[Markup]:
     """Each panel's HTML for this learner; a failing panel is logged and left out
     so one domain's bug never takes the whole home page down."""
@@ -49,6 +44,6 @@ def render_home_panels(profile: Profile) -> list[Markup]:
                 continue
             template, context = found
             rendered.append(Markup(render_template(template, **context)))  # noqa: S704 - our template output
-        except Exception:  # noqa: BLE001 - see docstring
+        except Exception:
             current_app.logger.exception("home panel %r failed", getattr(panel, "__name__", panel))
     return rendered

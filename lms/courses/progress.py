@@ -16,7 +16,6 @@ can never exceed the real time that passed.
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import Profile
 from lms.assessments.grading import InvalidAnswer, grade
+from lms.courses.client_keys import valid_client_key
 from lms.courses.models import (
     Course,
     CourseVersion,
@@ -36,6 +36,7 @@ from lms.courses.models import (
     StepEvent,
     StepEventKind,
 )
+from lms.courses.review import queue_missed_question
 from lms.db import utcnow
 from lms.i18n import _l
 from lms.signals import lesson_completed
@@ -47,7 +48,6 @@ READING_STEPS = frozenset({"situation", "outcome", "rule"})
 IDLE_LIMIT = timedelta(minutes=3)
 #: How far back an offline event's own clock is believed.
 OFFLINE_HORIZON = timedelta(days=30)
-CLIENT_KEY_MAX = 64
 
 
 class ProgressError(Exception):
@@ -118,20 +118,6 @@ class CourseProgress:
         if not self.lessons_total:
             return 0
         return round(100 * self.lessons_done / self.lessons_total)
-
-
-def new_client_key() -> str:
-    """A fresh idempotency key for a form the server renders."""
-    return uuid.uuid4().hex
-
-
-def valid_client_key(key: Any) -> bool:
-    """Whether a client key is a short printable token."""
-    return (
-        isinstance(key, str)
-        and 8 <= len(key) <= CLIENT_KEY_MAX
-        and all(char.isalnum() or char in "-_" for char in key)
-    )
 
 
 def next_step(step: str) -> str | None:
@@ -357,8 +343,6 @@ def _advance(
         progress.completed_at = now
     get_session().flush()
     if event.kind == StepEventKind.ANSWER:
-        from lms.courses.review import queue_missed_question
-
         for _suffix, _kind, question_key, _answer, correct, _points in rows:
             if not correct:
                 spec = next(q for q in lesson.checks if q["id"] == question_key)

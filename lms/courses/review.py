@@ -2,8 +2,8 @@
 and ~1 month. A miss starts the schedule again; a right answer at the last
 stage retires the question.
 
-Quiz misses arrive through the ``attempt_graded`` signal, so this module never
-imports the assessments domain.
+Quiz misses arrive through the ``attempt_graded`` signal (see
+``lms.courses.receivers``), so the assessments never import this module.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import Profile
 from lms.assessments.grading import InvalidAnswer, Score, grade, normalise_answer
+from lms.courses.client_keys import valid_client_key
 from lms.courses.models import ReviewAnswer, ReviewItem
-from lms.courses.progress import valid_client_key
 from lms.db import utcnow
 from lms.i18n import _l
-from lms.signals import attempt_graded
 from lms.state import get_session
 
 #: Wait before each stage: after a miss, then after each right answer.
@@ -209,17 +208,3 @@ def advance(item: ReviewItem, now: datetime) -> None:
         return
     item.stage += 1
     item.due_at = now + INTERVALS[item.stage]
-
-
-@attempt_graded.connect
-def _queue_missed_quiz_questions(sender: Any, attempt: Any = None, **_extra: Any) -> None:
-    """Every quiz question answered wrongly goes into the learner's review queue."""
-    if attempt is None:
-        return
-    course_key = str(getattr(attempt, "course_key", "") or "quiz")[:64]
-    for question in attempt.questions:
-        if question.correct:
-            continue
-        spec = dict(question.question_version.spec)
-        spec.setdefault("id", question.question_key)
-        queue_missed_question(attempt.profile_id, spec, "quiz", course_key)

@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from lms.courses.loader import ContentError, CourseSpec, load_content
+from lms.content.errors import ContentError
+from lms.courses.loader import load_content
 from lms.courses.models import (
     Area,
     Course,
@@ -22,6 +23,7 @@ from lms.courses.models import (
     QuestionVersion,
     QuizQuestion,
 )
+from lms.courses.specs import CourseSpec
 from lms.state import get_session
 
 

@@ -27,6 +27,7 @@ from lms.accounts.access import current_profile, login_required, require_profile
 from lms.accounts.models import Profile
 from lms.assessments.grading import grade, learner_view, review_view
 from lms.courses import review as reviews
+from lms.courses.client_keys import new_client_key
 from lms.courses.home import render_home_panels
 from lms.courses.models import Area, Course, LessonVersion, StepEventKind
 from lms.courses.progress import (
@@ -39,7 +40,6 @@ from lms.courses.progress import (
     lesson_progress,
     lesson_states,
     minutes_of,
-    new_client_key,
     next_step,
     record_event,
     resume_point,

@@ -10,36 +10,48 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from lms.courses.loader import (
-    LANGUAGES,
-    OCCUPATIONS,
-    ContentError,
-    ContentErrors,
+from lms.content.errors import ContentError, ContentErrors
+from lms.content.reader import (
+    INT_TAG,
+    STR_TAG,
+    YamlDocument,
+    YamlMapping,
+    YamlProblem,
+    as_mapping,
     closest,
+    one_of,
+    parse_yaml,
     quoted,
+    read_translations,
+    unknown_keys,
+)
+from lms.content.schema import ID_RE, LANGUAGES, OCCUPATIONS
+from lms.levels.specs import (
+    CourseFacts,
+    LevelSpec,
+    LevelsSpec,
+    Recognition,
+    Requirement,
+    TrackSpec,
 )
 
 __all__ = [
-    "LEVELS_FILE",
     "REQUIREMENT_KINDS",
     "CourseFacts",
     "LevelSpec",
+    "LevelsSpec",
     "Recognition",
     "Requirement",
     "TrackSpec",
-    "LevelsSpec",
     "load_levels",
     "read_levels",
 ]
 
-LEVELS_FILE = "levels.yaml"
 REQUIREMENT_KINDS: tuple[str, ...] = (
     "course_passed",
     "lessons_completed",
@@ -54,216 +66,38 @@ _KIND_KEYS: dict[str, tuple[str, ...]] = {
     "critical_questions": ("courses",),
     "trainer_signoff": ("id", "title", "description"),
 }
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_NULL = "tag:yaml.org,2002:null"
-
-
-@dataclass(frozen=True)
-class CourseFacts:
-    """What the levels file may refer to in a course: its lessons and critical questions."""
-
-    key: str
-    title: Mapping[str, str]
-    lesson_keys: tuple[str, ...]
-    critical_keys: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """One condition of a level; ``key`` is stable within the track."""
-
-    key: str
-    kind: str
-    course: str | None = None
-    min_score: int | None = None
-    courses: tuple[str, ...] = ()
-    count: int | None = None
-    level: int | None = None
-    title: Mapping[str, str] | None = None
-    description: Mapping[str, str] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready form, the one stored with a track version and in evidence."""
-        data: dict[str, Any] = {"key": self.key, "kind": self.kind}
-        for name in ("course", "min_score", "count", "level"):
-            if getattr(self, name) is not None:
-                data[name] = getattr(self, name)
-        if self.courses:
-            data["courses"] = list(self.courses)
-        if self.title is not None:
-            data["title"] = dict(self.title)
-        if self.description is not None:
-            data["description"] = dict(self.description)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Requirement:
-        """Rebuild a requirement stored with ``as_dict``."""
-        return cls(
-            key=data["key"],
-            kind=data["kind"],
-            course=data.get("course"),
-            min_score=data.get("min_score"),
-            courses=tuple(data.get("courses") or ()),
-            count=data.get("count"),
-            level=data.get("level"),
-            title=data.get("title"),
-            description=data.get("description"),
-        )
-
-
-@dataclass(frozen=True)
-class LevelSpec:
-    """One rung of a track: 5 (五级) ... 1 (一级)."""
-
-    level: int
-    title: Mapping[str, str]
-    summary: Mapping[str, str]
-    requirements: tuple[Requirement, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
-        return {
-            "level": self.level,
-            "title": dict(self.title),
-            "summary": dict(self.summary),
-            "requirements": [requirement.as_dict() for requirement in self.requirements],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LevelSpec:
-        """Rebuild a level stored with ``as_dict``."""
-        return cls(
-            level=int(data["level"]),
-            title=data["title"],
-            summary=data["summary"],
-            requirements=tuple(Requirement.from_dict(item) for item in data["requirements"]),
-        )
-
-
-@dataclass(frozen=True)
-class Recognition:
-    """Where learners are pointed for official skill-level recognition."""
-
-    from_level: int
-    url: str
-    note: Mapping[str, str]
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
-        return {"from_level": self.from_level, "url": self.url, "note": dict(self.note)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Recognition:
-        """Rebuild from ``as_dict``."""
-        return cls(int(data["from_level"]), str(data["url"]), data["note"])
-
-
-@dataclass(frozen=True)
-class TrackSpec:
-    """A validated track: an occupation's ladder, lowest level first."""
-
-    key: str
-    occupation: str
-    title: Mapping[str, str]
-    official_occupation: Mapping[str, str] | None
-    levels: tuple[LevelSpec, ...]
-    recognition: Recognition | None = None
-    position: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready form: what a track version stores and hashes."""
-        return {
-            "key": self.key,
-            "occupation": self.occupation,
-            "title": dict(self.title),
-            "official_occupation": (
-                dict(self.official_occupation) if self.official_occupation else None
-            ),
-            "levels": [level.as_dict() for level in self.levels],
-            "recognition": self.recognition.as_dict() if self.recognition else None,
-            "position": self.position,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TrackSpec:
-        """Rebuild a track stored with ``as_dict``."""
-        recognition = data.get("recognition")
-        return cls(
-            key=data["key"],
-            occupation=data["occupation"],
-            title=data["title"],
-            official_occupation=data.get("official_occupation"),
-            levels=tuple(LevelSpec.from_dict(level) for level in data["levels"]),
-            recognition=Recognition.from_dict(recognition) if recognition else None,
-            position=int(data.get("position", 0)),
-        )
-
-    def level(self, number: int) -> LevelSpec | None:
-        """The level with this number, if the track has it."""
-        return next((level for level in self.levels if level.level == number), None)
-
-
-@dataclass(frozen=True)
-class LevelsSpec:
-    """Everything in a levels file."""
-
-    tracks: tuple[TrackSpec, ...]
-    recognition: Recognition | None
-    source_path: Path
 
 
 # --------------------------------------------------------------- node reading
 
 
-@dataclass
 class _Reader:
-    path: Path
-    errors: list[ContentError] = field(default_factory=list)
+    """The shared content reader, worded for levels.yaml: each message says where it is."""
+
+    def __init__(self, path: Path) -> None:
+        self.errors: list[ContentError] = []
+        self.doc = YamlDocument(path, self.errors)
 
     def error(self, node: Node | int, message: str) -> None:
-        line = node if isinstance(node, int) else node.start_mark.line + 1
-        self.errors.append(ContentError(self.path, line, message))
+        line = node if isinstance(node, int) else self.doc.line(node)
+        self.doc.error(line, message)
 
     def mapping(self, node: Node | None, line: int, what: str) -> dict[str, tuple[Node, Node]]:
         """The keys of a mapping node (first of any duplicate), or {} with an error."""
-        if not isinstance(node, MappingNode):
-            got = "nothing" if node is None else quoted(node)
-            self.error(
-                line, f"{what} must be a mapping of keys, got {got}: write 'key: value' lines"
-            )
-            return {}
-        fields: dict[str, tuple[Node, Node]] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
-                self.error(key_node, "a key must be a plain name: remove the brackets")
-                continue
-            key = str(key_node.value)
-            if key in fields:
-                first = fields[key][0].start_mark.line + 1
-                self.error(
-                    key_node, f"duplicate key '{key}' (first at line {first}): keep only one"
-                )
-                continue
-            fields[key] = (key_node, value_node)
-        return fields
+        found = as_mapping(self.doc, node, line, what, what, fix="write 'key: value' lines")
+        return found.fields if found is not None else {}
 
     def check_keys(
         self, fields: Mapping[str, tuple[Node, Node]], allowed: Sequence[str], where: str
     ) -> None:
-        for key, (key_node, _value) in fields.items():
-            if key in allowed:
-                continue
-            guess = closest(key, allowed)
-            if guess is not None and guess not in fields:
+        for key, key_node, guess in unknown_keys(fields, allowed):
+            if guess is not None:
                 self.error(key_node, f"unknown key '{key}' in {where}: did you mean '{guess}'?")
             else:
                 self.error(
                     key_node,
-                    f"unknown key '{key}' in {where}: remove it (allowed: {', '.join(allowed)})",
+                    f"unknown key '{key}' in {where}: remove it (allowed: {one_of(allowed)})",
                 )
 
     def text(
@@ -287,22 +121,19 @@ class _Reader:
                 f"'en: ...' on their own lines under {key}",
             )
             return None
-        texts = self.mapping(node, key_node.start_mark.line + 1, key)
-        self.check_keys(texts, LANGUAGES, key)
-        result: dict[str, str] = {}
-        for lang in LANGUAGES:
-            if lang not in texts:
-                self.error(key_node, f"missing '{lang}' translation in {key} of {where}")
-                continue
-            lang_node, value = texts[lang]
-            text = str(value.value).strip() if isinstance(value, ScalarNode) else ""
-            if not isinstance(value, ScalarNode) or value.tag == _NULL or not text:
-                self.error(
-                    lang_node, f"'{lang}' translation in {key} of {where} is empty: write it"
-                )
-                continue
-            result[lang] = text
-        return result if len(result) == len(LANGUAGES) else None
+        texts = YamlMapping(self.doc, node, self.doc.line(key_node), key)
+        self.check_keys(texts.fields, LANGUAGES, key)
+
+        def empty(lang: str) -> str:
+            return f"'{lang}' translation in {key} of {where} is empty: write it"
+
+        # Unlike a course file, a value that is not text is reported as empty here.
+        return read_translations(
+            texts,
+            missing=lambda lang: f"missing '{lang}' translation in {key} of {where}",
+            not_text=lambda lang, _value: empty(lang),
+            empty=empty,
+        )
 
     def integer(
         self,
@@ -318,7 +149,9 @@ class _Reader:
             self.error(line, f"{where} has no {key}: add {key}: {wanted}")
             return None
         key_node, node = fields[key]
-        value = int(node.value) if isinstance(node, ScalarNode) and node.tag == _INT else None
+        # The digits as written, as this file has always been read: the course
+        # loader's YAML 1.1 constructor would read 080 as octal, for one.
+        value = int(node.value) if isinstance(node, ScalarNode) and node.tag == INT_TAG else None
         if value is None or not low <= value <= high:
             self.error(key_node, f"{key} in {where} must be {wanted}, got {quoted(node)}")
             return None
@@ -332,10 +165,10 @@ class _Reader:
             self.error(line, f"{where} has no {key}: add {key}")
             return None
         key_node, node = fields[key]
-        if not isinstance(node, ScalarNode) or node.tag != _STR or not str(node.value).strip():
+        if not isinstance(node, ScalarNode) or node.tag != STR_TAG or not str(node.value).strip():
             self.error(key_node, f"{key} in {where} must be plain text, got {quoted(node)}")
             return None
-        return str(node.value).strip(), key_node.start_mark.line + 1
+        return str(node.value).strip(), self.doc.line(key_node)
 
     def words(
         self,
@@ -356,10 +189,10 @@ class _Reader:
             return None
         found: list[tuple[str, int]] = []
         for item in node.value:
-            if not isinstance(item, ScalarNode) or item.tag != _STR:
+            if not isinstance(item, ScalarNode) or item.tag != STR_TAG:
                 self.error(item, f"{key} in {where} must list course ids, got {quoted(item)}")
                 continue
-            found.append((str(item.value).strip(), item.start_mark.line + 1))
+            found.append((str(item.value).strip(), self.doc.line(item)))
         return found
 
 
@@ -483,7 +316,7 @@ def _requirement(
         return Requirement(f"level_held:{level}", kind, level=level)
     # trainer_signoff
     signoff_id = reader.word(fields, "id", line, label)
-    if signoff_id is not None and not _ID_RE.match(signoff_id[0]):
+    if signoff_id is not None and not ID_RE.match(signoff_id[0]):
         reader.error(
             signoff_id[1],
             f"invalid id '{signoff_id[0]}' in {label}: use 2-64 lowercase letters, digits and -",
@@ -582,7 +415,7 @@ def _track(
     found = reader.word(fields, "id", line, f"track {position}")
     key = None
     if found is not None:
-        if _ID_RE.match(found[0]):
+        if ID_RE.match(found[0]):
             key = found[0]
         else:
             reader.error(
@@ -618,7 +451,10 @@ def _track(
                     # Keep counting so later levels are checked against the right step.
                     level_fields = item.value if isinstance(item, MappingNode) else []
                     for k, v in level_fields:
-                        if getattr(k, "value", None) == "level" and getattr(v, "tag", "") == _INT:
+                        if (
+                            getattr(k, "value", None) == "level"
+                            and getattr(v, "tag", "") == INT_TAG
+                        ):
                             numbers.append(int(v.value))
                     continue
                 numbers.append(level.level)
@@ -654,22 +490,21 @@ def read_levels(
         return None, [ContentError(path, 1, f"cannot read file ({exc.strerror})")]
     except UnicodeDecodeError:
         return None, [ContentError(path, 1, "file is not valid UTF-8: save it with UTF-8 encoding")]
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = exc.problem or exc.context or "cannot parse"
+    # The pure-Python parser, as this file has always been read: libyaml words
+    # some syntax errors differently.
+    parsed = parse_yaml(text, loader=yaml.SafeLoader)
+    if isinstance(parsed, YamlProblem):
+        if not parsed.is_syntax:
+            return None, [ContentError(path, 1, f"YAML error: {parsed.problem}")]
         return None, [
             ContentError(
                 path,
-                line,
-                f"YAML syntax error: {problem}: check the "
+                parsed.line,
+                f"YAML syntax error: {parsed.problem}: check the "
                 "indentation and quote text that contains ': ' or ' #'",
             )
         ]
-    except yaml.YAMLError as exc:
-        return None, [ContentError(path, 1, f"YAML error: {exc}")]
+    root = parsed
     fields = reader.mapping(root, 1, "levels.yaml")
     if not fields:
         return None, reader.errors or [ContentError(path, 1, "file is empty: add tracks")]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from lms.levels.loader import LevelSpec, Requirement, TrackSpec
+from lms.levels.specs import LevelSpec, Requirement, TrackSpec
 
 
 class RequirementState(enum.StrEnum):

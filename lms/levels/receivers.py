@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from lms.accounts.models import Profile
+from lms.assessments.models import Attempt
+from lms.courses.models import LessonVersion
 from lms.levels.services import check_levels
 from lms.signals import attempt_graded, lesson_completed
 from lms.state import get_session
 
 
-def on_attempt_graded(sender: Any, attempt: Any = None, **_extra: Any) -> None:
+def on_attempt_graded(sender: Any, attempt: Attempt | None = None, **_extra: Any) -> None:
     """Check the learner's levels once their attempt is graded."""
     if attempt is None:
         return
@@ -21,14 +23,20 @@ def on_attempt_graded(sender: Any, attempt: Any = None, **_extra: Any) -> None:
 
 
 def on_lesson_completed(
-    sender: Any, profile: Profile | None = None, lesson_version: Any = None, **_extra: Any
+    sender: Any,
+    profile: Profile | None = None,
+    lesson_version: LessonVersion | None = None,
+    **_extra: Any,
 ) -> None:
     """Check the learner's levels once they finish a lesson."""
     if profile is not None:
         check_levels(profile)
 
 
-def connect_receivers() -> None:
-    """Listen to the signals; connecting twice is harmless (blinker keeps one)."""
+def connect() -> None:
+    """Listen to the signals; called once per app from ``LMS.init_app``.
+
+    Connecting again is harmless: blinker keeps one connection per receiver.
+    """
     attempt_graded.connect(on_attempt_graded)
     lesson_completed.connect(on_lesson_completed)

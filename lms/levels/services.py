@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import Profile
-from lms.courses.loader import ContentError
+from lms.content.errors import ContentError
+from lms.content.schema import LEVELS_FILE
 from lms.db import utcnow
-from lms.levels.loader import LEVELS_FILE, CourseFacts, TrackSpec, read_levels
+from lms.levels.loader import read_levels
 from lms.levels.models import LevelAchievement, LevelTrack, LevelTrackVersion, SignOff
 from lms.levels.progress import (
     AttemptFact,
@@ -26,6 +27,7 @@ from lms.levels.progress import (
     TrackProgress,
     evaluate_track,
 )
+from lms.levels.specs import CourseFacts, TrackSpec
 from lms.state import get_session
 
 __all__ = [

@@ -8,7 +8,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 
 from lms.accounts.access import STAFF_ROLES, login_required, require_profile, role_required
 from lms.accounts.models import Profile
-from lms.courses.home import register_home_panel
 from lms.i18n import _
 from lms.levels.cohorts import (
     LevelError,
@@ -24,7 +23,6 @@ from lms.levels.cohorts import (
 )
 from lms.levels.forms import CohortForm, MemberForm, SignOffForm
 from lms.levels.progress import TrackProgress
-from lms.levels.receivers import connect_receivers
 from lms.levels.services import (
     achievements_for,
     check_levels,
@@ -36,8 +34,6 @@ from lms.state import get_session
 from lms.web import current_locale, error_response
 
 bp = Blueprint("levels", __name__)
-
-connect_receivers()
 
 
 def _refused(error: LevelError) -> Any:
@@ -98,9 +94,6 @@ def level_home_panel(profile: Profile | None) -> tuple[str, dict[str, Any]] | No
         key=lambda pair: (pair[1].current_level or 6, -pair[1].percent, pair[0]),
     )[1]
     return "lms/levels/_home_panel.html", {"level_panel": lead}
-
-
-register_home_panel(level_home_panel)
 
 
 # ------------------------------------------------------------------ trainers

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from lms.i18n import _l
-from lms.studio.bank_import import (
+from lms.studio.imported_questions import (
     ImportedQuestion,
     ImportProblem,
     ImportResult,

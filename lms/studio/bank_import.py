@@ -1,75 +1,26 @@
-"""What a question-bank import yields: questions in the file shape, and the
-line-numbered problems of what could not be imported. Pure Python."""
+"""Reading a question-bank file in one of the formats the studio imports."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 
-from lms.content.schema import LANGUAGES
+from lms.studio.aiken import parse_aiken
+from lms.studio.gift import parse_gift
+from lms.studio.imported_questions import ImportResult
 
-__all__ = ["FORMATS", "ImportProblem", "ImportResult", "ImportedQuestion", "parse_bank", "texts"]
+__all__ = ["FORMATS", "PARSERS", "parse_bank"]
 
-FORMATS: tuple[str, ...] = ("gift", "aiken")
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    """Something on a line of the imported file that cannot become a question."""
-
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.line}: {self.message}"
-
-
-@dataclass(frozen=True)
-class ImportedQuestion:
-    """A question read from the file, starting at ``line``, in the bank's file shape."""
-
-    line: int
-    question: dict[str, Any]
-    title: str = ""
-
-
-@dataclass
-class ImportResult:
-    """Everything one import found."""
-
-    questions: list[ImportedQuestion] = field(default_factory=list)
-    problems: list[ImportProblem] = field(default_factory=list)
-
-
-def texts(text: str, language: str) -> dict[str, str]:
-    """Bilingual text with only ``language`` written; the other is left to translate."""
-    return {lang: (text.strip() if lang == language else "") for lang in LANGUAGES}
-
-
-def bank_question(
-    qtype: str, prompt: str, language: str, explanation: str = "", **fields: Any
-) -> dict[str, Any]:
-    """A bank question in the file shape with an id to be replaced on import."""
-    question: dict[str, Any] = {
-        "id": "imported",
-        "type": qtype,
-        "difficulty": 1,
-        "prompt": texts(prompt, language),
-    }
-    question.update(fields)
-    question["explanation"] = texts(explanation, language)
-    question["rule"] = texts("", language)
-    return question
+#: Each format's parser, called with the file's text and the language it is written in.
+PARSERS: dict[str, Callable[[str, str], ImportResult]] = {
+    "gift": parse_gift,
+    "aiken": parse_aiken,
+}
+FORMATS: tuple[str, ...] = tuple(PARSERS)
 
 
 def parse_bank(fmt: str, text: str, language: str) -> ImportResult:
     """Read a GIFT or Aiken file; ``language`` is the language it is written in."""
-    if fmt == "gift":
-        from lms.studio.gift import parse_gift
-
-        return parse_gift(text, language)
-    if fmt == "aiken":
-        from lms.studio.aiken import parse_aiken
-
-        return parse_aiken(text, language)
-    raise ValueError(f"unknown format {fmt!r}")
+    parser = PARSERS.get(fmt)
+    if parser is None:
+        raise ValueError(f"unknown format {fmt!r}")
+    return parser(text, language)

@@ -20,8 +20,9 @@ from flask.cli import with_appcontext
 @with_appcontext
 def export_command(course_id: str, path: Path, draft: bool) -> None:
     """Export a course as a content folder (or a .zip) that `content import` reads back."""
+    from lms.studio.errors import StudioError
     from lms.studio.export import course_zip, write_folder
-    from lms.studio.services import StudioError, export_course
+    from lms.studio.publishing import export_course
 
     try:
         exported = export_course(course_id, draft=draft)

@@ -20,7 +20,6 @@ import re
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -562,8 +561,3 @@ def html_to_markdown(html: str) -> str:
     if render_markdown(markdown).strip() == html:
         return markdown
     return html
-
-
-def plain_html(text: str) -> str:
-    """Plain text as a paragraph of HTML (for previews of unrendered text)."""
-    return f"<p>{escape(text)}</p>"

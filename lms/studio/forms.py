@@ -17,7 +17,8 @@ from werkzeug.datastructures import MultiDict
 
 from lms.content.schema import LANGUAGES, OCCUPATIONS, QUESTION_TYPES, SECTIONS
 from lms.i18n import _l
-from lms.studio.services import StudioError, blank_question
+from lms.studio.drafts import blank_question
+from lms.studio.errors import StudioError
 
 __all__ = [
     "course_from_form",

@@ -25,7 +25,8 @@ from lms.assessments.services import item_responses
 from lms.courses.models import Course, LessonProgress, StepEvent
 from lms.i18n import _l
 from lms.state import get_session
-from lms.studio.services import StudioError, visible_course
+from lms.studio.errors import StudioError
+from lms.studio.scope import visible_course
 
 __all__ = [
     "PAGE_SIZE",

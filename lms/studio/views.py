@@ -31,9 +31,9 @@ from lms.content.schema import (
 )
 from lms.i18n import _
 from lms.state import get_session
-from lms.studio import reports
-from lms.studio import services as studio
+from lms.studio import drafts, publishing, reports
 from lms.studio.bank_import import FORMATS, parse_bank
+from lms.studio.errors import StudioError
 from lms.studio.export import course_zip, draft_files
 from lms.studio.forms import (
     course_from_form,
@@ -42,8 +42,14 @@ from lms.studio.forms import (
     revision_from_form,
     unflatten,
 )
-from lms.studio.models import Draft
-from lms.studio.services import StudioError
+from lms.studio.preview import (
+    PREVIEW_STEPS,
+    player_context,
+    preview_lesson,
+    review_checks,
+)
+from lms.studio.publishing import field_problems, problems_by_page
+from lms.studio.scope import course_draft, draft_of, is_own_course, studio_courses, visible_course
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
@@ -79,22 +85,6 @@ def _back_link() -> str:
     return path if path.startswith(studio_root) else studio_root
 
 
-def _draft(profile: Profile, draft_id: int) -> Draft:
-    return studio.draft_of(profile, draft_id)
-
-
-def _page_errors(draft: Draft, prefix: str) -> dict[str, list[str]]:
-    """The draft's problems on one page, keyed by form field name."""
-    errors: dict[str, list[str]] = {}
-    for problem in draft.problems or []:
-        path = problem["path"]
-        if path == prefix.rstrip("."):
-            errors.setdefault("", []).append(problem["message"])
-        elif path.startswith(prefix):
-            errors.setdefault(path[len(prefix) :], []).append(problem["message"])
-    return errors
-
-
 def _common() -> dict[str, Any]:
     return {
         "languages": LANGUAGES,
@@ -113,7 +103,7 @@ def _common() -> dict[str, Any]:
 @bp.route("")
 @staff_view
 def index(profile: Profile) -> Any:
-    rows = studio.studio_courses(profile)
+    rows = studio_courses(profile)
     return render_template("lms/studio/index.html", rows=rows, **_common())
 
 
@@ -122,7 +112,7 @@ def index(profile: Profile) -> Any:
 def create(profile: Profile) -> Any:
     raw = unflatten(request.form)
     title = {lang: str((raw.get("title") or {}).get(lang, "")).strip() for lang in LANGUAGES}
-    draft = studio.create_draft(
+    draft = drafts.create_draft(
         profile, str(request.form.get("key", "")), title, str(request.form.get("area", ""))
     )
     get_session().commit()
@@ -133,20 +123,15 @@ def create(profile: Profile) -> Any:
 @bp.route("/courses/<key>")
 @staff_view
 def course(profile: Profile, key: str) -> Any:
-    found = studio.visible_course(profile, key)
+    found = visible_course(profile, key)
     if found is None:
         abort(404)
-    versions = studio.course_versions(found)
-    draft = get_session().query(Draft).filter_by(course_key=key).one_or_none()
-    if draft is not None and draft.organisation_id != profile.organisation_id:
-        draft = None
     return render_template(
         "lms/studio/course.html",
         course=found,
-        versions=versions,
-        draft=draft,
-        editable=found.organisation_id is not None
-        and found.organisation_id == profile.organisation_id,
+        versions=drafts.course_versions(found),
+        draft=course_draft(profile, key),
+        editable=is_own_course(profile, found),
         **_common(),
     )
 
@@ -154,7 +139,7 @@ def course(profile: Profile, key: str) -> Any:
 @bp.post("/courses/<key>/edit")
 @staff_view
 def edit(profile: Profile, key: str) -> Any:
-    draft = studio.edit_course(profile, key)
+    draft = drafts.edit_course(profile, key)
     get_session().commit()
     return redirect(url_for("lms.studio.draft", draft_id=draft.id), 303)
 
@@ -162,7 +147,7 @@ def edit(profile: Profile, key: str) -> Any:
 @bp.post("/courses/<key>/copy")
 @staff_view
 def copy(profile: Profile, key: str) -> Any:
-    draft = studio.copy_course(profile, key, str(request.form.get("new_key", "")))
+    draft = drafts.copy_course(profile, key, str(request.form.get("new_key", "")))
     get_session().commit()
     flash(_("Copied into a new draft with its own ids."), "success")
     return redirect(url_for("lms.studio.draft", draft_id=draft.id), 303)
@@ -171,7 +156,7 @@ def copy(profile: Profile, key: str) -> Any:
 @bp.post("/courses/<key>/archive")
 @staff_view
 def archive(profile: Profile, key: str) -> Any:
-    studio.archive_course(profile, key)
+    publishing.archive_course(profile, key)
     get_session().commit()
     flash(_("The course is archived: learners no longer see it in the catalogue."), "success")
     return redirect(url_for("lms.studio.course", key=key), 303)
@@ -180,7 +165,7 @@ def archive(profile: Profile, key: str) -> Any:
 @bp.post("/courses/<key>/restore")
 @staff_view
 def restore(profile: Profile, key: str) -> Any:
-    studio.restore_course(profile, key)
+    publishing.restore_course(profile, key)
     get_session().commit()
     flash(_("The course is published again."), "success")
     return redirect(url_for("lms.studio.course", key=key), 303)
@@ -195,7 +180,7 @@ def _zip_response(files: Any, name: str) -> Response:
 @bp.route("/courses/<key>/export.zip")
 @staff_view
 def export_course(profile: Profile, key: str) -> Any:
-    return _zip_response(studio.export_course(key, profile), key)
+    return _zip_response(publishing.export_course(key, profile), key)
 
 
 # ------------------------------------------------------------------- drafts
@@ -204,14 +189,14 @@ def export_course(profile: Profile, key: str) -> Any:
 @bp.route("/drafts/<int:draft_id>")
 @staff_view
 def draft(profile: Profile, draft_id: int) -> Any:
-    found = _draft(profile, draft_id)
-    pages = studio.problems_by_page(found.problems or [])
+    found = draft_of(profile, draft_id)
+    pages = problems_by_page(found.problems or [])
     return render_template(
         "lms/studio/draft.html",
         draft=found,
         data=found.data,
         course=found.data["course"],
-        errors=_page_errors(found, "course."),
+        errors=field_problems(found, "course."),
         pages=pages,
         **_common(),
     )
@@ -220,8 +205,8 @@ def draft(profile: Profile, draft_id: int) -> Any:
 @bp.post("/drafts/<int:draft_id>/course")
 @staff_view
 def save_course(profile: Profile, draft_id: int) -> Any:
-    found = _draft(profile, draft_id)
-    studio.update_course(
+    found = draft_of(profile, draft_id)
+    drafts.update_course(
         found, revision_from_form(request.form), profile, course_from_form(request.form)
     )
     get_session().commit()
@@ -232,8 +217,8 @@ def save_course(profile: Profile, draft_id: int) -> Any:
 @bp.post("/drafts/<int:draft_id>/lessons")
 @staff_view
 def add_lesson(profile: Profile, draft_id: int) -> Any:
-    found = _draft(profile, draft_id)
-    index = studio.add_lesson(found, revision_from_form(request.form), profile)
+    found = draft_of(profile, draft_id)
+    index = drafts.add_lesson(found, revision_from_form(request.form), profile)
     get_session().commit()
     return redirect(url_for("lms.studio.lesson", draft_id=draft_id, index=index), 303)
 
@@ -241,9 +226,9 @@ def add_lesson(profile: Profile, draft_id: int) -> Any:
 @bp.route("/drafts/<int:draft_id>/lessons/<int:index>", methods=["GET", "POST"])
 @staff_view
 def lesson(profile: Profile, draft_id: int, index: int) -> Any:
-    found = _draft(profile, draft_id)
+    found = draft_of(profile, draft_id)
     if request.method == "POST":
-        studio.update_lesson(
+        drafts.update_lesson(
             found, revision_from_form(request.form), profile, index, lesson_from_form(request.form)
         )
         get_session().commit()
@@ -257,7 +242,7 @@ def lesson(profile: Profile, draft_id: int, index: int) -> Any:
         draft=found,
         index=index,
         lesson=lessons[index],
-        errors=_page_errors(found, f"lessons.{index}."),
+        errors=field_problems(found, f"lessons.{index}."),
         **_common(),
     )
 
@@ -265,11 +250,11 @@ def lesson(profile: Profile, draft_id: int, index: int) -> Any:
 @bp.post("/drafts/<int:draft_id>/lessons/<int:index>/move")
 @staff_view
 def move_lesson(profile: Profile, draft_id: int, index: int) -> Any:
-    found = _draft(profile, draft_id)
+    found = draft_of(profile, draft_id)
     offset = {"up": -1, "down": 1}.get(str(request.form.get("direction")))
     if offset is None:
         abort(400)
-    studio.move_lesson(found, revision_from_form(request.form), profile, index, offset)
+    drafts.move_lesson(found, revision_from_form(request.form), profile, index, offset)
     get_session().commit()
     return redirect(url_for("lms.studio.draft", draft_id=draft_id) + "#lessons", 303)
 
@@ -277,8 +262,8 @@ def move_lesson(profile: Profile, draft_id: int, index: int) -> Any:
 @bp.post("/drafts/<int:draft_id>/lessons/<int:index>/delete")
 @staff_view
 def delete_lesson(profile: Profile, draft_id: int, index: int) -> Any:
-    found = _draft(profile, draft_id)
-    studio.delete_lesson(found, revision_from_form(request.form), profile, index)
+    found = draft_of(profile, draft_id)
+    drafts.delete_lesson(found, revision_from_form(request.form), profile, index)
     get_session().commit()
     flash(_("Lesson deleted."), "success")
     return redirect(url_for("lms.studio.draft", draft_id=draft_id) + "#lessons", 303)
@@ -287,8 +272,8 @@ def delete_lesson(profile: Profile, draft_id: int, index: int) -> Any:
 @bp.route("/drafts/<int:draft_id>/lessons/<int:index>/preview")
 @staff_view
 def preview(profile: Profile, draft_id: int, index: int) -> Any:
-    found = _draft(profile, draft_id)
-    course, lesson_ = studio.preview_lesson(found, index)
+    found = draft_of(profile, draft_id)
+    course, lesson_ = preview_lesson(found, index)
     return render_template(
         "lms/studio/preview.html", draft=found, index=index, course=course, lesson=lesson_
     )
@@ -297,8 +282,8 @@ def preview(profile: Profile, draft_id: int, index: int) -> Any:
 @bp.route("/drafts/<int:draft_id>/lessons/<int:index>/frame", methods=["GET", "POST"])
 @staff_view
 def preview_frame(profile: Profile, draft_id: int, index: int) -> Any:
-    found = _draft(profile, draft_id)
-    course, lesson_ = studio.preview_lesson(found, index)
+    found = draft_of(profile, draft_id)
+    course, lesson_ = preview_lesson(found, index)
     frame = url_for("lms.studio.preview_frame", draft_id=draft_id, index=index)
     step = str(request.values.get("step", "situation"))
     if step not in PREVIEW_STEPS:
@@ -315,76 +300,12 @@ def preview_frame(profile: Profile, draft_id: int, index: int) -> Any:
         if step != "check":
             following = PREVIEW_STEPS[min(PREVIEW_STEPS.index(step) + 1, len(PREVIEW_STEPS) - 1)]
             return redirect(f"{frame}?step={following}", 303)
-        reviewed = _preview_review(lesson_.checks)
+        reviewed = review_checks(lesson_.checks, request.form)
     following_frame = url_for(
         "lms.studio.preview_frame", draft_id=draft_id, index=index + 1, step="situation"
     )
-    return render_preview(course, lesson_, step, frame, reviewed, following_frame)
-
-
-PREVIEW_STEPS = ("situation", "decision", "outcome", "rule", "check")
-
-
-def _preview_review(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from lms.assessments.grading import InvalidAnswer, grade, review_view
-
-    reviewed = []
-    for question in checks:
-        name = f"q-{question.get('id')}"
-        raw: Any = (
-            request.form.getlist(name)
-            if question.get("type") == "multiple"
-            else request.form.get(name)
-        )
-        try:
-            reviewed.append(review_view(question, raw, grade(question, raw), "explanations"))
-        except (InvalidAnswer, KeyError, TypeError, ValueError):
-            return []
-    return reviewed
-
-
-def render_preview(
-    course: Any,
-    lesson_: Any,
-    step: str,
-    frame: str,
-    reviewed: list[dict[str, Any]],
-    following_frame: str,
-) -> Any:
-    """The draft lesson through the learner's lesson player template."""
-    from lms.assessments.grading import learner_view
-
-    position = PREVIEW_STEPS.index(step)
-    after = PREVIEW_STEPS[position + 1] if position + 1 < len(PREVIEW_STEPS) else None
     choice = request.args.get("choice")
-    options = {option["id"]: option for option in lesson_.decision.get("options") or []}
-    following = course.current_version.lessons[lesson_.position :]
-    try:
-        questions = [learner_view(question) for question in lesson_.checks]
-    except (KeyError, TypeError, ValueError):
-        questions = []
-    context = {
-        "course": course,
-        "version": course.current_version,
-        "lesson": lesson_,
-        "step": step,
-        "step_number": position + 1,
-        "steps": PREVIEW_STEPS,
-        "next_step": after,
-        "next_url": f"{frame}?step={after}" if after else None,
-        "chosen": options.get(choice) if choice else None,
-        "questions": questions,
-        "reviewed": reviewed,
-        "next_lesson": following[0] if following else None,
-        "next_lesson_url": following_frame if following else None,
-        "event_key": "preview",
-        "error": None,
-        "cache_urls": [],
-        "done": False,
-        "lesson_minutes": 0,
-        "preview": True,
-        "preview_save_url": frame,
-    }
+    context = player_context(course, lesson_, step, choice, frame, reviewed, following_frame)
     try:
         return render_template("lms/courses/lesson.html", **context)
     except (TemplateError, BuildError):
@@ -396,13 +317,13 @@ def render_preview(
 @bp.route("/drafts/<int:draft_id>/questions")
 @staff_view
 def questions(profile: Profile, draft_id: int) -> Any:
-    found = _draft(profile, draft_id)
+    found = draft_of(profile, draft_id)
     return render_template(
         "lms/studio/questions.html",
         draft=found,
         questions=found.data["questions"],
-        errors=_page_errors(found, ""),
-        pages=studio.problems_by_page(found.problems or []),
+        errors=field_problems(found, ""),
+        pages=problems_by_page(found.problems or []),
         **_common(),
     )
 
@@ -410,8 +331,8 @@ def questions(profile: Profile, draft_id: int) -> Any:
 @bp.post("/drafts/<int:draft_id>/questions/new")
 @staff_view
 def add_question(profile: Profile, draft_id: int) -> Any:
-    found = _draft(profile, draft_id)
-    index = studio.add_question(
+    found = draft_of(profile, draft_id)
+    index = drafts.add_question(
         found, revision_from_form(request.form), profile, str(request.form.get("type", ""))
     )
     get_session().commit()
@@ -421,9 +342,9 @@ def add_question(profile: Profile, draft_id: int) -> Any:
 @bp.route("/drafts/<int:draft_id>/questions/<int:index>", methods=["GET", "POST"])
 @staff_view
 def question(profile: Profile, draft_id: int, index: int) -> Any:
-    found = _draft(profile, draft_id)
+    found = draft_of(profile, draft_id)
     if request.method == "POST":
-        studio.update_question(
+        drafts.update_question(
             found,
             revision_from_form(request.form),
             profile,
@@ -441,7 +362,7 @@ def question(profile: Profile, draft_id: int, index: int) -> Any:
         draft=found,
         index=index,
         question=bank[index],
-        errors=_page_errors(found, f"questions.{index}."),
+        errors=field_problems(found, f"questions.{index}."),
         **_common(),
     )
 
@@ -449,8 +370,8 @@ def question(profile: Profile, draft_id: int, index: int) -> Any:
 @bp.post("/drafts/<int:draft_id>/questions/<int:index>/delete")
 @staff_view
 def delete_question(profile: Profile, draft_id: int, index: int) -> Any:
-    found = _draft(profile, draft_id)
-    studio.delete_question(found, revision_from_form(request.form), profile, index)
+    found = draft_of(profile, draft_id)
+    drafts.delete_question(found, revision_from_form(request.form), profile, index)
     get_session().commit()
     flash(_("Question deleted."), "success")
     return redirect(url_for("lms.studio.questions", draft_id=draft_id), 303)
@@ -474,7 +395,7 @@ def _import_source() -> str:
 @bp.route("/drafts/<int:draft_id>/import", methods=["GET", "POST"])
 @staff_view
 def import_bank(profile: Profile, draft_id: int) -> Any:
-    found = _draft(profile, draft_id)
+    found = draft_of(profile, draft_id)
     fmt = str(request.values.get("format", "gift"))
     language = str(request.values.get("language", "zh_CN"))
     if fmt not in FORMATS or language not in LANGUAGES:
@@ -482,7 +403,7 @@ def import_bank(profile: Profile, draft_id: int) -> Any:
     source = _import_source() if request.method == "POST" else ""
     result = parse_bank(fmt, source, language) if source.strip() else None
     if request.method == "POST" and request.form.get("action") == "import" and result:
-        count = studio.import_questions(
+        count = drafts.import_questions(
             found,
             revision_from_form(request.form),
             profile,
@@ -512,8 +433,8 @@ def import_bank(profile: Profile, draft_id: int) -> Any:
 @bp.post("/drafts/<int:draft_id>/check")
 @staff_view
 def check(profile: Profile, draft_id: int) -> Any:
-    found = _draft(profile, draft_id)
-    problems = studio.check_draft(found)
+    found = draft_of(profile, draft_id)
+    problems = publishing.check_draft(found)
     get_session().commit()
     if problems:
         flash(_("%(count)d problems to fix before publishing.", count=len(problems)), "error")
@@ -525,9 +446,9 @@ def check(profile: Profile, draft_id: int) -> Any:
 @bp.post("/drafts/<int:draft_id>/publish")
 @staff_view
 def publish(profile: Profile, draft_id: int) -> Any:
-    found = _draft(profile, draft_id)
+    found = draft_of(profile, draft_id)
     key = found.course_key
-    result, problems = studio.publish_draft(found, revision_from_form(request.form), profile)
+    result, problems = publishing.publish_draft(found, revision_from_form(request.form), profile)
     get_session().commit()
     if problems or result is None:
         flash(
@@ -545,8 +466,8 @@ def publish(profile: Profile, draft_id: int) -> Any:
 @bp.post("/drafts/<int:draft_id>/delete")
 @staff_view
 def delete_draft(profile: Profile, draft_id: int) -> Any:
-    found = _draft(profile, draft_id)
-    studio.delete_draft(profile, found, revision_from_form(request.form))
+    found = draft_of(profile, draft_id)
+    drafts.delete_draft(profile, found, revision_from_form(request.form))
     get_session().commit()
     flash(_("Draft deleted."), "success")
     return redirect(url_for("lms.studio.index"), 303)
@@ -555,7 +476,7 @@ def delete_draft(profile: Profile, draft_id: int) -> Any:
 @bp.route("/drafts/<int:draft_id>/export.zip")
 @staff_view
 def export_draft(profile: Profile, draft_id: int) -> Any:
-    found = _draft(profile, draft_id)
+    found = draft_of(profile, draft_id)
     return _zip_response(draft_files(found.data), found.course_key)
 
 

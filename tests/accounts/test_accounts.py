@@ -183,3 +183,29 @@ def test_create_user_cli_refuses_bad_phone(app, runner):
     )
     assert result.exit_code != 0
     assert count_users(app) == 0
+
+
+def test_outside_testing_passwords_are_hashed_at_full_scrypt_cost(app):
+    from werkzeug.security import check_password_hash
+
+    from lms.accounts.services import hash_password
+
+    app.testing = False
+    try:
+        with app.app_context():
+            production_hash = hash_password(PASSWORD)
+    finally:
+        app.testing = True
+    with app.app_context():
+        test_hash = hash_password(PASSWORD)
+
+    assert app.config["LMS_TESTING_PASSWORD_HASH"] == "scrypt:1024:8:1"
+    assert production_hash.startswith("scrypt:32768:8:1$")
+    assert test_hash.startswith("scrypt:1024:8:1$")
+    assert check_password_hash(production_hash, PASSWORD)
+
+
+def test_the_cheap_hash_setting_is_ignored_without_an_app():
+    from lms.accounts.services import hash_password
+
+    assert hash_password(PASSWORD).startswith("scrypt:32768:8:1$")

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts.models import Profile, User
+from lms.certificates.issuing import issue_certificate
 from lms.certificates.models import CertificateKind
 from lms.certificates.numbers import DATA_ALPHABET, format_number
-from lms.certificates.services import issue_certificate
 from lms.state import get_session
 from tests.browser.support import axe_violations, horizontal_overflow, sign_up
 

@@ -13,8 +13,8 @@ from flask import Flask
 
 from lms.accounts.models import Role
 from lms.certificates import tokens
+from lms.certificates.issuing import issue_certificate
 from lms.certificates.models import Certificate, CertificateKind
-from lms.certificates.services import issue_certificate
 from lms.state import get_session
 from tests.conftest import POSTGRES_REQUIRED, People, _dispose, build_test_app
 

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_schema_validator import OAS31Validator, validate
 
-from lms.certificates import numbers, services, tokens
+from lms.certificates import access, issuing, numbers, tokens, verification
 from lms.certificates import verify as offline
 from lms.state import get_session
 from tests.certificates.conftest import Issue, days_ago, english, load
@@ -62,13 +62,13 @@ def mistype(number: str) -> str:
 
 def revoke(app: Flask, number: str, reason: str = "Issued by mistake") -> None:
     with app.app_context():
-        services.revoke_certificate(services.certificate_by_number(number), reason, None)
+        issuing.revoke_certificate(access.certificate_by_number(number), reason, None)
         get_session().commit()
 
 
 def reissue(app: Flask, number: str, name: str) -> str:
     with app.app_context():
-        new = services.reissue_certificate(services.certificate_by_number(number), name, None)
+        new = issuing.reissue_certificate(access.certificate_by_number(number), name, None)
         get_session().commit()
         return new.number
 
@@ -173,7 +173,7 @@ def test_a_mistyped_number_is_reported_before_any_lookup(
     def no_lookup(compact: str) -> None:
         raise AssertionError("a mistyped number must not be looked up")
 
-    monkeypatch.setattr(services, "certificate_by_number", no_lookup)
+    monkeypatch.setattr(verification, "certificate_by_number", no_lookup)
     page = client.get("/verify", query_string={"number": mistype(number)})
     assert page.status_code == 400 and "typing mistake" in page.get_data(as_text=True)
     body = api(client, mistype(number)).get_json()

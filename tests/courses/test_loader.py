@@ -13,15 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lms.courses.loader import (
-    ContentError,
-    ContentErrors,
-    CourseSpec,
-    load_content,
-    load_course,
-    main,
-)
+from lms.content.errors import ContentError, ContentErrors
+from lms.courses.loader import load_content, load_course, main
 from lms.courses.markdown import render_markdown
+from lms.courses.specs import CourseSpec
 
 REPO_CONTENT = Path(__file__).resolve().parents[2] / "content"
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from lms.courses.loader import ContentErrors
-from lms.levels.loader import CourseFacts, load_levels, read_levels
+from lms.content.errors import ContentErrors
+from lms.levels.loader import load_levels, read_levels
+from lms.levels.specs import CourseFacts
 from tests.conftest import CONTENT_DIR
 
 COURSES = {
@@ -110,7 +111,7 @@ def test_a_good_file_loads_into_frozen_specs(tmp_path):
     ]
     assert track.levels[1].requirements[1].key == "trainer_signoff:safe-loading"
     # what is stored in the database comes back the same
-    from lms.levels.loader import TrackSpec
+    from lms.levels.specs import TrackSpec
 
     assert TrackSpec.from_dict(track.as_dict()) == track
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from lms.levels.loader import LevelSpec, Requirement, TrackSpec
 from lms.levels.progress import (
     AttemptFact,
     Catalog,
@@ -15,6 +14,7 @@ from lms.levels.progress import (
     evaluate_requirement,
     evaluate_track,
 )
+from lms.levels.specs import LevelSpec, Requirement, TrackSpec
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

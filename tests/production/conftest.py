@@ -36,7 +36,7 @@ def _redis_problem() -> str | None:
 
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return str(error)
     return None
 

@@ -321,7 +321,7 @@ def make_draft(app: Flask, person: Person, data: dict[str, Any]) -> int:
     """A draft of ``person``'s organisation holding ``data``; returns its id."""
     from lms.accounts.models import Profile
     from lms.state import get_session
-    from lms.studio.services import create_draft
+    from lms.studio.drafts import create_draft
 
     with app.app_context():
         session = get_session()

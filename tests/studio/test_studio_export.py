@@ -13,9 +13,9 @@ import yaml
 from lms.courses.loader import load_course
 from lms.courses.models import Course
 from lms.state import get_session
-from lms.studio import services
+from lms.studio import drafts as services
 from lms.studio.export import draft_files, html_to_markdown, write_folder
-from lms.studio.services import export_course
+from lms.studio.publishing import export_course
 from tests.conftest import CONTENT_DIR
 from tests.studio.conftest import editor_form, make_draft
 

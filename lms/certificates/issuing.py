@@ -1,0 +1,360 @@
+"""Issuing, rendering, revoking and re-issuing certificates, and what they say.
+
+Certificates are the issuing organisation's own training certificates
+(培训合格证书, or a skill-level training certificate "对标" a national level);
+nothing here produces the official 职业技能等级证书 title or numbering.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from lms import signals
+from lms.accounts.models import Profile
+from lms.certificates import keys, numbers, tokens
+from lms.certificates.errors import CertificateError
+from lms.certificates.models import (
+    Certificate,
+    CertificateAction,
+    CertificateEvent,
+    CertificateKind,
+    CertificateStatus,
+)
+from lms.certificates.pdf import BILINGUAL_LABELS, CertificateDocument, render_pdf
+from lms.config import config_value
+from lms.db import utcnow
+from lms.i18n import _l
+from lms.state import get_session, get_state
+
+LOGGER = logging.getLogger(__name__)
+
+#: 5 = 五级 ... 1 = 一级, as in content/levels.yaml. Printed only as "对标" (modelled on).
+NATIONAL_LEVELS: dict[int, dict[str, str]] = {
+    5: {"zh_CN": "五级/初级工", "en": "Level 5 / Junior worker"},
+    4: {"zh_CN": "四级/中级工", "en": "Level 4 / Intermediate worker"},
+    3: {"zh_CN": "三级/高级工", "en": "Level 3 / Senior worker"},
+    2: {"zh_CN": "二级/技师", "en": "Level 2 / Technician"},
+    1: {"zh_CN": "一级/高级技师", "en": "Level 1 / Senior technician"},
+}
+REASON_MAX = 500
+
+
+# ---------------------------------------------------------------- what a certificate says
+
+
+def _text(value: Any) -> dict[str, str]:
+    """A bilingual text from a dict, a plain string or nothing."""
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items() if v}
+    if value:
+        return {"zh_CN": str(value), "en": str(value)}
+    return {}
+
+
+def _both(text: Mapping[str, str]) -> str:
+    zh, en = text.get("zh_CN", ""), text.get("en", "")
+    if zh and en and zh != en:
+        return f"{zh} / {en}"
+    return zh or en
+
+
+def mask_id_number(raw: str | None) -> str | None:
+    """An ID number with all but the first 3 and last 4 characters starred."""
+    if not raw:
+        return None
+    cleaned = "".join(raw.split()).upper()
+    if len(cleaned) < 8:
+        return "*" * len(cleaned)
+    return cleaned[:3] + "*" * (len(cleaned) - 7) + cleaned[-4:]
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def verify_url(compact_number: str) -> str:
+    """Public verification URL of a certificate (printed and in the QR code)."""
+    base = str(config_value("LMS_PUBLIC_URL") or "").rstrip("/")
+    return f"{base}{get_state().url_prefix}/verify/{compact_number}"
+
+
+def share_url(certificate: Certificate) -> str:
+    """The verification URL with the signed token: shows the full record."""
+    return f"{verify_url(certificate.number)}?t={certificate.token}"
+
+
+def level_text(level: int | None) -> dict[str, str]:
+    """The bilingual "modelled on national level N" text, empty for an unknown level."""
+    national = NATIONAL_LEVELS.get(level or 0)
+    if national is None:
+        return {}
+    return {
+        "zh_CN": f"对标{national['zh_CN']}",
+        "en": f"modelled on national {national['en']}",
+    }
+
+
+def _headings(kind: CertificateKind, level: int | None) -> tuple[str, str]:
+    if kind is CertificateKind.LEVEL:
+        text = level_text(level)
+        return (
+            f"技能等级培训证书（{text.get('zh_CN', '')}）" if text else "技能等级培训证书",
+            f"Skill-Level Training Certificate ({text['en']})"
+            if text
+            else "Skill-Level Training Certificate",
+        )
+    return "培训合格证书", "Certificate of Training"
+
+
+def token_fields(certificate: Certificate) -> dict[str, Any]:
+    """The fields the certificate's signed QR token carries."""
+    fields: dict[str, Any] = {
+        tokens.FIELD_NUMBER: numbers.format_number(certificate.number),
+        tokens.FIELD_HOLDER: certificate.holder_name,
+        tokens.FIELD_KIND: certificate.kind.value,
+        tokens.FIELD_ISSUED: certificate.issued_on.isoformat(),
+        tokens.FIELD_EXPIRES: certificate.expires_on.isoformat()
+        if certificate.expires_on
+        else None,
+        tokens.FIELD_ISSUER: certificate.issuer_name,
+        tokens.FIELD_HOURS: certificate.hours,
+        tokens.FIELD_VERIFY_URL: verify_url(certificate.number),
+    }
+    track = _both(certificate.track_title)
+    if track:
+        fields[tokens.FIELD_TRACK] = track
+    if certificate.kind is CertificateKind.LEVEL:
+        fields[tokens.FIELD_LEVEL] = _both(level_text(certificate.level)) or str(certificate.level)
+        fields[tokens.FIELD_COURSE] = _both(certificate.title)
+    else:
+        fields[tokens.FIELD_COURSE] = _both(certificate.title)
+    return fields
+
+
+def document_for(certificate: Certificate) -> CertificateDocument:
+    """The printable values of a certificate."""
+    heading_zh, heading_en = _headings(certificate.kind, certificate.level)
+    rows: list[tuple[str, str]] = []
+    if certificate.kind is CertificateKind.LEVEL:
+        rows.append((BILINGUAL_LABELS["level"], _both(certificate.title)))
+    else:
+        rows.append((BILINGUAL_LABELS["course"], _both(certificate.title)))
+    if certificate.track_title:
+        rows.append((BILINGUAL_LABELS["occupation"], _both(certificate.track_title)))
+    issued = certificate.issued_on
+    hours = f"{certificate.hours:g}"
+    return CertificateDocument(
+        kind=certificate.kind.value,
+        heading_zh=heading_zh,
+        heading_en=heading_en,
+        holder_name=certificate.holder_name,
+        number=numbers.format_number(certificate.number),
+        issued_on=issued.isoformat(),
+        issued_on_zh=f"{issued.year}年{issued.month}月{issued.day}日",
+        issuer_name=certificate.issuer_name,
+        hours=hours,
+        verify_url=verify_url(certificate.number),
+        qr_url=share_url(certificate),
+        key_id=certificate.key_id,
+        rows=rows,
+        masked_id_number=certificate.masked_id_number,
+        expires_on=certificate.expires_on.isoformat() if certificate.expires_on else None,
+    )
+
+
+def _audit(
+    certificate: Certificate,
+    action: CertificateAction,
+    actor_profile_id: int | None,
+    **detail: Any,
+) -> None:
+    get_session().add(
+        CertificateEvent(
+            certificate_id=certificate.id,
+            action=action,
+            actor_profile_id=actor_profile_id,
+            detail=detail,
+        )
+    )
+
+
+# ---------------------------------------------------------------- issuing
+
+
+def certificate_for_achievement(achievement_key: str) -> Certificate | None:
+    """The certificate already issued for an achievement, if any."""
+    return get_session().scalar(
+        select(Certificate).where(Certificate.achievement_key == achievement_key)
+    )
+
+
+def render_certificate(certificate: Certificate) -> bytes:
+    """Render and store the PDF once; later calls return the stored bytes."""
+    if certificate.pdf is not None:
+        return certificate.pdf
+    data = render_pdf(document_for(certificate))
+    certificate.pdf = data
+    certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
+    get_session().flush()
+    return data
+
+
+def issue_certificate(
+    *,
+    profile_id: int,
+    kind: CertificateKind,
+    achievement_key: str,
+    title: Mapping[str, str] | str,
+    hours: float,
+    evidence: Mapping[str, Any],
+    track_key: str | None = None,
+    track_title: Mapping[str, str] | str | None = None,
+    course_key: str | None = None,
+    level: int | None = None,
+    holder_name: str | None = None,
+    id_number: str | None = None,
+    organisation_id: int | None = None,
+    issued_on: dt.date | None = None,
+    render: bool = True,
+    actor_profile_id: int | None = None,
+) -> Certificate:
+    """Issue the certificate of one achievement, exactly once.
+
+    Idempotent: a second call for the same ``achievement_key`` (also from a
+    concurrent transaction) returns the certificate issued first.
+    """
+    found = certificate_for_achievement(achievement_key)
+    if found is not None:
+        return found
+    session = get_session()
+    profile = session.get(Profile, profile_id)
+    if profile is None:
+        raise CertificateError(_l("No such person."))
+    issued = issued_on or dt.date.today()
+    years = config_value("LMS_CERTIFICATE_VALID_YEARS")
+    signing = keys.signing_key()
+    for _attempt in range(3):
+        certificate = Certificate(
+            number=numbers.format_number(numbers.new_certificate_number()).replace("-", ""),
+            profile_id=profile_id,
+            kind=kind,
+            achievement_key=achievement_key,
+            holder_name=(holder_name or profile.display_name).strip(),
+            masked_id_number=mask_id_number(id_number),
+            track_key=track_key,
+            track_title=_text(track_title),
+            course_key=course_key,
+            level=level,
+            title=_text(title),
+            hours=round(float(hours), 1),
+            evidence=dict(evidence),
+            issued_on=issued,
+            expires_on=_add_years(issued, int(years)) if years else None,
+            issuer_name=str(config_value("LMS_ISSUER_NAME") or ""),
+            organisation_id=organisation_id,
+            key_id=signing.kid,
+            token="",
+            status=CertificateStatus.VALID,
+        )
+        certificate.token = tokens.sign_certificate(
+            token_fields(certificate), signing.private_key, signing.kid
+        )
+        # A savepoint: losing the race to a concurrent trigger must not undo
+        # the caller's own work (the graded attempt, the level reached).
+        savepoint = session.begin_nested()
+        try:
+            session.add(certificate)
+            session.flush()
+        except IntegrityError:
+            savepoint.rollback()
+            found = certificate_for_achievement(achievement_key)
+            if found is not None:
+                return found
+            continue  # the random number collided: draw another
+        savepoint.commit()
+        break
+    else:
+        raise RuntimeError("could not store a certificate after three attempts")
+    _audit(certificate, CertificateAction.ISSUED, actor_profile_id, achievement=achievement_key)
+    if render:
+        try:
+            render_certificate(certificate)
+        except Exception:
+            # The certificate stands without its PDF; the download or
+            # `flask lms certificates render --all` renders it later.
+            LOGGER.exception("rendering certificate %s failed", certificate.number)
+    signals.certificate_issued.send(current_app._get_current_object(), certificate=certificate)  # type: ignore[attr-defined]
+    return certificate
+
+
+def revoke_certificate(certificate: Certificate, reason: str, actor_profile_id: int | None) -> None:
+    """Revoke a valid certificate; the reason is required and shown to verifiers."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CertificateError(_l("Give the reason for revoking this certificate."))
+    if len(reason) > REASON_MAX:
+        raise CertificateError(_l("Keep the reason under %(count)d characters.", count=REASON_MAX))
+    if certificate.status is not CertificateStatus.VALID:
+        raise CertificateError(_l("Only a valid certificate can be revoked."))
+    certificate.status = CertificateStatus.REVOKED
+    certificate.revoked_at = utcnow()
+    certificate.revocation_reason = reason
+    _audit(certificate, CertificateAction.REVOKED, actor_profile_id, reason=reason)
+    get_session().flush()
+
+
+def reissue_certificate(
+    certificate: Certificate, new_holder_name: str, actor_profile_id: int | None
+) -> Certificate:
+    """Issue a corrected copy (e.g. the name); the old one becomes superseded."""
+    name = (new_holder_name or "").strip()
+    if not name or len(name) > 80:
+        raise CertificateError(_l("Enter the holder's name as it should appear."))
+    if certificate.status is not CertificateStatus.VALID:
+        raise CertificateError(_l("Only a valid certificate can be re-issued."))
+    session = get_session()
+    key = certificate.achievement_key
+    # The achievement belongs to the new certificate from now on.
+    certificate.achievement_key = f"{key}#superseded:{certificate.number}"
+    certificate.status = CertificateStatus.SUPERSEDED
+    session.flush()
+    evidence = dict(certificate.evidence)
+    evidence["reissue_of"] = certificate.number
+    new = issue_certificate(
+        profile_id=certificate.profile_id,
+        kind=certificate.kind,
+        achievement_key=key,
+        title=certificate.title,
+        hours=certificate.hours,
+        evidence=evidence,
+        track_key=certificate.track_key,
+        track_title=certificate.track_title,
+        course_key=certificate.course_key,
+        level=certificate.level,
+        holder_name=name,
+        # Masking a masked number leaves it as it is.
+        id_number=certificate.masked_id_number,
+        organisation_id=certificate.organisation_id,
+        actor_profile_id=actor_profile_id,
+    )
+    certificate.superseded_by = new.number
+    _audit(
+        certificate,
+        CertificateAction.REISSUED,
+        actor_profile_id,
+        new_number=new.number,
+        holder_name=name,
+    )
+    session.flush()
+    return new

@@ -1,0 +1,135 @@
+"""Reactions to other domains' events: a passed course or a level reached
+earns its certificate.
+
+Nothing here listens until :func:`connect` is called (the extension's
+``init_app`` does): importing the module connects nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lms import signals
+from lms.assessments.models import Attempt
+from lms.certificates import verify_cache
+from lms.certificates.issuing import issue_certificate, level_text
+from lms.certificates.models import Certificate, CertificateKind
+from lms.courses.models import Course, CourseVersion
+from lms.levels.models import LevelAchievement
+from lms.state import get_session
+
+#: The occupations a course trains for, as printed on its certificate.
+OCCUPATIONS: dict[str, dict[str, str]] = {
+    "online-delivery-worker": {"zh_CN": "网约配送员", "en": "Online delivery worker"},
+    "courier": {"zh_CN": "快递员", "en": "Courier"},
+    "ride-hailing-driver": {"zh_CN": "网约车驾驶员", "en": "Ride-hailing driver"},
+    "truck-driver": {"zh_CN": "货车司机", "en": "Truck driver"},
+    "ecommerce-operator": {"zh_CN": "电子商务/互联网营销", "en": "E-commerce operator"},
+}
+
+
+def _training_hours(profile_id: int, lesson_keys: list[str] | None, fallback_minutes: int) -> float:
+    try:
+        from lms.courses.progress import training_seconds
+    except ImportError:
+        return fallback_minutes / 60
+    seconds = training_seconds(profile_id, lesson_keys=lesson_keys)
+    return max(seconds, 0) / 3600 if seconds else fallback_minutes / 60
+
+
+def issue_for_attempt(attempt: Attempt) -> Certificate | None:
+    """Issue the training certificate of a passed course attempt (None if not passed)."""
+    # getattr throughout: a sender may pass a lighter stand-in for the attempt
+    # that lacks the result columns (the spaced-review tests do).
+    if not getattr(attempt, "passed", False):
+        return None
+    session = get_session()
+    version = session.get(CourseVersion, attempt.course_version_id)
+    if version is None:
+        return None
+    course = session.get(Course, version.course_id)
+    occupations = list(version.occupations or [])
+    track_key = occupations[0] if occupations else None
+    track_title = {
+        "zh_CN": "、".join(OCCUPATIONS.get(o, {}).get("zh_CN", o) for o in occupations),
+        "en": ", ".join(OCCUPATIONS.get(o, {}).get("en", o) for o in occupations),
+    }
+    lesson_keys = [lesson.key for lesson in version.lessons]
+    graded_at = getattr(attempt, "graded_at", None)
+    return issue_certificate(
+        profile_id=attempt.profile_id,
+        kind=CertificateKind.TRAINING,
+        achievement_key=f"course:{attempt.course_key}:profile:{attempt.profile_id}",
+        title=version.title,
+        hours=_training_hours(attempt.profile_id, lesson_keys, version.total_minutes),
+        evidence={
+            "attempt_id": getattr(attempt, "id", None),
+            "course_version": version.number,
+            "score_percent": getattr(attempt, "score_percent", None),
+            "graded_at": graded_at.isoformat() if graded_at else None,
+        },
+        track_key=track_key,
+        track_title=track_title if occupations else None,
+        course_key=attempt.course_key,
+        organisation_id=course.organisation_id if course else None,
+    )
+
+
+def _title_of(obj: object, *names: str) -> Any:
+    for name in names:
+        value = getattr(obj, name, None)
+        if value:
+            return getattr(value, "title", value)
+    return None
+
+
+def issue_for_level(achievement: LevelAchievement) -> Certificate:
+    """Issue the skill-level training certificate of a level reached."""
+    # The stored achievement carries no titles; one that does has them printed.
+    level = int(achievement.level)
+    evidence = dict(getattr(achievement, "evidence", None) or {})
+    reached = getattr(achievement, "reached_at", None)
+    if reached is not None:
+        evidence.setdefault("reached_at", reached.isoformat())
+    track_title = _title_of(achievement, "track_title", "track") or OCCUPATIONS.get(
+        achievement.track_key
+    )
+    level_title = _title_of(achievement, "level_title", "title") or level_text(level)
+    hours = evidence.get("hours")
+    if not isinstance(hours, int | float):
+        hours = _training_hours(achievement.profile_id, None, 0)
+    return issue_certificate(
+        profile_id=achievement.profile_id,
+        kind=CertificateKind.LEVEL,
+        achievement_key=f"level:{achievement.track_key}:{level}:profile:{achievement.profile_id}",
+        title=level_title,
+        hours=float(hours),
+        evidence=evidence,
+        track_key=achievement.track_key,
+        track_title=track_title,
+        level=level,
+        organisation_id=getattr(achievement, "organisation_id", None),
+    )
+
+
+def _on_attempt_graded(sender: object, attempt: Attempt | None = None, **_extra: object) -> None:
+    if attempt is not None:
+        issue_for_attempt(attempt)
+
+
+def _on_level_reached(
+    sender: object, achievement: LevelAchievement | None = None, **_extra: object
+) -> None:
+    if achievement is not None:
+        issue_for_level(achievement)
+
+
+def connect() -> None:
+    """Issue certificates when a course is passed or a level reached, and clear
+    cached verification answers when a certificate changes.
+
+    Called once per app from ``LMS.init_app``; connecting again is harmless.
+    """
+    signals.attempt_graded.connect(_on_attempt_graded, weak=False)
+    signals.level_reached.connect(_on_level_reached, weak=False)
+    verify_cache.track_certificate_changes()

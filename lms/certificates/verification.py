@@ -1,0 +1,203 @@
+"""What a verifier learns from a typed number, a name, a QR token or an
+uploaded PDF, masked unless they prove they know the holder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from lms.certificates import keys, numbers, tokens
+from lms.certificates.access import certificate_by_number
+from lms.certificates.errors import CertificateError
+from lms.certificates.issuing import NATIONAL_LEVELS, token_fields, verify_url
+from lms.certificates.models import Certificate, CertificateStatus
+from lms.i18n import _l
+from lms.state import get_session
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+TOKEN_OK = "valid"  # noqa: S105 - a verification outcome, not a secret
+
+
+class VerificationState(enum.StrEnum):
+    """The answer about a typed number, before any detail of the certificate."""
+
+    MALFORMED = "malformed"
+    MISTYPED = "mistyped"
+    NOT_FOUND = "not_found"
+    VALID = "valid"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+
+
+def mask_name(name: str) -> str:
+    """张*明 style: first and last character kept (Latin names: initials)."""
+    name = name.strip()
+    if " " in name:
+        return " ".join(word[:1] + "*" * (len(word) - 1) for word in name.split())
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def _same_name(a: str, b: str) -> bool:
+    def fold(text: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+    return bool(a.strip()) and fold(a) == fold(b)
+
+
+@dataclass
+class Verification:
+    """What a verifier may learn about a typed number (with name or token)."""
+
+    state: VerificationState
+    number: str | None = None
+    certificate: Certificate | None = None
+    #: True when the name given matches or the token is genuine: show everything.
+    full: bool = False
+    name_given: bool = False
+    name_matches: bool | None = None
+    #: None: no token given; else "valid" or the token error's code
+    token_status: str | None = None
+    message_key: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.certificate is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (documented in openapi.yaml); masked unless ``full``."""
+        data: dict[str, Any] = {
+            "state": self.state.value,
+            "number": self.number,
+            "name_matches": self.name_matches,
+            "token": self.token_status,
+        }
+        cert = self.certificate
+        if cert is None:
+            data["certificate"] = None
+            return data
+        data["certificate"] = {
+            "number": numbers.format_number(cert.number),
+            "kind": cert.kind.value,
+            "status": cert.status.value,
+            "holder_name": cert.holder_name if self.full else mask_name(cert.holder_name),
+            "holder_name_masked": not self.full,
+            "masked_id_number": cert.masked_id_number if self.full else None,
+            "title": cert.title,
+            "track": cert.track_title or None,
+            "level": cert.level,
+            "level_modelled_on": NATIONAL_LEVELS.get(cert.level or 0),
+            "hours": cert.hours,
+            "issued_on": cert.issued_on.isoformat(),
+            "expires_on": cert.expires_on.isoformat() if cert.expires_on else None,
+            "issuer": cert.issuer_name,
+            "key_id": cert.key_id,
+            "revoked_at": cert.revoked_at.isoformat() if cert.revoked_at else None,
+            "revocation_reason": cert.revocation_reason,
+            "superseded_by": numbers.format_number(cert.superseded_by)
+            if cert.superseded_by
+            else None,
+            "verify_url": verify_url(cert.number),
+        }
+        return data
+
+
+def _state_of(certificate: Certificate, today: dt.date) -> VerificationState:
+    if certificate.status is CertificateStatus.REVOKED:
+        return VerificationState.REVOKED
+    if certificate.status is CertificateStatus.SUPERSEDED:
+        return VerificationState.SUPERSEDED
+    if certificate.expires_on is not None and today > certificate.expires_on:
+        return VerificationState.EXPIRED
+    return VerificationState.VALID
+
+
+def verify_certificate(
+    number_text: str,
+    holder_name: str | None = None,
+    token: str | None = None,
+    today: dt.date | None = None,
+) -> Verification:
+    """Check a typed number (mistypes caught before any lookup), then its status."""
+    check = numbers.check_number(number_text or "")
+    if not check.ok:
+        state = (
+            VerificationState.MISTYPED
+            if check.status is numbers.NumberStatus.MISTYPED
+            else VerificationState.MALFORMED
+        )
+        return Verification(state, message_key=check.message_key)
+    certificate = certificate_by_number(check.compact or "")
+    if certificate is None:
+        return Verification(VerificationState.NOT_FOUND, number=check.number)
+    result = Verification(
+        _state_of(certificate, today or dt.date.today()),
+        number=check.number,
+        certificate=certificate,
+    )
+    if holder_name and holder_name.strip():
+        result.name_given = True
+        result.name_matches = _same_name(holder_name, certificate.holder_name)
+    if token:
+        result.token_status = _token_status(token, certificate)
+    result.full = bool(result.name_matches) or result.token_status == TOKEN_OK
+    return result
+
+
+def _token_status(token: str, certificate: Certificate) -> str:
+    try:
+        fields = tokens.verify_token(token, keys.public_keys())
+    except tokens.TokenError as error:
+        return error.code
+    # A genuine token of another certificate proves nothing about this one.
+    if fields.get(tokens.FIELD_NUMBER) != numbers.format_number(certificate.number):
+        return "other_certificate"
+    if fields != token_fields(certificate) and token != certificate.token:
+        return "mismatch"
+    return TOKEN_OK
+
+
+@dataclass
+class PdfCheck:
+    """Outcome of checking an uploaded PDF against the issued ones."""
+
+    matches: bool
+    sha256: str
+    verification: Verification | None = None
+
+
+def looks_like_pdf(data: bytes) -> bool:
+    """A PDF starts with ``%PDF-`` (within its first KB, as readers allow)."""
+    return b"%PDF-" in data[:1024]
+
+
+def check_uploaded_pdf(data: bytes) -> PdfCheck:
+    """Whether the bytes are exactly a PDF we issued, and that certificate's status."""
+    if not data:
+        raise CertificateError(_l("Choose a PDF file to check."))
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise CertificateError(_l("The file is too large."))
+    if not looks_like_pdf(data):
+        raise CertificateError(_l("This file is not a PDF."))
+    digest = hashlib.sha256(data).hexdigest()
+    certificate = get_session().scalar(select(Certificate).where(Certificate.pdf_sha256 == digest))
+    if certificate is None:
+        return PdfCheck(False, digest)
+    verification = Verification(
+        _state_of(certificate, dt.date.today()),
+        number=numbers.format_number(certificate.number),
+        certificate=certificate,
+        # Whoever holds the byte-identical PDF has seen the full record already.
+        full=True,
+    )
+    return PdfCheck(True, digest, verification)
