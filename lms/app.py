@@ -84,6 +84,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             app.config[key] = value
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    # A site served over TLS never lets its cookies travel over plain HTTP,
+    # where a station's open Wi-Fi could read them. (Flask ships these keys as
+    # False, so only a setting of the host's own keeps them.)
+    secure = str(config_value("LMS_PUBLIC_URL", app)).startswith("https://")
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if key not in settings:
+            app.config[key] = secure
 
     app.session_interface = SessionInterface()
     db = SQLAlchemy()

@@ -25,6 +25,10 @@ NAMING_CONVENTION = {
 
 TABLE_PREFIX = "lms_"
 
+#: The range an id column holds (a 32-bit signed integer on PostgreSQL).
+ID_MIN = -(2**31)
+ID_MAX = 2**31 - 1
+
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 

@@ -81,6 +81,7 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     from lms.levels.views import bp as levels_bp
     from lms.levels.views import level_home_panel
     from lms.ops.views import bp as ops_bp
+    from lms.request_guards import install_request_guards
     from lms.studio.views import bp as studio_bp
     from lms.web import install_request_hooks
 
@@ -92,6 +93,7 @@ def _build_blueprint(state: LMSState) -> Blueprint:
         static_url_path="/lms-static",
     )
     install_request_hooks(parent, state)
+    install_request_guards(parent)
     register_home_panel(level_home_panel)
     parent.context_processor(layout_context)
     parent.register_blueprint(courses_bp)

@@ -17,7 +17,14 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent / "lms"
 
 ENGINE_PACKAGES = ("lms.courses", "lms.assessments", "lms.levels", "lms.certificates")
 DOMAIN_PACKAGES = (*ENGINE_PACKAGES, "lms.studio")
-SHARED_LAYER_MODULES = ("lms.web", "lms.db", "lms.config", "lms.signals", "lms.state")
+SHARED_LAYER_MODULES = (
+    "lms.web",
+    "lms.request_guards",
+    "lms.db",
+    "lms.config",
+    "lms.signals",
+    "lms.state",
+)
 FLASK_FREE_MODULES = ("lms.assessments.grading", "lms.certificates.verify")
 WEB_AND_DATABASE_LIBRARIES = ("flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug")
 

@@ -37,6 +37,7 @@ from lms.courses.models import Course
 from lms.courses.services import course_by_key
 from lms.db import utcnow
 from lms.i18n import _, localised
+from lms.request_guards import takes_json
 from lms.state import get_session
 from lms.web import current_locale, error_response
 
@@ -165,6 +166,7 @@ def save(attempt_id: int) -> Any:
 
 @bp.post("/attempts/<int:attempt_id>/answers/<int:position>")
 @login_required
+@takes_json(max_bytes=64 * 1024)
 def autosave(attempt_id: int, position: int) -> Any:
     found = _own_attempt(attempt_id)
     if found is None:

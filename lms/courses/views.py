@@ -47,6 +47,7 @@ from lms.courses.progress import (
 )
 from lms.courses.services import course_by_key, lesson_in, published_courses
 from lms.i18n import _
+from lms.request_guards import stored_id, takes_json
 from lms.state import get_session, get_state
 from lms.web import csrf_exempt, error_response, safe_next
 
@@ -301,7 +302,8 @@ def _answer_from_form(spec: dict[str, Any], name: str, form: MultiDict[str, str]
 def review() -> Any:
     profile = require_profile()
     if request.method == "POST":
-        item = reviews.review_item(profile.id, request.form.get("item", type=int) or 0)
+        item_id = stored_id(request.form.get("item", type=int))
+        item = reviews.review_item(profile.id, item_id) if item_id else None
         if item is None:
             return error_response(404, _("This question is not in your review list."))
         raw = _answer_from_form(item.spec, "answer", request.form)
@@ -314,7 +316,7 @@ def review() -> Any:
         return redirect(url_for("lms.courses.review", answered=item.id), 303)
     if not _visit_confirmed():
         return _ask_to_stop()
-    answered = request.args.get("answered", type=int)
+    answered = stored_id(request.args.get("answered", type=int))
     result = None
     if answered:
         item = reviews.review_item(profile.id, answered)
@@ -448,6 +450,7 @@ def _sync_one(profile: Profile, raw: Any) -> dict[str, Any]:
 
 @bp.route("/api/sync", methods=["POST"])
 @csrf_exempt
+@takes_json()
 def sync() -> Any:
     problem = _cross_site_problem()
     if problem is not None:

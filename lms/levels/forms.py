@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, NumberRange
 
+from lms.db import ID_MAX
 from lms.i18n import _l
 from lms.levels.cohorts import COHORT_NAME_MAX, NOTE_MAX
 
@@ -37,7 +38,12 @@ class MemberForm(FlaskForm):
 
 
 class SignOffForm(FlaskForm):
-    learner_id = IntegerField(validators=[_required()])
+    learner_id = IntegerField(
+        validators=[
+            _required(),
+            NumberRange(min=1, max=ID_MAX, message=_l("This learner does not exist.")),
+        ]
+    )
     track_key = HiddenField(validators=[_required(), Length(max=64)])
     requirement_key = HiddenField(validators=[_required(), Length(max=140)])
     # Radio buttons on the page; record_signoff checks the value is pass or not_yet.
