@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
-from typing import Any
 
 from flask import Blueprint, Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import event
 
 from lms.config import apply_defaults, config_value
+from lms.sqlite_engine import configure_sqlite_engine
 from lms.state import LMSState
 
 PACKAGE_DIR = Path(__file__).parent
@@ -122,21 +120,7 @@ def _connect_receivers() -> None:
 
 def _configure_sqlite(app: Flask, db: SQLAlchemy) -> None:
     with app.app_context():
-        engine = db.engine
-    if engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-        if not isinstance(dbapi_connection, sqlite3.Connection):
-            return
-        cursor = dbapi_connection.cursor()
-        # WAL lets readers and one writer work at once; the busy timeout makes a
-        # second writer wait instead of failing with "database is locked".
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+        configure_sqlite_engine(db.engine)
 
 
 def _configure_babel(app: Flask) -> None:

@@ -24,6 +24,7 @@ SHARED_LAYER_MODULES = (
     "lms.config",
     "lms.signals",
     "lms.state",
+    "lms.sqlite_engine",
 )
 FLASK_FREE_MODULES = ("lms.assessments.grading", "lms.certificates.verify")
 WEB_AND_DATABASE_LIBRARIES = ("flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug")

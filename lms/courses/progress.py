@@ -250,27 +250,31 @@ def record_event(
     previous = _last_event(profile.id)
     at = _event_time(previous, event.at, now)
     credited = _credited_seconds(previous, lesson.key, at)
-    for index, (suffix, kind, question_key, answer, correct, points) in enumerate(rows):
-        session.add(
-            StepEvent(
-                profile_id=profile.id,
-                client_key=event.key + suffix,
-                course_key=course.key,
-                lesson_key=lesson.key,
-                lesson_version_id=lesson.id,
-                step=event.step,
-                kind=kind,
-                question_key=question_key,
-                answer=answer,
-                correct=correct,
-                points=points,
-                occurred_at=at,
-                recorded_at=now,
-                active_seconds=credited if index == 0 else 0,
-            )
-        )
     try:
+        # The rows are added inside the savepoint so that, if it fails, they
+        # leave the session with it; added before it, they would stay pending
+        # and the next query's autoflush would insert them again, failing the
+        # whole transaction (PostgreSQL, the same key arriving twice at once).
         with session.begin_nested():
+            for index, (suffix, kind, question_key, answer, correct, points) in enumerate(rows):
+                session.add(
+                    StepEvent(
+                        profile_id=profile.id,
+                        client_key=event.key + suffix,
+                        course_key=course.key,
+                        lesson_key=lesson.key,
+                        lesson_version_id=lesson.id,
+                        step=event.step,
+                        kind=kind,
+                        question_key=question_key,
+                        answer=answer,
+                        correct=correct,
+                        points=points,
+                        occurred_at=at,
+                        recorded_at=now,
+                        active_seconds=credited if index == 0 else 0,
+                    )
+                )
             session.flush()
     except IntegrityError:
         # The same key arrived twice at the same moment: the other one counts.

@@ -1,0 +1,103 @@
+"""The same offline batch arriving many times at once (a phone retrying on a
+flaky connection): every copy gets an answer, the server stores each event
+once, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.courses.models import LessonProgress, StepEvent
+from lms.state import get_session
+from tests.conftest import People, _dispose, build_test_app, log_in, post_form
+from tests.courses.conftest import COURSE, LESSON
+
+COPIES = 10
+SYNC = "/api/sync"
+HEADERS = {"X-LMS-Sync": "1", "Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}
+
+
+@pytest.fixture
+def busy_app(database_backend: dict[str, Any], tmp_path: Path):
+    """The app with enough database connections for every copy at once."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if database_backend["kind"] == "postgresql":
+        options.update(pool_size=COPIES + 5, max_overflow=5)
+    else:
+        options["connect_args"] = {"timeout": 10, "check_same_thread": False}
+    application = build_test_app(
+        database_backend, tmp_path, with_content=True, SQLALCHEMY_ENGINE_OPTIONS=options
+    )
+    yield application
+    _dispose(application)
+
+
+def test_ten_copies_of_one_batch_at_once_all_get_an_answer_and_are_stored_once(busy_app):
+    learner = People(busy_app).make()
+    signed_in = busy_app.test_client()
+    log_in(signed_in, learner.phone)
+    post_form(signed_in, "/stopped", {"next": "/"})
+    cookie = signed_in.get_cookie("session")
+    now = int(time.time() * 1000)
+    batch = {
+        "events": [
+            {
+                "key": "burst-key-0001",
+                "course": COURSE,
+                "lesson": LESSON,
+                "step": "situation",
+                "kind": "done",
+                "at": now - 60_000,
+            },
+            {
+                "key": "burst-key-0002",
+                "course": COURSE,
+                "lesson": LESSON,
+                "step": "decision",
+                "kind": "decision",
+                "choice": "c",
+                "at": now - 30_000,
+            },
+        ]
+    }
+    barrier = threading.Barrier(COPIES)
+
+    def send(_index: int) -> tuple[int, list[str]]:
+        client = busy_app.test_client()
+        client.set_cookie("session", cookie.value)
+        barrier.wait()
+        response = client.post(SYNC, json=batch, headers=HEADERS)
+        body = response.get_json() or {}
+        return response.status_code, [result["status"] for result in body.get("results", [])]
+
+    with ThreadPoolExecutor(COPIES) as pool:
+        answers = list(pool.map(send, range(COPIES)))
+
+    assert [status for status, _ in answers] == [200] * COPIES
+    for _status, results in answers:
+        assert results in (
+            ["saved", "saved"],
+            ["duplicate", "duplicate"],
+            ["saved", "duplicate"],
+            ["duplicate", "saved"],
+        )
+    with busy_app.app_context():
+        session = get_session()
+        keys = session.scalars(
+            select(StepEvent.client_key).where(StepEvent.profile_id == learner.profile_id)
+        ).all()
+        progress = session.scalar(
+            select(func.count(LessonProgress.id)).where(
+                LessonProgress.profile_id == learner.profile_id
+            )
+        )
+    assert sorted(keys) == ["burst-key-0001", "burst-key-0002"]
+    assert progress == 1
+    saved_first = [results[0] for _status, results in answers].count("saved")
+    assert saved_first == 1
