@@ -80,6 +80,22 @@ def create_user_command(
     click.echo(f"Created {profile.role.value} {profile.display_name} ({phone}).")
 
 
+@lms_cli.command("sign-out")
+@click.option("--phone", required=True, help="Mainland China mobile number of the account.")
+@with_appcontext
+def sign_out_command(phone: str) -> None:
+    """End every login session of a standalone account (a lost or stolen phone)."""
+    from lms.accounts.login_sessions import end_login_sessions
+    from lms.accounts.services import find_user_by_phone, normalise_phone
+
+    user = find_user_by_phone(normalise_phone(phone) or "")
+    if user is None:
+        raise click.ClickException(f"No account has the mobile number {phone}.")
+    ended = end_login_sessions(user)
+    get_session().commit()
+    click.echo(f"Signed out {ended} session(s) of {user.phone}.")
+
+
 DEMO_ORGANISATION = "示范区新就业群体服务中心"
 DEMO_PEOPLE = (
     (Role.LEARNER, "13800000001", "王小骑"),

@@ -4,6 +4,7 @@ migrations and ``create_all``."""
 from lms.accounts.models import (  # noqa: F401
     Cohort,
     CohortMember,
+    LoginSession,
     LoginThrottle,
     Organisation,
     Profile,

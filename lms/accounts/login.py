@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, session
 from flask_login import LoginManager
 
+from lms.accounts.login_sessions import LOGIN_SESSION_KEY, signed_in_user
 from lms.accounts.models import User
+from lms.db import ID_MAX
 from lms.i18n import lazy_gettext
 
 
@@ -19,10 +21,10 @@ def install_login(app: Flask) -> None:
 
     @manager.user_loader
     def load_user(user_id: str) -> User | None:
-        from lms.state import get_session
-
-        if not user_id.isdigit():
+        # Only a browser whose login session is still live in the database:
+        # the signed cookie alone outlives a logout when someone copied it.
+        if not user_id.isdigit() or int(user_id) > ID_MAX:
             return None
-        return get_session().get(User, int(user_id))
+        return signed_in_user(int(user_id), session.get(LOGIN_SESSION_KEY))
 
     manager.init_app(app)

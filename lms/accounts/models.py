@@ -86,6 +86,23 @@ class Profile(Base):
         return self.role in roles
 
 
+class LoginSession(Base):
+    """One signed-in browser of a standalone user.
+
+    The session cookie carries the token; the table holds only its SHA-256.
+    Logging out, changing the password or "sign out everywhere" ends rows here,
+    so a copied cookie stops working on every app process at once.
+    """
+
+    __tablename__ = "lms_login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+
 class LoginThrottle(Base):
     """Consecutive failed logins per phone number or client address.
 

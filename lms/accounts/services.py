@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms.accounts.models import LoginThrottle, Organisation, OrganisationKind, Profile, Role, User
+from lms.accounts.models import Organisation, OrganisationKind, Profile, Role, User
 from lms.config import config_value
 from lms.db import utcnow
 from lms.i18n import _l
@@ -21,7 +20,6 @@ PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 NAME_MAX = 40
 # Per client address: generous, because a rider station shares one NAT address.
-ADDRESS_MAX_FAILURES = 30
 
 
 class AccountError(Exception):
@@ -141,50 +139,6 @@ def create_user(
     session.add(profile)
     session.flush()
     return profile
-
-
-def _throttle_row(key: str) -> LoginThrottle:
-    session = get_session()
-    row = session.scalar(select(LoginThrottle).where(LoginThrottle.key == key))
-    if row is None:
-        row = LoginThrottle(key=key, failures=0)
-        session.add(row)
-        try:
-            with session.begin_nested():
-                session.flush()
-        except IntegrityError:
-            row = session.scalars(select(LoginThrottle).where(LoginThrottle.key == key)).one()
-    return row
-
-
-def _check_not_locked(rows: list[LoginThrottle], now: datetime) -> None:
-    for row in rows:
-        if row.locked_until and row.locked_until > now:
-            remaining = row.locked_until - now
-            raise LoginThrottled(max(1, int(remaining.total_seconds() // 60) + 1))
-
-
-def authenticate(phone: str, password: str, client_address: str | None) -> User:
-    """Check a login, counting consecutive failures per number and per address."""
-    now = utcnow()
-    normalised = normalise_phone(phone) or (phone or "").strip()[:20]
-    keys = [("phone:" + normalised, config_value("LMS_LOGIN_MAX_FAILURES"))]
-    if client_address:
-        keys.append(("addr:" + client_address[:60], ADDRESS_MAX_FAILURES))
-    rows = [_throttle_row(key) for key, _limit in keys]
-    _check_not_locked(rows, now)
-    user = find_user_by_phone(normalised)
-    if user is not None and check_password_hash(user.password_hash, password):
-        rows[0].failures = 0
-        rows[0].locked_until = None
-        return user
-    lock = timedelta(minutes=config_value("LMS_LOGIN_LOCK_MINUTES"))
-    for row, (_key, limit) in zip(rows, keys, strict=True):
-        row.failures += 1
-        if row.failures >= limit:
-            row.locked_until = now + lock
-            row.failures = 0
-    raise AccountError(_l("Wrong mobile number or password."))
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -18,14 +19,25 @@ from flask_login import current_user, login_user, logout_user
 
 from lms.accounts.access import STAFF_ROLES, current_profile, login_required, role_required
 from lms.accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
+from lms.accounts.login_sessions import (
+    KNOWN_DEVICE_COOKIE,
+    KNOWN_DEVICE_DAYS,
+    LOGIN_SESSION_KEY,
+    end_login_session,
+    end_login_sessions,
+    known_device_token,
+    known_device_user_id,
+    start_login_session,
+)
+from lms.accounts.models import User
 from lms.accounts.services import (
     AccountError,
     LoginThrottled,
-    authenticate,
     change_password,
     register_learner,
 )
 from lms.accounts.staff import organisation_people
+from lms.accounts.throttle import LoginSlowedDown, finish_login, reserve_login_attempt
 from lms.config import config_value
 from lms.i18n import SESSION_KEY, _
 from lms.state import get_session, get_state
@@ -38,6 +50,11 @@ def _own_accounts_only() -> None:
     # In plugin mode the host owns sign-up and login.
     if not get_state().owns_accounts:
         abort(404)
+
+
+def _sign_in(user: User) -> None:
+    login_user(user)
+    session[LOGIN_SESSION_KEY] = start_login_session(user)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -55,10 +72,8 @@ def register() -> Any:
             else:
                 flash(error.message, "error")
             return render_template("lms/accounts/register.html", form=form), 400
+        _sign_in(get_session().get(User, int(profile.user_ref)))
         get_session().commit()
-        from lms.accounts.models import User
-
-        login_user(get_session().get(User, int(profile.user_ref)))
         flash(_("Welcome! Your account is ready."), "success")
         return redirect(url_for("lms.courses.home"))
     status = 400 if form.is_submitted() else 200
@@ -73,22 +88,37 @@ def login() -> Any:
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        known = known_device_user_id(request.cookies.get(KNOWN_DEVICE_COOKIE))
         try:
-            user = authenticate(form.phone.data, form.password.data, request.remote_addr)
-        except LoginThrottled as error:
+            attempt = reserve_login_attempt(form.phone.data, request.remote_addr, known)
+        except (LoginThrottled, LoginSlowedDown) as error:
             get_session().commit()
             form.password.errors.append(error.message)
             return render_template("lms/accounts/login.html", form=form), 429
+        # The attempt is counted before the slow password check, outside any lock.
+        get_session().commit()
+        try:
+            user = finish_login(attempt, form.password.data)
         except AccountError as error:
             get_session().commit()  # the failure count must stick
             form.password.errors.append(error.message)
             return render_template("lms/accounts/login.html", form=form), 400
+        _sign_in(user)
         get_session().commit()
-        login_user(user)
         profile = current_profile()
         if profile is not None and profile.locale:
             session[SESSION_KEY] = profile.locale
-        return redirect(safe_next(request.args.get("next")))
+        response = redirect(safe_next(request.args.get("next")))
+        response.set_cookie(
+            KNOWN_DEVICE_COOKIE,
+            known_device_token(user),
+            max_age=KNOWN_DEVICE_DAYS * 86400,
+            httponly=True,
+            samesite="Lax",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            path=get_state().url_prefix or "/",
+        )
+        return response
     if form.is_submitted():
         status = 400
     return render_template("lms/accounts/login.html", form=form), status
@@ -97,9 +127,24 @@ def login() -> Any:
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
     _own_accounts_only()
+    end_login_session(session.pop(LOGIN_SESSION_KEY, None))
+    get_session().commit()
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("lms.courses.home"))
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere() -> Any:
+    """End this account's session on every phone and computer, this one too."""
+    _own_accounts_only()
+    end_login_sessions(current_user)
+    get_session().commit()
+    session.pop(LOGIN_SESSION_KEY, None)
+    logout_user()
+    flash(_("You are signed out on every device. Log in again to continue."), "info")
+    return redirect(url_for("lms.accounts.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -110,6 +155,8 @@ def password() -> Any:
     if form.validate_on_submit():
         try:
             change_password(current_user, form.current_password.data, form.new_password.data)
+            # Whoever else holds a session (a lost phone) is signed out.
+            end_login_sessions(current_user, keep=session.get(LOGIN_SESSION_KEY))
         except AccountError as error:
             getattr(form, error.field or "current_password").errors.append(error.message)
             return render_template("lms/accounts/password.html", form=form), 400
