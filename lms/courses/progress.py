@@ -8,9 +8,13 @@ replayed hours later never counts twice.
 Active time is measured on the server from the learner's own events: the gap
 between two consecutive events in the same lesson is credited to the later
 event's step, unless the gap is longer than ``IDLE_LIMIT`` (the phone went
-back into a pocket), which credits nothing. Event times are never later than
-the server clock nor earlier than the learner's previous event, so the hours
-can never exceed the real time that passed.
+back into a pocket), which credits nothing. An event's time is the client's
+clock (offline events arrive late), bounded by what the server knows: never
+later than its clock, never before the learner joined, never before their
+previous event, and never before the server last heard from them (an offline
+event happened after the phone lost its connection). A lesson is credited at
+most ``LESSON_TIME_CEILING`` times its planned minutes. So the hours can never
+exceed the real time that passed, whatever a client claims.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ READING_STEPS = frozenset({"situation", "outcome", "rule"})
 IDLE_LIMIT = timedelta(minutes=3)
 #: How far back an offline event's own clock is believed.
 OFFLINE_HORIZON = timedelta(days=30)
+#: A lesson counts at most this many times its planned minutes of training time.
+LESSON_TIME_CEILING = 3
 
 
 class ProgressError(Exception):
@@ -171,23 +177,39 @@ def _last_event(profile_id: int) -> StepEvent | None:
     )
 
 
-def _event_time(previous: StepEvent | None, claimed: datetime | None, now: datetime) -> datetime:
-    """When an event happened: the client's clock (offline events arrive late),
-    but never in the future, never before the learner's previous event."""
-    at = now if claimed is None else min(max(claimed, now - OFFLINE_HORIZON), now)
-    if previous is not None and at < previous.occurred_at:
-        at = previous.occurred_at
-    return at
+def _event_time(
+    profile: Profile, previous: StepEvent | None, claimed: datetime | None, now: datetime
+) -> datetime:
+    """When an event happened: the client's clock, within what the server knows
+    (see the module's docstring)."""
+    floor = max(profile.created_at, now - OFFLINE_HORIZON)
+    if previous is not None:
+        floor = max(floor, previous.occurred_at)
+        if previous.recorded_at < now:
+            # Sent in an earlier request: the server heard from the learner then.
+            floor = max(floor, previous.recorded_at)
+    return now if claimed is None else min(max(claimed, floor), now)
 
 
-def _credited_seconds(previous: StepEvent | None, lesson_key: str, at: datetime) -> int:
-    if previous is None or previous.lesson_key != lesson_key:
+def _credited_seconds(
+    profile: Profile, previous: StepEvent | None, lesson: LessonVersion, at: datetime
+) -> int:
+    if previous is None or previous.lesson_key != lesson.key:
         # Only time while this lesson is open counts.
         return 0
     gap = at - previous.occurred_at
     if gap > IDLE_LIMIT:
         return 0
-    return int(gap.total_seconds())
+    credited = int(gap.total_seconds())
+    if not credited:
+        return 0
+    so_far = get_session().scalar(
+        select(func.coalesce(func.sum(StepEvent.active_seconds), 0)).where(
+            StepEvent.profile_id == profile.id, StepEvent.lesson_key == lesson.key
+        )
+    )
+    ceiling = LESSON_TIME_CEILING * max(1, lesson.minutes) * 60
+    return max(0, min(credited, ceiling - int(so_far or 0)))
 
 
 def _duplicate(profile_id: int, key: str) -> StepEvent | None:
@@ -248,8 +270,8 @@ def record_event(
     rows = _rows_for(lesson, event)
     session = get_session()
     previous = _last_event(profile.id)
-    at = _event_time(previous, event.at, now)
-    credited = _credited_seconds(previous, lesson.key, at)
+    at = _event_time(profile, previous, event.at, now)
+    credited = _credited_seconds(profile, previous, lesson, at)
     try:
         # The rows are added inside the savepoint so that, if it fails, they
         # leave the session with it; added before it, they would stay pending

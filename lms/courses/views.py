@@ -46,6 +46,7 @@ from lms.courses.progress import (
     training_seconds,
 )
 from lms.courses.services import course_by_key, lesson_in, published_courses
+from lms.db import utcnow
 from lms.i18n import _
 from lms.request_guards import stored_id, takes_json
 from lms.state import get_session, get_state
@@ -399,7 +400,7 @@ def _pairs(fields: dict[str, list[str]]) -> Any:
             yield str(name), value
 
 
-def _sync_one(profile: Profile, raw: Any) -> dict[str, Any]:
+def _sync_one(profile: Profile, raw: Any, received_at: datetime) -> dict[str, Any]:
     if not isinstance(raw, dict):
         return {"key": None, "status": "rejected", "error": _("Not an event.")}
     key = raw.get("key")
@@ -437,7 +438,8 @@ def _sync_one(profile: Profile, raw: Any) -> dict[str, Any]:
     db = get_session()
     try:
         with db.begin_nested():
-            result = record_event(profile, course, lesson, event)
+            # One clock for the batch: its events arrived together.
+            result = record_event(profile, course, lesson, event, now=received_at)
     except ProgressError as error:
         return {"key": key, "status": "rejected", "error": str(error.message)}
     return {
@@ -463,6 +465,7 @@ def sync() -> Any:
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list) or len(events) > SYNC_BATCH_MAX:
         return error_response(400, _("The request could not be understood. Go back and try again."))
-    results = [_sync_one(profile, raw) for raw in events]
+    received_at = utcnow()
+    results = [_sync_one(profile, raw, received_at) for raw in events]
     get_session().commit()
     return jsonify(results=results)

@@ -285,6 +285,8 @@ def test_an_offline_event_keeps_its_own_time_but_never_runs_ahead(content_app, l
     now = utcnow()
     with content_app.app_context():
         profile = get_session().get(Profile, pid)
+        # The rider joined yesterday; the phone was offline for the last five hours.
+        profile.created_at = now - timedelta(days=1)
         course = course_by_key(COURSE)
         lesson = lesson_in(course.current_version, LESSON)
         hours_ago = now - timedelta(hours=5)
