@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import event
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from lms.config import (
@@ -57,6 +59,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask("lms", instance_relative_config=True)
     settings: dict[str, Any] = config_from_environment(os.environ)
     settings.update(config or {})
+    # The standalone app is the one host whose accounts are the LMS's own, and a
+    # trial on one machine (`make run`) needs no production settings;
+    # deploy/lms.env.example turns the start-up checks on.
+    settings.setdefault("LMS_ACCOUNTS", "builtin")
+    settings.setdefault("LMS_STARTUP_CHECKS", False)
     app.config.update(settings)
     apply_defaults(app.config)
     _check_secret_key(app)
@@ -88,6 +95,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.session_interface = SessionInterface()
     db = SQLAlchemy()
     db.init_app(app)
+    _configure_sqlite(app, db)
     lms = LMS(db=db)
     lms.init_app(app)
     Migrate(app, db, directory=config_value("LMS_MIGRATIONS_DIR", app))
@@ -105,6 +113,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             return redirect(url_for("lms.courses.home"))
 
     return app
+
+
+def _configure_sqlite(app: Flask, db: SQLAlchemy) -> None:
+    # This app owns its engine; a host's engine is left as the host set it.
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        if not isinstance(dbapi_connection, sqlite3.Connection):
+            return
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers and one writer work at once; the busy timeout makes a
+        # second writer wait instead of failing with "database is locked".
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
 
 
 def _check_secret_key(app: Flask) -> None:

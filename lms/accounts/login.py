@@ -9,7 +9,7 @@ from lms.accounts.models import User
 from lms.i18n import lazy_gettext
 
 
-def install_login(app: Flask) -> None:
+def install_login(app: Flask) -> LoginManager:
     """Let Flask-Login load our users and send visitors to our login page."""
     manager = LoginManager()
     manager.login_view = "lms.accounts.login"
@@ -26,3 +26,4 @@ def install_login(app: Flask) -> None:
         return get_session().get(User, int(user_id))
 
     manager.init_app(app)
+    return manager
