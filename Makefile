@@ -19,7 +19,14 @@ SERVE_BIND ?= 127.0.0.1:8000
 
 LOADTEST_ARGS ?=
 
-.PHONY: loadtest serve setup run test test-sqlite test-postgres lint system-packages translations translations-update bench clean
+# The example host app's tests: a wheel built from a clean `git archive`, a
+# fresh virtual environment holding only it, and a PostgreSQL database of their own.
+HOST_VENV := .venv-host
+HOST_APP_REF ?= HEAD
+HOST_APP_DB ?= test_host_app
+HOST_APP_DB_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(HOST_APP_DB)
+
+.PHONY: loadtest serve setup run test test-sqlite test-postgres test-host-app lint system-packages translations translations-update bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,7 +77,8 @@ serve: setup instance/secret_key
 test: setup
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$CI" ] || [ -n "$$LMS_TEST_DATABASE_URL" ]; then \
-	  $(MAKE) --no-print-directory test-postgres; fi
+	  $(MAKE) --no-print-directory test-postgres && \
+	  $(MAKE) --no-print-directory test-host-app; fi
 
 test-sqlite:
 	env -u LMS_TEST_DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
@@ -79,9 +87,26 @@ test-postgres:
 	LMS_TEST_DATABASE_URL=$${LMS_TEST_DATABASE_URL:-$(PG_TEST_URL)} LMS_REQUIRE_POSTGRES=1 \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
+# The wheel is built from $(HOST_APP_REF) alone (no working-tree files), installed
+# with nothing of the checkout on sys.path, and examples/host_app's own tests run
+# from that folder.
+test-host-app:
+	@set -euo pipefail; build=$$(mktemp -d); trap 'rm -rf "$$build"' EXIT; \
+	git archive $(HOST_APP_REF) | tar -x -C "$$build"; \
+	rm -rf $(HOST_VENV) && $(PYTHON) -m venv $(HOST_VENV); \
+	$(HOST_VENV)/bin/pip install --quiet --upgrade pip; \
+	$(HOST_VENV)/bin/pip wheel --quiet --no-deps -w "$$build/dist" "$$build"; \
+	wheel=$$(ls "$$build"/dist/lms-*.whl); echo "Built $$(basename $$wheel)"; \
+	$(HOST_VENV)/bin/python -m zipfile -l "$$wheel" | awk 'NR>1 {split($$1, p, "/"); \
+	  n[p[1] "/" (p[3] == "" ? "" : p[2])]++} END {for (k in n) print "  " n[k], k}' | sort -k2; \
+	$(HOST_VENV)/bin/pip install --quiet "$$wheel[postgres]" -r examples/host_app/requirements.txt; \
+	createdb -h 127.0.0.1 -U postgres $(HOST_APP_DB) 2>/dev/null || true; \
+	cd examples/host_app && SHOP_TEST_DATABASE_URL=$(HOST_APP_DB_URL) \
+	  ../../$(HOST_VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check lms tests loadtest
-	$(VENV)/bin/ruff format --check lms tests loadtest
+	$(VENV)/bin/ruff check lms tests loadtest examples
+	$(VENV)/bin/ruff format --check lms tests loadtest examples
 
 bench: setup
 	$(PY) -m lms.bench
@@ -91,4 +116,4 @@ loadtest: setup
 	$(PY) loadtest/run.py $(LOADTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) $(HOST_VENV) instance .pytest_cache

@@ -21,6 +21,7 @@ from lms.config import (
 )
 from lms.extension import LMS
 from lms.ops.logs import install_request_logging
+from lms.sqlite_engine import configure_sqlite_engine
 
 
 class InsecureSecretKey(RuntimeError):
@@ -57,6 +58,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask("lms", instance_relative_config=True)
     settings: dict[str, Any] = config_from_environment(os.environ)
     settings.update(config or {})
+    # The standalone app is the one host whose accounts are the LMS's own, and a
+    # trial on one machine (`make run`) needs no production settings;
+    # deploy/lms.env.example turns the start-up checks on.
+    settings.setdefault("LMS_ACCOUNTS", "builtin")
+    settings.setdefault("LMS_STARTUP_CHECKS", False)
     app.config.update(settings)
     apply_defaults(app.config)
     _check_secret_key(app)
@@ -95,6 +101,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.session_interface = SessionInterface()
     db = SQLAlchemy()
     db.init_app(app)
+    _configure_sqlite(app, db)
     lms = LMS(db=db)
     lms.init_app(app)
     Migrate(app, db, directory=config_value("LMS_MIGRATIONS_DIR", app))
@@ -112,6 +119,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             return redirect(url_for("lms.courses.home"))
 
     return app
+
+
+def _configure_sqlite(app: Flask, db: SQLAlchemy) -> None:
+    # This app owns its engine; a host's engine is left as the host set it.
+    with app.app_context():
+        configure_sqlite_engine(db.engine)
 
 
 def _check_secret_key(app: Flask) -> None:

@@ -22,7 +22,7 @@ def lms_cli() -> None:
 @with_appcontext
 def db_upgrade() -> None:
     """Create or upgrade the LMS tables (its own Alembic version table)."""
-    from lms.migrations import upgrade_database
+    from lms.schema_migrations import upgrade_database
 
     upgrade_database()
     click.echo("LMS database is up to date.")
@@ -94,6 +94,63 @@ def sign_out_command(phone: str) -> None:
     ended = end_login_sessions(user)
     get_session().commit()
     click.echo(f"Signed out {ended} session(s) of {user.phone}.")
+
+
+@lms_cli.command("grant-role")
+@click.option(
+    "--user-ref", required=True, help="The user's id: the host's get_id(), or an LMS user id."
+)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--organisation", default=None, help="Organisation name (required for staff roles).")
+@click.option(
+    "--organisation-kind",
+    type=click.Choice([k.value for k in OrganisationKind]),
+    default=OrganisationKind.TRAINING_PROVIDER.value,
+)
+@click.option("--name", "display_name", default=None, help="Display name if the profile is new.")
+@with_appcontext
+def grant_role_command(
+    user_ref: str,
+    role: str,
+    organisation: str | None,
+    organisation_kind: str,
+    display_name: str | None,
+) -> None:
+    """Make a user (a host's user in plugin mode) a learner, trainer, employer or admin."""
+    from lms.accounts.services import AccountError, grant_role
+
+    try:
+        profile = grant_role(
+            user_ref, Role(role), organisation, display_name, OrganisationKind(organisation_kind)
+        )
+    except AccountError as error:
+        get_session().rollback()
+        raise click.ClickException(str(error.message)) from None
+    get_session().commit()
+    where = f" of {profile.organisation.name}" if profile.organisation else ""
+    click.echo(f"User {profile.user_ref} is now {profile.role.value}{where}.")
+
+
+@lms_cli.command("doctor")
+@with_appcontext
+def doctor_command() -> None:
+    """Check the production settings: signing key, public URL, Redis, accounts, CSRF."""
+    from flask import current_app
+
+    from lms.ops.startup_checks import production_problems, request_time_problems
+    from lms.state import get_state
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    state = get_state()
+    problems = production_problems(app, state) + request_time_problems(app, state)
+    if problems:
+        for problem in problems:
+            click.echo(f"- {problem}", err=True)
+        raise click.ClickException(f"{len(problems)} problem(s): the LMS is not ready to serve.")
+    click.echo(
+        f"OK: accounts {state.accounts}, signing key set, public URL "
+        f"{config_value('LMS_PUBLIC_URL')}, Redis answers (if configured)."
+    )
 
 
 DEMO_ORGANISATION = "示范区新就业群体服务中心"

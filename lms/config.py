@@ -76,8 +76,22 @@ DEFAULTS: dict[str, Any] = {
     #: of full-cost scrypt, and only while ``TESTING`` is on: test suites hash
     #: hundreds of passwords. Ignored everywhere else.
     "LMS_TESTING_PASSWORD_HASH": None,
-    #: Public base URL used in links printed on certificates and QR codes.
+    #: Public base URL used in links printed on certificates and QR codes. The
+    #: loopback default suits a trial on one machine; outside debug and testing the
+    #: start-up checks refuse it.
     "LMS_PUBLIC_URL": "http://127.0.0.1:5000",
+    #: Who owns the accounts: ``"builtin"`` (the LMS's own mobile-number users) or
+    #: ``"host"`` (the host's Flask-Login users; the LMS never registers, logs in or
+    #: loads users). None = builtin, allowed only when the app has no LoginManager.
+    "LMS_ACCOUNTS": None,
+    #: Refuse to start outside debug and testing when a production setting is
+    #: missing (signing key, public URL, a configured Redis that does not answer).
+    #: The standalone app turns it off unless set, so ``make run`` works as a trial;
+    #: ``flask lms doctor`` runs the same checks on demand.
+    "LMS_STARTUP_CHECKS": True,
+    #: Also serve the JWKS at the site root, ``/.well-known/jwks.json``, when the
+    #: LMS is mounted under a prefix (it is always at ``<prefix>/.well-known/jwks.json``).
+    "LMS_ROOT_JWKS": False,
 }
 
 

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 from flask_sqlalchemy import SQLAlchemy
 
 from lms.config import apply_defaults, config_value
-from lms.sqlite_engine import configure_sqlite_engine
-from lms.state import LMSState
+from lms.ops.startup_checks import check_production_settings
+from lms.state import BUILTIN_ACCOUNTS, HOST_ACCOUNTS, LMSState
 
 PACKAGE_DIR = Path(__file__).parent
+#: checkout folder -> where the wheel puts it inside the package (see setup.py)
+PACKAGED_FOLDERS = {"migrations": "migrations", "content": "shipped_content"}
 
 
 class LMS:
     """Skills training and certification, mountable into any Flask app.
 
     ``LMS(app, db=host_db)`` or ``lms = LMS(db=host_db); lms.init_app(app,
-    url_prefix="/training")``. Without a host login manager the LMS brings its
-    own accounts (mobile number and password).
+    url_prefix="/training")``. ``LMS_ACCOUNTS`` says whose users learn: the
+    host's (``"host"``: its Flask-Login users) or the LMS's own (``"builtin"``).
     """
 
     def __init__(self, app: Flask | None = None, *, db: SQLAlchemy | None = None) -> None:
@@ -32,10 +34,11 @@ class LMS:
         if "lms" in app.extensions:
             raise RuntimeError("The LMS extension is already registered on this app.")
         apply_defaults(app.config)
-        # The folders' defaults depend on where the package is installed.
+        # The folders' defaults depend on where the package is installed: inside
+        # it in a wheel, beside it in a checkout.
         for key, folder in (("LMS_MIGRATIONS_DIR", "migrations"), ("LMS_CONTENT_DIR", "content")):
             if config_value(key, app) is None:
-                app.config[key] = str(PACKAGE_DIR.parent / folder)
+                app.config[key] = str(packaged_folder(folder))
         db = self.db or app.extensions.get("sqlalchemy")
         if db is None:
             raise RuntimeError(
@@ -44,27 +47,79 @@ class LMS:
             )
         prefix = url_prefix if url_prefix is not None else config_value("LMS_URL_PREFIX", app)
         prefix = prefix.rstrip("/")
-        owns_accounts = getattr(app, "login_manager", None) is None
-        state = LMSState(db=db, url_prefix=prefix, owns_accounts=owns_accounts)
+        state = LMSState(db=db, url_prefix=prefix, accounts=_accounts_mode(app))
+        check_production_settings(app, state)
         app.extensions["lms"] = state
 
         import lms.models  # noqa: F401  (every table on the metadata before use)
 
-        _configure_sqlite(app, db)
-        _configure_babel(app)
-        if owns_accounts:
+        _configure_babel(app, state)
+        if state.owns_accounts:
             from lms.accounts.login import install_login
 
-            install_login(app)
+            state.login_manager = install_login(app)
         app.register_blueprint(_build_blueprint(state), url_prefix=prefix or None)
+        _exempt_from_host_csrf(app)
+        _refuse_mixed_accounts(app, state)
         _connect_receivers()
         from lms.ratelimit import init_rate_limits
 
         init_rate_limits(app)
+        if prefix and config_value("LMS_ROOT_JWKS", app):
+            from lms.certificates.views import jwks
+
+            app.add_url_rule("/.well-known/jwks.json", "lms_root_jwks", jwks)
 
         from lms.cli import lms_cli
 
         app.cli.add_command(lms_cli)
+
+
+def packaged_folder(name: str) -> Path:
+    """A folder shipped with the package: ``lms/<name>`` in a wheel, else the checkout's."""
+    inside = PACKAGE_DIR / PACKAGED_FOLDERS[name]
+    return inside if inside.is_dir() else PACKAGE_DIR.parent / name
+
+
+def _accounts_mode(app: Flask) -> str:
+    chosen = config_value("LMS_ACCOUNTS", app)
+    has_login_manager = getattr(app, "login_manager", None) is not None
+    if chosen not in (None, BUILTIN_ACCOUNTS, HOST_ACCOUNTS):
+        raise RuntimeError(f'LMS_ACCOUNTS must be "host" or "builtin", not {chosen!r}.')
+    if has_login_manager and chosen != HOST_ACCOUNTS:
+        raise RuntimeError(
+            'This app has its own Flask-Login LoginManager: set LMS_ACCOUNTS = "host" so '
+            "the LMS uses your users (the built-in accounts would share your session)."
+        )
+    return chosen or BUILTIN_ACCOUNTS
+
+
+def _refuse_mixed_accounts(app: Flask, state: LMSState) -> None:
+    # A host's factory may set up its LoginManager after the LMS; only a request
+    # sees the finished app. Until the set-up holds, nothing is served: an LMS
+    # login must never put an LMS user id where the host loads its own users.
+    @app.before_request
+    def check_accounts_once() -> None:
+        if state.accounts_checked:
+            return
+        from lms.ops.startup_checks import StartupCheckFailed, request_time_problems
+
+        problems = request_time_problems(app, state)
+        if problems:
+            raise StartupCheckFailed("The LMS refuses to serve:\n- " + "\n- ".join(problems))
+        state.accounts_checked = True
+
+
+def _exempt_from_host_csrf(app: Flask) -> None:
+    # The offline sync protects itself (same-origin check, JSON only); a host's
+    # global CSRFProtect would refuse it, so tell it with its own exemption.
+    csrf = app.extensions.get("csrf")
+    if csrf is None:
+        return
+    from lms.ops.startup_checks import csrf_exempt_views
+
+    for name in csrf_exempt_views(app):
+        csrf.exempt(name)
 
 
 def _build_blueprint(state: LMSState) -> Blueprint:
@@ -118,17 +173,24 @@ def _connect_receivers() -> None:
     level_receivers.connect()
 
 
-def _configure_sqlite(app: Flask, db: SQLAlchemy) -> None:
-    with app.app_context():
-        configure_sqlite_engine(db.engine)
-
-
-def _configure_babel(app: Flask) -> None:
+def _configure_babel(app: Flask, state: LMSState) -> None:
+    # The LMS translates with its own domain and chooses its own locale
+    # (lms.i18n.lms_locale), so a host's Babel stays as the host set it. Without
+    # one, Flask-Babel is installed for the LMS's forms, choosing a locale on LMS
+    # pages only: the host's pages keep Flask-Babel's default.
     if "babel" in app.extensions:
         return
     from flask_babel import Babel
 
-    from lms.i18n import select_locale
+    from lms.i18n import lms_locale
 
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
-    Babel(app, locale_selector=select_locale)
+    prefix = state.url_prefix
+
+    def locale_for_lms_pages() -> str | None:
+        if request.blueprint == "lms" or (request.blueprint or "").startswith("lms."):
+            return lms_locale()
+        if not prefix:
+            return lms_locale()
+        return None
+
+    Babel(app, locale_selector=locale_for_lms_pages)

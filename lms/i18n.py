@@ -1,5 +1,9 @@
 """Translations of the LMS: its own gettext domain, so a host's catalogs and
-ours never mix, and the locale choice (user's choice, then Accept-Language)."""
+ours never mix, and the locale choice (user's choice, then Accept-Language).
+
+The LMS chooses its locale itself (:func:`lms_locale`) rather than through
+Flask-Babel's selector, so a host's own Babel, and the locale it gives the
+host's pages, stay exactly as the host set them."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 
 from babel import support
 from flask import g, has_app_context, has_request_context, request, session
-from flask_babel import Domain, get_locale
+from flask_babel import Domain
 
 from lms.config import config_value
 
@@ -24,17 +28,16 @@ class CatalogDomain(Domain):
         if not has_app_context():
             return support.NullTranslations()
         # A page calls gettext dozens of times; find the catalog once per request.
-        locale = get_locale()
-        cached = g.get("_lms_translations")
-        if cached is not None and cached[0] is locale:
+        code = lms_locale()
+        cached = g.get("_lms_translations") if has_request_context() else None
+        if cached is not None and cached[0] == code:
             return cached[1]
-        code = "zh_CN" if locale is not None and locale.language == "zh" else str(locale)
         translations = self.cache.get(code)
         if translations is None:
             translations = support.Translations.load(str(TRANSLATIONS_DIR), [code], "messages")
             self.cache[code] = translations
         if has_request_context():
-            g._lms_translations = (locale, translations)
+            g._lms_translations = (code, translations)
         return translations
 
 
@@ -69,6 +72,16 @@ def select_locale() -> str:
         if match:
             return aliases[match]
     return offered[0]
+
+
+def lms_locale() -> str:
+    """The locale of LMS pages in this request (chosen once per request)."""
+    if not has_request_context():
+        return languages()[0] if has_app_context() else "zh_CN"
+    chosen = g.get("_lms_locale")
+    if chosen is None:
+        chosen = g._lms_locale = select_locale()
+    return chosen
 
 
 def html_lang(locale: str) -> str:

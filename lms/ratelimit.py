@@ -1,13 +1,14 @@
 """Per-client rate limits on public lookups, shared across app processes.
 
-Flask-Limiter keeps the counters in the storage named by
+The ``limits`` library (Flask-Limiter's engine) keeps the counters in the storage named by
 ``LMS_RATELIMIT_STORAGE_URL`` (else ``LMS_REDIS_URL``, else ``memory://``):
 with Redis every process of the app counts against the same limit, so nobody
 can enumerate certificate numbers by spreading requests over workers.
 
 A view opts in with :func:`rate_limited`; :func:`init_rate_limits`, called once
 from ``LMS.init_app`` after the blueprints are registered, wraps the marked
-views with one limiter per app (so several apps in one process, as in tests,
+LMS views (and only those: a host's routes and its ``RATELIMIT_*`` settings are
+left alone) with one limiter per app (so several apps in one process, as in tests,
 never share counters by accident).
 
 Config keys:
@@ -16,16 +17,21 @@ Config keys:
 * ``LMS_RATELIMIT_KEY_PREFIX``: namespace of the counters (default ``lms``).
 * ``LMS_RATELIMIT_ENABLED``: default True.
 * ``LMS_VERIFY_RATE_LIMIT``: limit of the certificate lookups, in
-  Flask-Limiter's notation (default ``"20 per minute;200 per hour"``).
+  the ``limits`` notation (default ``"20 per minute;200 per hour"``).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, request
-from flask_limiter import Limiter
+from limits import parse_many
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
 
 from lms.config import config_value
 
@@ -76,38 +82,71 @@ def _rate(config_key: str, default: str) -> Callable[[], str]:
     return lambda: str(config_value(config_key) or default)
 
 
-def init_rate_limits(app: Flask) -> Limiter | None:
-    """Create this app's limiter and apply it to every view marked :func:`rate_limited`."""
+class LMSLimiter:
+    """One app's rate limits: counters in shared storage, checked only on LMS views.
+
+    Built on the ``limits`` library rather than a Flask-Limiter instance, which
+    would hook every request of the host app and read the host's ``RATELIMIT_*``
+    settings.
+    """
+
+    def __init__(self, url: str, key_prefix: str) -> None:
+        self.key_prefix = key_prefix
+        options: dict[str, Any] = {}
+        if url.startswith(("redis://", "rediss://")):
+            # A Redis that does not answer must cost a lookup a moment, not hang it.
+            options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+        self.storage = storage_from_string(url, **options)
+        self.strategy = FixedWindowRateLimiter(self.storage)
+        # Storage down: count per process rather than fail every lookup with a 500.
+        self.fallback = FixedWindowRateLimiter(MemoryStorage())
+
+    def hit(self, name: str, rate: str) -> int | None:
+        """Count one request against the named limit; seconds to wait if it is used up."""
+        key = client_key()
+        for item in parse_many(rate):
+            try:
+                allowed = self.strategy.hit(item, self.key_prefix, name, key)
+                limiter = self.strategy
+            except Exception:
+                limiter = self.fallback
+                allowed = limiter.hit(item, self.key_prefix, name, key)
+            if not allowed:
+                reset, _remaining = limiter.get_window_stats(item, self.key_prefix, name, key)
+                return max(1, int(reset - time.time()) + 1)
+        return None
+
+
+def _limit(view: View, limiter: LMSLimiter, name: str) -> View:
+    config_key, default = LIMITS[name]
+    rate = _rate(config_key, default)
+    exempt_when = getattr(view, "lms_rate_limit_exempt_when", None)
+
+    @wraps(view)
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        if exempt_when is None or not exempt_when():
+            retry_after = limiter.hit(name, rate())
+            if retry_after is not None:
+                raise TooManyRequests(retry_after=retry_after)
+        return view(*args, **kwargs)
+
+    return limited  # type: ignore[return-value]
+
+
+def init_rate_limits(app: Flask, endpoint_prefix: str = "lms.") -> LMSLimiter | None:
+    """Create this app's limiter and apply it to every LMS view marked :func:`rate_limited`."""
     if EXTENSION_KEY in app.extensions:
         raise RuntimeError("LMS rate limits are already set up on this app.")
     if not config_value("LMS_RATELIMIT_ENABLED", app):
-        # Off means no limiter at all: even a disabled one runs on every request.
         app.extensions[EXTENSION_KEY] = None
         return None
-    limiter = Limiter(
-        client_key,
-        storage_uri=storage_url(app.config),
-        key_prefix=str(config_value("LMS_RATELIMIT_KEY_PREFIX", app) or "lms"),
-        enabled=True,
-        strategy="fixed-window",
-        headers_enabled=True,
-        # Storage down: count per process rather than fail every lookup with a 500.
-        swallow_errors=True,
-        in_memory_fallback_enabled=True,
-        default_limits=[],
-        application_limits=[],
+    limiter = LMSLimiter(
+        storage_url(app.config), str(config_value("LMS_RATELIMIT_KEY_PREFIX", app) or "lms")
     )
-    limiter.init_app(app)
     app.extensions[EXTENSION_KEY] = limiter
     for endpoint, view in list(app.view_functions.items()):
         name = getattr(view, "lms_rate_limit", None)
-        if name is None:
+        if name is None or not endpoint.startswith(endpoint_prefix):
             continue
-        config_key, default = LIMITS[name]
-        limit = limiter.shared_limit(
-            _rate(config_key, default),
-            scope=name,
-            exempt_when=getattr(view, "lms_rate_limit_exempt_when", None),
-        )
-        app.view_functions[endpoint] = limit(view)
+        app.view_functions[endpoint] = _limit(view, limiter, name)
     return limiter

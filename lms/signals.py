@@ -1,4 +1,9 @@
-"""Signals through which one domain reacts to another without importing it."""
+"""Signals through which one domain reacts to another without importing it.
+
+They are also the host's API (documented in the README with their arguments):
+the names and keyword arguments below are kept stable. Each is sent with the
+app as sender, after the change is flushed and before the request commits.
+"""
 
 from blinker import Namespace
 

@@ -15,6 +15,10 @@ from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import scoped_session
 
+#: ``LMS_ACCOUNTS`` values: the LMS's own users, or the host's Flask-Login users.
+BUILTIN_ACCOUNTS = "builtin"
+HOST_ACCOUNTS = "host"
+
 
 @dataclass
 class LMSState:
@@ -22,7 +26,16 @@ class LMSState:
 
     db: SQLAlchemy
     url_prefix: str
-    owns_accounts: bool
+    accounts: str
+    #: the LoginManager the LMS installed (builtin accounts), to notice a second one
+    login_manager: Any = None
+    #: set once this process has seen the accounts set-up hold at a request
+    accounts_checked: bool = False
+
+    @property
+    def owns_accounts(self) -> bool:
+        """Whether the LMS registers, logs in and loads its own users."""
+        return self.accounts == BUILTIN_ACCOUNTS
 
 
 def get_state() -> LMSState:

@@ -9,14 +9,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
-from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError
 
 from lms.config import config_value
-from lms.i18n import LANGUAGE_NAMES, _, gettext, html_lang, localised, ngettext
+from lms.i18n import LANGUAGE_NAMES, _, gettext, html_lang, lms_locale, localised, ngettext
 from lms.state import LMSState
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -24,8 +23,7 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 def current_locale() -> str:
     """The locale of this request as our catalog names it."""
-    locale = get_locale()
-    code = str(locale) if locale else "zh_CN"
+    code = lms_locale()
     return code if code in config_value("LMS_LANGUAGES") else "zh_CN"
 
 

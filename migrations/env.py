@@ -10,26 +10,17 @@ from alembic import context
 from flask import current_app
 
 import lms.models  # noqa: F401  (registers every table on the metadata)
-from lms.db import TABLE_PREFIX, Base
-from lms.migrations import VERSION_TABLE
+from lms.db import Base
+from lms.schema_migrations import VERSION_TABLE, include_lms_object
 
 config = context.config
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001, ANN201
-    if type_ == "table":
-        return bool(name) and name.startswith(TABLE_PREFIX)
-    table = getattr(obj, "table", None)
-    if table is not None:
-        return table.name.startswith(TABLE_PREFIX)
-    return True
 
 
 def _options() -> dict:
     return {
         "target_metadata": Base.metadata,
         "version_table": VERSION_TABLE,
-        "include_object": include_object,
+        "include_object": include_lms_object,
         "compare_type": True,
         "render_as_batch": True,
     }

@@ -16,15 +16,17 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask, redirect, request
 from flask.testing import FlaskClient
+from flask_babel import Babel, get_locale
 from flask_login import LoginManager, UserMixin, login_user
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lms import LMS, create_app
 from lms.accounts.models import OrganisationKind, Role
 from lms.accounts.services import create_user, get_or_create_organisation
 from lms.db import Base
-from lms.migrations import upgrade_database
+from lms.schema_migrations import upgrade_database
 from lms.state import get_session
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -241,15 +243,29 @@ def people(app: Flask) -> People:
     return People(app)
 
 
-def build_host_app(tmp_path: Path) -> tuple[Flask, SQLAlchemy, type]:
+HOST_INIT_ORDERS = ("login-manager-first", "lms-first")
+
+
+def build_host_app(
+    tmp_path: Path,
+    init_order: str = "login-manager-first",
+    migrate: bool = True,
+    csrf: str | None = None,
+    host_babel: bool = False,
+    **config: Any,
+) -> tuple[Flask, SQLAlchemy, type]:
     """A host app as a Flask shop writes it: its own database, users, login
-    view and routes, with the LMS mounted under /training."""
+    view and routes, with the LMS mounted under /training (before or after the
+    host's LoginManager, as ``init_order`` says; with the host's CSRFProtect set
+    up ``"before"`` or ``"after"`` the LMS, and its own Babel if asked)."""
     app = Flask("host")
     app.config.update(
         SECRET_KEY="host-secret-for-tests",
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'host.sqlite'}",
         TESTING=True,
+        LMS_ACCOUNTS="host",
     )
+    app.config.update(config)
 
     class HostBase(DeclarativeBase):
         pass
@@ -262,6 +278,13 @@ def build_host_app(tmp_path: Path) -> tuple[Flask, SQLAlchemy, type]:
         name: Mapped[str]
 
     db.init_app(app)
+    if host_babel:
+        Babel(app, locale_selector=lambda: "fr")
+    protect = CSRFProtect()
+    if csrf == "before":
+        protect.init_app(app)
+    if init_order == "lms-first":
+        LMS(db=db).init_app(app, url_prefix="/training")
     login = LoginManager(app)
     login.login_view = "host_login"
 
@@ -278,12 +301,21 @@ def build_host_app(tmp_path: Path) -> tuple[Flask, SQLAlchemy, type]:
         login_user(db.session.get(Member, int(request.args["id"])))
         return redirect(request.args.get("next", "/"))
 
+    @app.route("/host-locale")
+    def host_locale():
+        return str(get_locale())
+
     @app.route("/host-echo", methods=["POST"])
     def host_echo():
         # the host decides about CSRF for its own routes; the plugin must not
         return request.form.get("text", "")
 
-    LMS(db=db).init_app(app, url_prefix="/training")
+    if init_order != "lms-first":
+        LMS(db=db).init_app(app, url_prefix="/training")
+    if csrf == "after":
+        protect.init_app(app)
+    if not migrate:
+        return app, db, Member
     with app.app_context():
         db.create_all()
         with db.engine.begin() as connection:
@@ -300,10 +332,13 @@ def build_host_app(tmp_path: Path) -> tuple[Flask, SQLAlchemy, type]:
     return app, db, Member
 
 
-@pytest.fixture
-def host_app(tmp_path: Path) -> Iterator[tuple[Flask, SQLAlchemy, type]]:
-    """The LMS mounted in a host app that owns the database, users and login."""
-    app, db, member = build_host_app(tmp_path)
+@pytest.fixture(params=HOST_INIT_ORDERS)
+def host_app(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Flask, SQLAlchemy, type]]:
+    """The LMS mounted in a host app that owns the database, users and login,
+    once with the host's LoginManager set up first and once after the LMS."""
+    app, db, member = build_host_app(tmp_path, init_order=request.param)
     yield app, db, member
     with app.app_context():
         db.engine.dispose()

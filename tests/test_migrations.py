@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from lms.db import Base
-from lms.migrations import VERSION_TABLE, upgrade_database
+from lms.schema_migrations import VERSION_TABLE, upgrade_database
 from lms.state import get_session
 from tests.conftest import POSTGRES_URL, make_app
 

@@ -11,7 +11,7 @@ from lms.db import ID_MAX
 from lms.i18n import lazy_gettext
 
 
-def install_login(app: Flask) -> None:
+def install_login(app: Flask) -> LoginManager:
     """Let Flask-Login load our users and send visitors to our login page."""
     manager = LoginManager()
     manager.login_view = "lms.accounts.login"
@@ -28,3 +28,4 @@ def install_login(app: Flask) -> None:
         return signed_in_user(int(user_id), session.get(LOGIN_SESSION_KEY))
 
     manager.init_app(app)
+    return manager

@@ -170,6 +170,33 @@ def profile_for(user_ref: str, default_name: str) -> tuple[Profile, bool]:
     return profile, True
 
 
+def grant_role(
+    user_ref: str,
+    role: Role,
+    organisation: str | None = None,
+    display_name: str | None = None,
+    organisation_kind: OrganisationKind = OrganisationKind.TRAINING_PROVIDER,
+) -> Profile:
+    """Give the user with this id (the host's ``get_id()``, or an LMS user id) a role.
+
+    The profile is created if the user has not opened the LMS yet; staff roles
+    need an organisation, whose people they see.
+    """
+    user_ref = str(user_ref).strip()
+    if not user_ref or len(user_ref) > 64:
+        raise AccountError(_l("A user id has 1 to 64 characters."), "user_ref")
+    if role != Role.LEARNER and not (organisation or "").strip():
+        raise AccountError(_l("Staff roles need an organisation."), "organisation")
+    profile, _created = profile_for(user_ref, display_name or user_ref)
+    profile.role = role
+    if organisation and organisation.strip():
+        profile.organisation = get_or_create_organisation(organisation.strip(), organisation_kind)
+    elif role == Role.LEARNER:
+        profile.organisation = None
+    get_session().flush()
+    return profile
+
+
 def get_or_create_organisation(name: str, kind: OrganisationKind) -> Organisation:
     """The organisation of this name, created if new."""
     session = get_session()

@@ -54,10 +54,10 @@ def _generate_into(path: Path) -> None:
 
 
 def _may_generate(app: Flask) -> bool:
-    # A host (plugin mode) in production must bring its own key; the standalone
-    # app, debug and tests get a generated one so they work out of the box.
-    state = app.extensions.get("lms")
-    return bool(app.debug or app.testing or (state is not None and state.owns_accounts))
+    # With the start-up checks on (any host in production) a key must be
+    # configured; the standalone trial, debug and tests get a generated one so
+    # they work out of the box.
+    return bool(app.debug or app.testing or not config_value("LMS_STARTUP_CHECKS", app))
 
 
 def signing_key(app: Flask | None = None) -> SigningKey:

@@ -297,7 +297,21 @@ def invalidate(compact_numbers: Iterable[str]) -> bool:
 # ------------------------------------------------- tracking changed certificates
 
 
+def _is_lms_session(session: Session) -> bool:
+    # The hooks are registered on the Session class, so they see every session
+    # in the process: a host's other sessions and other apps' are none of ours.
+    if not has_app_context():
+        return False
+    state = current_app.extensions.get("lms")
+    if state is None:
+        return False
+    registry = state.db.session.registry
+    return bool(registry.has() and registry() is session)
+
+
 def _note_changed(session: Session, _flush_context: Any) -> None:
+    if not _is_lms_session(session):
+        return
     info = session.info.setdefault(CHANGED, {"changed": set(), "born": set()})
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Certificate) and obj.number:

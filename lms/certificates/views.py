@@ -4,8 +4,11 @@ certificates and the admins' revoke, re-issue and audit pages."""
 from __future__ import annotations
 
 import re
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from flask import (
     Blueprint,
     Response,
@@ -24,9 +27,10 @@ from lms.certificates import access, issuing, keys, numbers, verification, verif
 from lms.certificates.errors import CertificateError
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.verification import Verification, VerificationState
+from lms.config import config_value
 from lms.i18n import _, _l
 from lms.ratelimit import rate_limited
-from lms.state import get_session
+from lms.state import get_session, get_state
 from lms.web import error_response
 
 bp = Blueprint("certificates", __name__)
@@ -162,6 +166,25 @@ def api_certificate(number: str) -> Any:
 def jwks() -> Any:
     """The issuer's public keys for offline verification."""
     response = jsonify(keys.published_jwks())
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+OPENAPI_FILE = Path(__file__).with_name("openapi.yaml")
+
+
+@cache
+def _openapi_document() -> dict[str, Any]:
+    return yaml.safe_load(OPENAPI_FILE.read_text(encoding="utf-8"))
+
+
+@bp.route("/api/v1/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI document of the public verification API, with this site's address."""
+    document = dict(_openapi_document())
+    base = str(config_value("LMS_PUBLIC_URL") or request.host_url).rstrip("/")
+    document["servers"] = [{"url": base + get_state().url_prefix}]
+    response = jsonify(document)
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
