@@ -18,7 +18,15 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent / "lms"
 ENGINE_PACKAGES = ("lms.courses", "lms.assessments", "lms.levels", "lms.certificates")
 DOMAIN_PACKAGES = (*ENGINE_PACKAGES, "lms.studio")
 SHARED_LAYER_MODULES = ("lms.web", "lms.db", "lms.config", "lms.signals", "lms.state")
-FLASK_FREE_MODULES = ("lms.assessments.grading", "lms.certificates.verify")
+FLASK_FREE_MODULES = (
+    "lms.assessments.grading",
+    "lms.certificates.verify",
+    "lms.questions",
+    "lms.questions.base",
+    "lms.questions.choice",
+    "lms.questions.registry",
+    "lms.questions.scenario",
+)
 WEB_AND_DATABASE_LIBRARIES = ("flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug")
 
 

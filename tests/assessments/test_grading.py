@@ -386,6 +386,7 @@ def test_learner_view_uses_the_given_order() -> None:
     assert view == {
         "id": "q-single",
         "type": "single",
+        "fragment": "single",
         "prompt": t("prompt q-single"),
         "options": [{"id": oid, "text": t(f"option {oid}")} for oid in "cadb"],
     }
@@ -426,6 +427,7 @@ def test_review_score_mode_shows_only_points() -> None:
     assert view == {
         "id": "q-single",
         "type": "single",
+        "fragment": "single",
         "prompt": t("prompt q-single"),
         "points": 0.0,
     }
