@@ -24,8 +24,12 @@ FLASK_FREE_MODULES = (
     "lms.questions",
     "lms.questions.base",
     "lms.questions.choice",
+    "lms.questions.file_fields",
+    "lms.questions.matching",
+    "lms.questions.numerical",
     "lms.questions.registry",
     "lms.questions.scenario",
+    "lms.questions.short_answer",
 )
 WEB_AND_DATABASE_LIBRARIES = ("flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug")
 

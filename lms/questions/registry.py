@@ -25,7 +25,10 @@ from lms.questions.base import (
     Spec,
 )
 from lms.questions.choice import MultipleChoice, Ordering, SingleChoice, TrueFalse
+from lms.questions.matching import Matching
+from lms.questions.numerical import Numerical
 from lms.questions.scenario import Scenario
+from lms.questions.short_answer import ShortAnswer
 
 
 def get_type(name: str) -> QuestionType:
@@ -73,6 +76,9 @@ QUESTION_TYPES: dict[str, QuestionType] = {
         TrueFalse(),
         Ordering(),
         Scenario(get_type),
+        Matching(),
+        Numerical(),
+        ShortAnswer(),
     )
 }
 

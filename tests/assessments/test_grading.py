@@ -124,7 +124,16 @@ def test_score_is_frozen_and_consistent() -> None:
 
 
 def test_registry() -> None:
-    assert set(QUESTION_TYPES) == {"single", "multiple", "true_false", "ordering", "scenario"}
+    assert set(QUESTION_TYPES) == {
+        "single",
+        "multiple",
+        "true_false",
+        "ordering",
+        "scenario",
+        "matching",
+        "numerical",
+        "short_answer",
+    }
     assert get_type("single").name == "single"
     with pytest.raises(ValueError):
         get_type("essay")
