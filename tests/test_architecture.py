@@ -26,7 +26,19 @@ SHARED_LAYER_MODULES = (
     "lms.state",
     "lms.sqlite_engine",
 )
-FLASK_FREE_MODULES = ("lms.assessments.grading", "lms.certificates.verify")
+FLASK_FREE_MODULES = (
+    "lms.assessments.grading",
+    "lms.certificates.verify",
+    "lms.questions",
+    "lms.questions.base",
+    "lms.questions.choice",
+    "lms.questions.file_fields",
+    "lms.questions.matching",
+    "lms.questions.numerical",
+    "lms.questions.registry",
+    "lms.questions.scenario",
+    "lms.questions.short_answer",
+)
 WEB_AND_DATABASE_LIBRARIES = ("flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug")
 
 

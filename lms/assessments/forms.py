@@ -55,3 +55,26 @@ def answers_from_form(attempt: Attempt, form: MultiDict[str, str]) -> PostedAnsw
         except InvalidAnswer as error:
             raise AttemptError(_l("This answer does not fit the question."), 400) from error
     return posted
+
+
+#: What ``answer_from_fields`` returns for a half-done answer (nothing to save yet).
+UNFINISHED = object()
+
+
+def answer_from_fields(attempt: Attempt, position: int, fields: Any) -> Any:
+    """Decode one question's posted fields (``{name: [values]}``, as autosave sends them)."""
+    question = next((q for q in attempt.questions if q.position == position), None)
+    if question is None:
+        raise AttemptError(_l("This question is not part of your attempt."), 404)
+    if not isinstance(fields, dict) or not all(
+        isinstance(values, list) and all(isinstance(value, str) for value in values)
+        for values in fields.values()
+    ):
+        raise AttemptError(_l("The request could not be understood."), 400)
+    form = MultiDict([(str(name), value) for name, values in fields.items() for value in values])
+    try:
+        return grading.answer_from_form(question.spec, form.getlist, field_name(position))
+    except UnfinishedAnswer:
+        return UNFINISHED
+    except InvalidAnswer as error:
+        raise AttemptError(_l("This answer does not fit the question."), 400) from error

@@ -19,7 +19,7 @@ from flask import (
 from lms.accounts.access import login_required, require_profile, role_required
 from lms.accounts.models import Role
 from lms.assessments import grading
-from lms.assessments.forms import answers_from_form
+from lms.assessments.forms import UNFINISHED, answer_from_fields, answers_from_form
 from lms.assessments.item_analysis import item_stats_csv
 from lms.assessments.models import Attempt
 from lms.assessments.services import (
@@ -172,10 +172,17 @@ def autosave(attempt_id: int, position: int) -> Any:
     if found is None:
         return _json_error(404, _("This page does not exist."))
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or "answer" not in body:
+    if not isinstance(body, dict) or ("answer" not in body and "fields" not in body):
         return _json_error(400, _("The request could not be understood."))
     try:
-        question = save_answer(found, position, body["answer"])
+        if "fields" in body:
+            # The question's own form fields, decoded by its type as a plain post is.
+            raw = answer_from_fields(found, position, body["fields"])
+            if raw is UNFINISHED:
+                return jsonify(saved=False, unfinished=True, position=position)
+        else:
+            raw = body["answer"]
+        question = save_answer(found, position, raw)
     except AttemptError as error:
         return _json_error(error.status, error.message)
     get_session().commit()

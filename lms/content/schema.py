@@ -26,10 +26,8 @@ OCCUPATIONS: tuple[str, ...] = (
 )
 #: What a learner sees after a quiz attempt.
 REVIEW_MODES: tuple[str, ...] = ("score", "answers", "explanations")
-#: Question types of a quiz bank.
-QUESTION_TYPES: tuple[str, ...] = ("single", "multiple", "true_false", "ordering", "scenario")
-#: Question types of a lesson check and of a scenario's parts.
-PART_TYPES: tuple[str, ...] = ("single", "multiple", "true_false", "ordering")
+# The question types, and the keys each adds, are the registry's
+# (``lms.questions.registry``): each type declares its own.
 #: How a multiple-answer question is scored.
 MULTIPLE_SCORING: tuple[str, ...] = ("all_or_nothing", "partial")
 #: How a scenario's parts add up.
@@ -98,16 +96,6 @@ BANK_QUESTION_KEYS: tuple[str, ...] = (
 CHECK_KEYS: tuple[str, ...] = ("id", "type", "prompt", "explanation", "rule")
 #: Keys every part of a scenario has, then the keys of its type.
 PART_KEYS: tuple[str, ...] = ("id", "type", "prompt", "explanation")
-#: Keys of each question type beyond the common ones.
-TYPE_KEYS: dict[str, tuple[str, ...]] = {
-    "single": ("options",),
-    "multiple": ("options", "scoring"),
-    "true_false": ("answer",),
-    "ordering": ("items",),
-    "scenario": ("case", "parts", "scoring"),
-}
-ALL_TYPE_KEYS: tuple[str, ...] = tuple(sorted({key for keys in TYPE_KEYS.values() for key in keys}))
-
 #: The file of a course folder, and of its question bank.
 COURSE_FILE = "course.yaml"
 BANK_FILE = "questions.yaml"

@@ -19,122 +19,35 @@ from lms.content.reader import (
     YamlMapping,
     as_mapping,
     bool_field,
-    enum_field,
     id_field,
     int_field,
     one_of,
-    plural,
     quoted,
     read_yaml_mapping,
     scalar_word,
     seq_field,
     text_field,
 )
-from lms.content.schema import (
-    ALL_TYPE_KEYS,
-    BANK_QUESTION_KEYS,
-    CHECK_KEYS,
-    MULTIPLE_SCORING,
-    OPTION_ID_RE,
-    PART_KEYS,
-    PART_TYPES,
-    QUESTION_TYPES,
-    SCENARIO_SCORING,
-    TAG_RE,
-    TYPE_KEYS,
-)
+from lms.content.schema import BANK_QUESTION_KEYS, CHECK_KEYS, PART_KEYS, TAG_RE
 from lms.courses.id_registry import CourseIds
+from lms.questions import registry
 
 __all__ = ["load_bank", "load_question"]
 
 
-def _options(m: YamlMapping, label: str, low: int, high: int, qtype: str) -> list[dict[str, Any]]:
-    nodes = seq_field(
-        m,
-        "options",
-        low,
-        high,
-        lambda n: f"{label} has {plural(n, 'option')}: a {qtype} question needs {low} to {high}",
-    )
-    if nodes is None:
-        if not m.has("options"):
-            m.missing("options", f"add {low} to {high} options, each with id and text")
-        return []
-    options: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for index, node in enumerate(nodes, 1):
-        option = as_mapping(m.doc, node, m.doc.line(node), f"option {index}", f"option {index}")
-        if option is None:
-            continue
-        option_id = id_field(option, pattern=OPTION_ID_RE) if option.has("id") else None
-        if option_id is not None:
-            option.label = f"option '{option_id}'"
-        elif not option.has("id"):
-            option.missing("id", "add id: a, b, c ... (unique within the question)")
-        option.check_keys(("id", "text", "correct", "feedback"))
-        if option_id is not None:
-            if option_id in seen:
-                m.doc.error(
-                    option.key_line("id"),
-                    f"duplicate option id '{option_id}' in {label}: give each option its own id",
-                )
-            seen.add(option_id)
-        options.append(
-            {
-                "id": option_id,
-                "text": text_field(option, "text"),
-                "correct": bool_field(option, "correct", required=False),
-                "feedback": text_field(option, "feedback", required=False),
-            }
-        )
-    return options
-
-
-def _items(m: YamlMapping, label: str) -> list[dict[str, Any]]:
-    nodes = seq_field(
-        m,
-        "items",
-        3,
-        7,
-        lambda n: f"{label} has {plural(n, 'item')}: an ordering question needs 3 to 7",
-    )
-    if nodes is None:
-        if not m.has("items"):
-            m.missing("items", "add 3 to 7 items, each with id and text, in the correct order")
-        return []
-    items: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for index, node in enumerate(nodes, 1):
-        item = as_mapping(m.doc, node, m.doc.line(node), f"item {index}", f"item {index}")
-        if item is None:
-            continue
-        item_id = id_field(item, pattern=OPTION_ID_RE) if item.has("id") else None
-        if item_id is not None:
-            item.label = f"item '{item_id}'"
-        elif not item.has("id"):
-            item.missing("id", "add id: a, b, c ... (unique within the question)")
-        item.check_keys(("id", "text"))
-        if item_id is not None:
-            if item_id in seen:
-                m.doc.error(
-                    item.key_line("id"),
-                    f"duplicate item id '{item_id}' in {label}: give each item its own id",
-                )
-            seen.add(item_id)
-        items.append({"id": item_id, "text": text_field(item, "text")})
-    return items
-
-
 def _question_keys(m: YamlMapping, qtype: str | None, kind: str) -> None:
     common = {"bank": BANK_QUESTION_KEYS, "check": CHECK_KEYS, "part": PART_KEYS}[kind]
-    type_keys = TYPE_KEYS.get(qtype or "", ALL_TYPE_KEYS)
+    all_keys = registry.all_file_keys()
+    found = registry.QUESTION_TYPES.get(qtype or "")
+    type_keys = found.file_keys if found is not None else all_keys
     allowed = tuple(common) + tuple(type_keys)
     elsewhere: dict[str, str] = {}
-    if qtype in TYPE_KEYS:
-        for key in ALL_TYPE_KEYS:
+    if found is not None:
+        for key in all_keys:
             if key not in type_keys:
-                fix = "use answer: true or false" if qtype == "true_false" else "remove it"
-                elsewhere[key] = f"key '{key}' is not used by a {qtype} question: {fix}"
+                elsewhere[key] = (
+                    f"key '{key}' is not used by a {qtype} question: {found.foreign_key_fix}"
+                )
     for key in BANK_QUESTION_KEYS:
         if key in common:
             continue
@@ -171,7 +84,8 @@ def load_question(
     ids.add(doc, m, qid)
     label = m.label
 
-    allowed_types = PART_TYPES if kind == "part" else QUESTION_TYPES
+    part_types = registry.part_type_names()
+    allowed_types = part_types if kind == "part" else registry.type_names()
     qtype: str | None = None
     type_node = m.value("type")
     if type_node is None:
@@ -180,11 +94,10 @@ def load_question(
         word = scalar_word(type_node)
         if word in allowed_types:
             qtype = word
-        elif kind == "part" and word == "scenario":
+        elif kind == "part" and word in registry.QUESTION_TYPES:
             doc.error(
                 m.key_line("type"),
-                f"part type 'scenario' is not allowed in a scenario: "
-                f"use one of {one_of(PART_TYPES)}",
+                f"part type '{word}' is not allowed in a scenario: use one of {one_of(part_types)}",
             )
         else:
             shown = f"'{word}'" if word is not None else quoted(type_node)
@@ -226,51 +139,12 @@ def load_question(
         # Checks may leave out the rule: the lesson's own rule step states it.
         spec["rule"] = text_field(m, "rule", required=kind == "bank")
 
-    if qtype == "single":
-        options = _options(m, label, 2, 6, "single")
-        spec["options"] = options
-        correct = sum(1 for option in options if option["correct"])
-        if options and correct == 0:
-            m.missing("correct option", "mark exactly one option with correct: true")
-        elif correct > 1:
-            doc.error(
-                m.key_line("options"),
-                f"{label} has {correct} correct options: a single question needs exactly one",
-            )
-    elif qtype == "multiple":
-        options = _options(m, label, 3, 8, "multiple")
-        spec["options"] = options
-        spec["scoring"] = enum_field(m, "scoring", MULTIPLE_SCORING, "scoring")
-        correct = sum(1 for option in options if option["correct"])
-        if options and correct < 2:
-            doc.error(
-                m.key_line("options"),
-                f"{label} has {correct} correct option{'s' if correct != 1 else ''}: "
-                "a multiple question needs at least two (use type single for one)",
-            )
-    elif qtype == "true_false":
-        answer_node = m.value("answer")
-        if answer_node is None:
-            m.missing("answer", "add answer: true or answer: false")
-            spec["answer"] = None
-        else:
-            spec["answer"] = bool_field(m, "answer")
-    elif qtype == "ordering":
-        spec["items"] = _items(m, label)
-    elif qtype == "scenario":
-        spec["case"] = text_field(m, "case")
-        spec["scoring"] = enum_field(m, "scoring", SCENARIO_SCORING, "scoring")
-        part_nodes = seq_field(
-            m, "parts", 2, 4, lambda n: f"{label} has {plural(n, 'part')}: a scenario needs 2 to 4"
-        )
-        if part_nodes is None and not m.has("parts"):
-            m.missing("parts", "add 2 to 4 parts, each a question with id, type and prompt")
-        parts = []
-        for part_index, part_node in enumerate(part_nodes or [], 1):
-            part = load_question(doc, part_node, part_index, "part", ids, parent=spec)
-            if part is not None:
-                parts.append(part)
-        spec["parts"] = parts
+    if qtype is not None:
+
+        def load_part(part_node: Node, part_index: int) -> dict[str, Any] | None:
+            return load_question(doc, part_node, part_index, "part", ids, parent=spec)
+
+        registry.get_type(qtype).load(m, spec, label, load_part)
     return spec
 
 

@@ -25,7 +25,14 @@ from werkzeug.datastructures import MultiDict
 
 from lms.accounts.access import current_profile, login_required, require_profile
 from lms.accounts.models import Profile
-from lms.assessments.grading import grade, learner_view, review_view
+from lms.assessments.grading import (
+    InvalidAnswer,
+    UnfinishedAnswer,
+    answer_from_form,
+    grade,
+    learner_view,
+    review_view,
+)
 from lms.courses import review as reviews
 from lms.courses.client_keys import new_client_key
 from lms.courses.home import render_home_panels
@@ -212,6 +219,7 @@ def lesson(key: str, lesson_key: str) -> Any:
 
 
 def _answers_from_form(lesson: LessonVersion, form: MultiDict[str, str]) -> dict[str, Any]:
+    """The raw answers of a lesson's checks; a field no page could send raises ``ProgressError``."""
     answers: dict[str, Any] = {}
     for question in lesson.checks:
         raw = _answer_from_form(question, f"q-{question['id']}", form)
@@ -239,12 +247,16 @@ def save_step(key: str, lesson_key: str) -> Any:
     step = request.form.get("step", "")
     if step not in STEPS:
         return error_response(400, _("This step does not exist."))
+    try:
+        answers = _answers_from_form(lesson_version, request.form) if step == "check" else {}
+    except ProgressError as error:
+        return error_response(400, str(error.message))
     event = EventInput(
         key=request.form.get("event_key", ""),
         step=step,
         kind=_STEP_KIND[step],
         choice=request.form.get("choice"),
-        answers=_answers_from_form(lesson_version, request.form) if step == "check" else {},
+        answers=answers,
     )
     try:
         record_event(profile, found, lesson_version, event)
@@ -278,24 +290,13 @@ def confirm_stopped() -> Any:
 
 
 def _answer_from_form(spec: dict[str, Any], name: str, form: MultiDict[str, str]) -> Any:
-    """A question's raw answer from the fields ``question_fields`` renders."""
-    kind = spec["type"]
-    if kind == "multiple":
-        return form.getlist(name)
-    if kind == "scenario":
-        return {
-            part["id"]: _answer_from_form(part, f"{name}.{part['id']}", form)
-            for part in spec["parts"]
-        }
-    if kind == "ordering":
-        places = {item["id"]: form.get(f"{name}.{item['id']}", "") for item in spec["items"]}
-        if not all(place.isdigit() for place in places.values()):
-            return None
-        ranked = sorted(places, key=lambda item_id: int(places[item_id]))
-        if len({int(place) for place in places.values()}) != len(ranked):
-            return None  # two steps in one place: not an order, so unanswered
-        return ranked
-    return form.get(name)
+    """A question's raw answer, decoded by its type; a half-done answer counts as none."""
+    try:
+        return answer_from_form(spec, form.getlist, name)
+    except UnfinishedAnswer:
+        return None
+    except InvalidAnswer as error:
+        raise ProgressError(_("This answer does not fit the question.")) from error
 
 
 @bp.route("/review", methods=["GET", "POST"])
@@ -307,7 +308,10 @@ def review() -> Any:
         item = reviews.review_item(profile.id, item_id) if item_id else None
         if item is None:
             return error_response(404, _("This question is not in your review list."))
-        raw = _answer_from_form(item.spec, "answer", request.form)
+        try:
+            raw = _answer_from_form(item.spec, "answer", request.form)
+        except ProgressError as error:
+            return error_response(400, str(error.message))
         try:
             reviews.answer_review(profile, item, raw, request.form.get("event_key", ""))
         except reviews.ReviewError as error:
@@ -423,7 +427,10 @@ def _sync_one(profile: Profile, raw: Any, received_at: datetime) -> dict[str, An
         for values in fields.values()
     ):
         # The page's own form fields, parsed exactly as a plain form post is.
-        answers = _answers_from_form(lesson, MultiDict(list(_pairs(fields))))
+        try:
+            answers = _answers_from_form(lesson, MultiDict(list(_pairs(fields))))
+        except ProgressError as error:
+            return {"key": key, "status": "rejected", "error": str(error.message)}
     choice = raw.get("choice")
     if not isinstance(answers, dict) or (choice is not None and not isinstance(choice, str)):
         return {"key": key, "status": "rejected", "error": _("This answer could not be saved.")}

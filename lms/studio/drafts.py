@@ -16,10 +16,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import Profile
-from lms.content.schema import AREAS, ID_RE, LANGUAGES, QUESTION_TYPES, SECTIONS
+from lms.content.schema import AREAS, ID_RE, LANGUAGES, SECTIONS
 from lms.courses.models import Course, CourseVersion
 from lms.db import utcnow
 from lms.i18n import _l
+from lms.questions import registry
 from lms.state import get_session
 from lms.studio.errors import StaleDraft, StudioError
 from lms.studio.export import version_to_draft
@@ -380,32 +381,18 @@ def delete_lesson(draft: Draft, revision: int, profile: Profile, index: int) -> 
 
 def blank_question(qtype: str, question_id: str, kind: str = "bank") -> dict[str, Any]:
     """An empty question of a type, with the fields that type needs."""
-    if qtype not in QUESTION_TYPES:
+    if qtype not in registry.QUESTION_TYPES:
         raise StudioError(_l("Choose a question type from the list."))
     question: dict[str, Any] = {"id": question_id, "type": qtype}
     if kind == "bank":
         question["topic"] = None
         question["difficulty"] = 1
     question["prompt"] = _blank_texts()
-    if qtype in ("single", "multiple"):
-        count = 2 if qtype == "single" else 3
-        question["options"] = [
-            {"id": chr(ord("a") + n), "text": _blank_texts(), "correct": n == 0 or None}
-            for n in range(count)
-        ]
-        if qtype == "multiple":
-            question["options"][1]["correct"] = True
-            question["scoring"] = "all_or_nothing"
-    elif qtype == "true_false":
-        question["answer"] = True
-    elif qtype == "ordering":
-        question["items"] = [{"id": chr(ord("a") + n), "text": _blank_texts()} for n in range(3)]
-    elif qtype == "scenario":
-        question["case"] = _blank_texts()
-        question["scoring"] = "unit"
-        question["parts"] = [
-            blank_question("single", f"{question_id[:58]}-p{n}", kind="part") for n in (1, 2)
-        ]
+    question |= registry.get_type(qtype).blank(
+        question_id,
+        _blank_texts,
+        lambda part_type, part_id: blank_question(part_type, part_id, "part"),
+    )
     question["explanation"] = _blank_texts()
     if kind != "part":
         question["rule"] = _blank_texts()

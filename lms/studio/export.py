@@ -36,6 +36,7 @@ from lms.content.schema import (
     SECTIONS,
 )
 from lms.courses.markdown import render_markdown
+from lms.questions import registry
 
 __all__ = [
     "BANK_FILE",
@@ -271,29 +272,13 @@ def question_to_file(spec: Mapping[str, Any], kind: str = "bank") -> dict[str, A
         out["difficulty"] = spec.get("difficulty")
         if spec.get("critical"):
             out["critical"] = True
-    if qtype in ("multiple", "scenario"):
-        out["scoring"] = spec.get("scoring")
+    own: dict[str, Any] = {}
+    if qtype in registry.QUESTION_TYPES:
+        found = registry.get_type(qtype)
+        own = found.to_file(spec, _texts, lambda part: question_to_file(part, "part"))
+        out |= {key: own.pop(key) for key in found.leading_keys if key in own}
     out["prompt"] = _texts(spec.get("prompt"))
-    if qtype in ("single", "multiple"):
-        out["options"] = [
-            {
-                "id": option.get("id"),
-                "text": _texts(option.get("text")),
-                "correct": True if option.get("correct") else None,
-                "feedback": _texts(option.get("feedback")),
-            }
-            for option in spec.get("options") or []
-        ]
-    elif qtype == "true_false":
-        out["answer"] = spec.get("answer")
-    elif qtype == "ordering":
-        out["items"] = [
-            {"id": item.get("id"), "text": _texts(item.get("text"))}
-            for item in spec.get("items") or []
-        ]
-    elif qtype == "scenario":
-        out["case"] = _texts(spec.get("case"))
-        out["parts"] = [question_to_file(part, "part") for part in spec.get("parts") or []]
+    out |= own
     out["explanation"] = _texts(spec.get("explanation"))
     if kind != "part":
         out["rule"] = _texts(spec.get("rule"))

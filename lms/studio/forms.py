@@ -15,8 +15,9 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from lms.content.schema import LANGUAGES, OCCUPATIONS, QUESTION_TYPES, SECTIONS
+from lms.content.schema import LANGUAGES, OCCUPATIONS, SECTIONS
 from lms.i18n import _l
+from lms.questions import registry
 from lms.studio.drafts import blank_question
 from lms.studio.errors import StudioError
 
@@ -108,33 +109,49 @@ def _checked(value: Any) -> bool:
     return _str(value) in ("1", "on", "true", "yes")
 
 
-def _choices(raw: dict[str, Any], correct_mode: str) -> list[dict[str, Any]]:
-    """Options of a choice question; blank slots are dropped."""
-    options = []
-    chosen = _str(raw.get("correct"))
-    for position, row in sorted(
-        ((int(key), row) for key, row in (raw.get("options") or {}).items() if key.isdigit()),
-        key=lambda pair: pair[0],
-    ):
-        if not isinstance(row, dict):
-            continue
-        text = _texts(row.get("text"))
-        feedback = _texts(row.get("feedback"))
-        option_id = _str(row.get("id"))
-        if _blank(text) and _blank(feedback):
-            continue
-        correct = (
-            _checked(row.get("correct")) if correct_mode == "each" else chosen == str(position)
-        )
-        options.append(
-            {
-                "id": option_id,
-                "text": text,
-                "correct": True if correct else None,
-                "feedback": None if _blank(feedback) else feedback,
-            }
-        )
-    return options
+def _rows(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    """The rows of a repeated group with their slot numbers, in index order."""
+    if not isinstance(value, dict):
+        return []
+    rows = [
+        (int(key), row) for key, row in value.items() if key.isdigit() and isinstance(row, dict)
+    ]
+    return sorted(rows, key=lambda pair: pair[0])
+
+
+class _EditorFields:
+    """The studio's way of reading the editor's fields, handed to each question type."""
+
+    def texts(self, value: Any) -> dict[str, str]:
+        """A text in every language."""
+        return _texts(value)
+
+    def word(self, value: Any) -> str:
+        """One plain field, stripped."""
+        return _str(value)
+
+    def checked(self, value: Any) -> bool:
+        """A ticked checkbox."""
+        return _checked(value)
+
+    def blank(self, texts: dict[str, str]) -> bool:
+        """No text in any language."""
+        return _blank(texts)
+
+    def rows(self, value: Any) -> list[tuple[int, dict[str, Any]]]:
+        """Numbered sub-groups with their numbers."""
+        return _rows(value)
+
+    def parts(self, raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The scenario parts the trainer filled in."""
+        return [
+            question_from_form(row, "part")
+            for row in _indexed(raw.get("parts"))
+            if not _blank_question_row(row)
+        ]
+
+
+_EDITOR = _EditorFields()
 
 
 def question_from_form(raw: dict[str, Any], kind: str = "bank") -> dict[str, Any]:
@@ -146,30 +163,9 @@ def question_from_form(raw: dict[str, Any], kind: str = "bank") -> dict[str, Any
         question["difficulty"] = _int(raw.get("difficulty"))
         question["critical"] = True if _checked(raw.get("critical")) else None
     question["prompt"] = _texts(raw.get("prompt"))
-    fresh = blank_question(qtype, question["id"] or "q", kind) if qtype in QUESTION_TYPES else {}
-    if qtype == "single":
-        question["options"] = _choices(raw, "one") if "options" in raw else fresh["options"]
-    elif qtype == "multiple":
-        question["options"] = _choices(raw, "each") if "options" in raw else fresh["options"]
-        question["scoring"] = _str(raw.get("scoring")) or "all_or_nothing"
-    elif qtype == "true_false":
-        question["answer"] = _str(raw.get("answer")) != "false"
-    elif qtype == "ordering":
-        items = [
-            {"id": _str(row.get("id")), "text": _texts(row.get("text"))}
-            for row in _indexed(raw.get("items"))
-            if not _blank(_texts(row.get("text")))
-        ]
-        question["items"] = items if "items" in raw else fresh["items"]
-    elif qtype == "scenario":
-        question["case"] = _texts(raw.get("case"))
-        question["scoring"] = _str(raw.get("scoring")) or "unit"
-        parts = [
-            question_from_form(row, "part")
-            for row in _indexed(raw.get("parts"))
-            if not _blank_question_row(row)
-        ]
-        question["parts"] = parts if "parts" in raw else fresh["parts"]
+    if qtype in registry.QUESTION_TYPES:
+        fresh = blank_question(qtype, question["id"] or "q", kind)
+        question |= registry.get_type(qtype).from_editor(raw, _EDITOR, fresh)
     question["explanation"] = _texts(raw.get("explanation"))
     if kind != "part":
         rule = _texts(raw.get("rule"))

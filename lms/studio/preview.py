@@ -12,7 +12,13 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from lms.assessments.grading import InvalidAnswer, grade, learner_view, review_view
+from lms.assessments.grading import (
+    InvalidAnswer,
+    answer_from_form,
+    grade,
+    learner_view,
+    review_view,
+)
 from lms.content.schema import LANGUAGES
 from lms.courses.markdown import render_markdown
 from lms.courses.models import CourseStatus
@@ -172,8 +178,8 @@ def review_checks(checks: list[dict[str, Any]], form: MultiDict[str, str]) -> li
     reviewed = []
     for question in checks:
         name = f"q-{question.get('id')}"
-        raw: Any = form.getlist(name) if question.get("type") == "multiple" else form.get(name)
         try:
+            raw: Any = answer_from_form(question, form.getlist, name)
             reviewed.append(review_view(question, raw, grade(question, raw), "explanations"))
         except (InvalidAnswer, KeyError, TypeError, ValueError):
             return []

@@ -25,11 +25,10 @@ from lms.content.schema import (
     AREAS,
     LANGUAGES,
     OCCUPATIONS,
-    PART_TYPES,
-    QUESTION_TYPES,
     REVIEW_MODES,
 )
 from lms.i18n import _
+from lms.questions import registry
 from lms.state import get_session
 from lms.studio import drafts, publishing, reports
 from lms.studio.bank_import import FORMATS, parse_bank
@@ -91,9 +90,13 @@ def _common() -> dict[str, Any]:
         "areas": AREAS,
         "occupations": OCCUPATIONS,
         "review_modes": REVIEW_MODES,
-        "question_types": QUESTION_TYPES,
-        "check_types": PART_TYPES,
-        "part_types": PART_TYPES,
+        "question_types": registry.type_names(),
+        "check_types": registry.part_type_names(),
+        "part_types": registry.part_type_names(),
+        "type_labels": {name: _(qtype.label) for name, qtype in registry.QUESTION_TYPES.items()},
+        "type_fragments": {
+            name: qtype.fragment_name for name, qtype in registry.QUESTION_TYPES.items()
+        },
     }
 
 

@@ -124,7 +124,16 @@ def test_score_is_frozen_and_consistent() -> None:
 
 
 def test_registry() -> None:
-    assert set(QUESTION_TYPES) == {"single", "multiple", "true_false", "ordering", "scenario"}
+    assert set(QUESTION_TYPES) == {
+        "single",
+        "multiple",
+        "true_false",
+        "ordering",
+        "scenario",
+        "matching",
+        "numerical",
+        "short_answer",
+    }
     assert get_type("single").name == "single"
     with pytest.raises(ValueError):
         get_type("essay")
@@ -386,6 +395,7 @@ def test_learner_view_uses_the_given_order() -> None:
     assert view == {
         "id": "q-single",
         "type": "single",
+        "fragment": "single",
         "prompt": t("prompt q-single"),
         "options": [{"id": oid, "text": t(f"option {oid}")} for oid in "cadb"],
     }
@@ -426,6 +436,7 @@ def test_review_score_mode_shows_only_points() -> None:
     assert view == {
         "id": "q-single",
         "type": "single",
+        "fragment": "single",
         "prompt": t("prompt q-single"),
         "points": 0.0,
     }

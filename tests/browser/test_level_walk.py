@@ -95,7 +95,7 @@ def fill_check(page: Any, name: str, spec: dict[str, Any], answer: Any) -> None:
             box.set_checked(option["id"] in answer)
     elif kind == "ordering":
         for place, item_id in enumerate(answer, start=1):
-            page.locator(f'select[name="{name}.{item_id}"]').select_option(str(place))
+            page.locator(f'select[name="{name}@{item_id}"]').select_option(str(place))
     elif kind == "scenario":
         for part in spec["parts"]:
             fill_check(page, f"{name}.{part['id']}", part, answer[part["id"]])

@@ -730,7 +730,7 @@ SINGLE_ERRORS = [
         "    type: single_choice\n    topic",
         "type: single_choice",
         "unknown question type 'single_choice': use one of single, multiple, true_false, "
-        "ordering, scenario",
+        "ordering, scenario, matching, numerical, short_answer",
     ),
     (
         "questions.yaml",
@@ -835,7 +835,7 @@ SINGLE_ERRORS = [
         "        type: scenario\n        answer: true",
         "        type: scenario",
         "part type 'scenario' is not allowed in a scenario: use one of single, multiple, "
-        "true_false, ordering",
+        "true_false, ordering, matching, numerical, short_answer",
     ),
     (
         "questions.yaml",

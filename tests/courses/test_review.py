@@ -193,7 +193,7 @@ def test_ordering_and_scenario_questions_can_be_reviewed(content_app, learner):
         second = queue_missed_question(learner.profile_id, scenario, "quiz", "x", now=past)
         get_session().commit()
         ids = first.id, second.id
-    places = {f"answer.{item['id']}": str(n) for n, item in enumerate(ordering["items"], 1)}
+    places = {f"answer@{item['id']}": str(n) for n, item in enumerate(ordering["items"], 1)}
     result = _post_review(learner, ids[0], places)
     assert "✓ Right" in result.text
     fields = {}

@@ -19,52 +19,33 @@
     });
   }
 
-  // Mirrors grading.answer_from_form; null means "nothing to save yet".
-  function answerOf(box, type, name) {
-    if (type === "scenario") {
-      var parts = {};
-      box.querySelectorAll("fieldset.part").forEach(function (part) {
-        parts[part.getAttribute("data-name").slice(name.length + 1)] =
-          answerOf(part, part.getAttribute("data-type"), part.getAttribute("data-name"));
+  // The question's own fields as a plain post sends them; the server decodes
+  // them with the question type, so this script knows no type.
+  function fieldsOf(box, name) {
+    var fields = {};
+    inputs(box, function (n) { return n === name || n.indexOf(name + ".") === 0 || n.indexOf(name + "@") === 0; })
+      .forEach(function (el) {
+        if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
+        (fields[el.name] = fields[el.name] || []).push(el.value);
       });
-      return parts;
-    }
-    if (type === "ordering") {
-      var els = inputs(box, function (n) { return n.indexOf(name + "@") === 0; });
-      var placed = els.filter(function (el) { return el.value; });
-      if (!placed.length) return null;
-      var numbers = placed.map(function (el) { return el.value; });
-      if (placed.length !== els.length || new Set(numbers).size !== numbers.length) return undefined;
-      placed.sort(function (a, b) { return Number(a.value) - Number(b.value); });
-      return placed.map(function (el) { return el.name.slice(name.length + 1); });
-    }
-    var picked = inputs(box, function (n) { return n === name; })
-      .filter(function (el) { return el.checked; }).map(function (el) { return el.value; });
-    if (type === "multiple") return picked.length ? picked : null;
-    return picked.length ? picked[0] : null;
-  }
-
-  function hasGap(value) {
-    if (value === undefined) return true;
-    if (value && typeof value === "object" && !Array.isArray(value)) {
-      return Object.keys(value).some(function (key) { return hasGap(value[key]); });
-    }
-    return false;
+    return fields;
   }
 
   form.addEventListener("change", function (event) {
     var box = event.target.closest("fieldset.question");
     if (!box) return;
     var status = box.querySelector(".save-status");
-    var answer = answerOf(box, box.getAttribute("data-type"), box.getAttribute("data-name"));
-    if (hasGap(answer)) return;  // a half-numbered ordering: wait for the rest
+    var fields = fieldsOf(box, box.getAttribute("data-name"));
     fetch(box.getAttribute("data-autosave"), {
       method: "POST",
       credentials: "same-origin",
       headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf},
-      body: JSON.stringify({answer: answer})
+      body: JSON.stringify({fields: fields})
     }).then(function (response) {
-      if (response.ok) return say(status, saved);
+      if (response.ok) {
+        // A half-numbered ordering is not saved yet: wait for the rest.
+        return response.json().then(function (body) { if (body.saved) say(status, saved); });
+      }
       // The server says why in the learner's language (e.g. time is up).
       return response.json().then(function (body) {
         say(status, (body && body.error) || failed);

@@ -13,17 +13,25 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
-from lms.assessments.question_type import (
+from lms.content.reader import YamlMapping, enum_field, plural, seq_field, text_field
+from lms.content.schema import SCENARIO_SCORING
+from lms.questions.base import (
+    N_,
+    BlankPart,
+    BlankTexts,
+    EditorFields,
+    FileTexts,
     FormFields,
     InvalidAnswer,
     OptionOrder,
+    PartLoader,
+    PartToFile,
     QuestionType,
     Score,
     Spec,
     _check_mode,
     _text,
 )
-from lms.content.schema import PART_TYPES
 
 # Returns the registered question type of a given name (``grading.get_type``).
 PartTypeLookup = Callable[[str], QuestionType]
@@ -33,6 +41,10 @@ class Scenario(QuestionType):
     """A case with 2-4 parts, graded as a unit or as the mean of its parts."""
 
     name = "scenario"
+    label = N_("Scenario")
+    is_part = False
+    file_keys = ("case", "parts", "scoring")
+    leading_keys = ("scoring",)
 
     def __init__(self, part_type: PartTypeLookup) -> None:
         """Keep the lookup that finds each part's type by name."""
@@ -43,12 +55,54 @@ class Scenario(QuestionType):
     def _parts(self, spec: Spec) -> list[tuple[Spec, QuestionType]]:
         parts = []
         for part in spec["parts"]:
-            if part["type"] not in PART_TYPES:
+            if not self._part_type(part["type"]).is_part:
                 raise ValueError(f"scenario {spec['id']!r} has a part of type {part['type']!r}")
             parts.append((part, self._part_type(part["type"])))
         if not parts:
             raise ValueError(f"scenario {spec['id']!r} has no parts")
         return parts
+
+    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+        """Read the case, the scoring rule and 2 to 4 parts."""
+        spec["case"] = text_field(m, "case")
+        spec["scoring"] = enum_field(m, "scoring", SCENARIO_SCORING, "scoring")
+        part_nodes = seq_field(
+            m, "parts", 2, 4, lambda n: f"{label} has {plural(n, 'part')}: a scenario needs 2 to 4"
+        )
+        if part_nodes is None and not m.has("parts"):
+            m.missing("parts", "add 2 to 4 parts, each a question with id, type and prompt")
+        parts = []
+        for part_index, part_node in enumerate(part_nodes or [], 1):
+            part = load_part(part_node, part_index)
+            if part is not None:
+                parts.append(part)
+        spec["parts"] = parts
+
+    def blank(self, question_id: str, texts: BlankTexts, blank_part: BlankPart) -> dict[str, Any]:
+        """An empty case and two single-choice parts."""
+        return {
+            "case": texts(),
+            "scoring": "unit",
+            "parts": [blank_part("single", f"{question_id[:58]}-p{n}") for n in (1, 2)],
+        }
+
+    def to_file(self, spec: Spec, texts: FileTexts, part_to_file: PartToFile) -> dict[str, Any]:
+        """The scoring rule, the case and the parts."""
+        return {
+            "scoring": spec.get("scoring"),
+            "case": texts(spec.get("case")),
+            "parts": [part_to_file(part) for part in spec.get("parts") or []],
+        }
+
+    def from_editor(
+        self, raw: Mapping[str, Any], editor: EditorFields, fresh: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The case, the scoring rule and the parts the trainer filled in."""
+        return {
+            "case": editor.texts(raw.get("case")),
+            "scoring": editor.word(raw.get("scoring")) or "unit",
+            "parts": editor.parts(raw) if "parts" in raw else fresh["parts"],
+        }
 
     def option_ids(self, spec: Spec) -> dict[str, list[str]]:
         """Return part_id -> that part's option/item ids (empty for true/false parts)."""
@@ -161,6 +215,7 @@ class Scenario(QuestionType):
         view: dict[str, Any] = {
             "id": spec["id"],
             "type": self.name,
+            "fragment": self.fragment_name,
             "prompt": _text(spec["prompt"]),
             "case": _text(spec["case"]),
             "points": score.points,

@@ -2,7 +2,10 @@
 answer errors, ``Score`` and ``QuizResult``, the ``QuestionType`` base class and
 the small helpers its subclasses build views with.
 
-Plain data in, plain data out: nothing here imports Flask or SQLAlchemy.
+A type owns everything about itself: its file keys and how they are read and
+validated, its blank for the studio, its file shape for export, its template
+fragments, how a posted form becomes an answer, grading and review. Plain data
+in, plain data out: nothing here imports Flask or SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
+from lms.content.reader import YamlMapping
 from lms.content.schema import REVIEW_MODES
 
 Spec = Mapping[str, Any]
@@ -22,6 +26,49 @@ OptionOrder = list[str] | dict[str, list[str]]
 # Reads every value a submitted form holds under one field name (a
 # ``MultiDict.getlist``), so form decoding stays free of Flask.
 FormFields = Callable[[str], list[str]]
+# Reads one part of a scenario from its YAML node and position (1-based).
+PartLoader = Callable[[Any, int], "dict[str, Any] | None"]
+# Returns an empty text in every language (the studio's blank fields).
+BlankTexts = Callable[[], dict[str, str]]
+# Returns a blank question of a type (name, id) as a scenario part.
+BlankPart = Callable[[str, str], dict[str, Any]]
+# Copies a text mapping into the file shape (every language, "" when missing).
+FileTexts = Callable[["Mapping[str, Any] | None"], "dict[str, str] | None"]
+# Returns a scenario part back in the file shape.
+PartToFile = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+class EditorFields(Protocol):
+    """How the studio's question editor reads its unflattened form fields."""
+
+    def texts(self, value: Any) -> dict[str, str]:
+        """A text in every language from a ``{lang: text}`` field group."""
+        ...
+
+    def word(self, value: Any) -> str:
+        """One plain field, stripped ("" when absent)."""
+        ...
+
+    def checked(self, value: Any) -> bool:
+        """A ticked checkbox."""
+        ...
+
+    def blank(self, texts: dict[str, str]) -> bool:
+        """True when no language has any text."""
+        ...
+
+    def rows(self, value: Any) -> list[tuple[int, dict[str, Any]]]:
+        """The numbered sub-groups (``options.0``, ``options.1``) with their numbers, in order."""
+        ...
+
+    def parts(self, raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The scenario parts the trainer filled in, each read as a question."""
+        ...
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogs; it is translated where it is shown."""
+    return message
 
 
 class InvalidAnswer(ValueError):
@@ -139,6 +186,41 @@ class QuestionType:
     """Base class of a question type; subclasses are registered in ``QUESTION_TYPES``."""
 
     name: ClassVar[str] = ""
+    #: The English name trainers see; templates translate it.
+    label: ClassVar[str] = ""
+    #: Whether the type may be a lesson check or a scenario part.
+    is_part: ClassVar[bool] = True
+    #: Keys of the file shape beyond the common ones, in the order export writes them.
+    file_keys: ClassVar[tuple[str, ...]] = ()
+    #: Keys that export writes before the prompt.
+    leading_keys: ClassVar[tuple[str, ...]] = ()
+    #: What the loader tells an author to do with another type's key.
+    foreign_key_fix: ClassVar[str] = "remove it"
+    #: The stem of the type's templates under ``lms/questions/``:
+    #: ``<fragment>_input.html``, ``<fragment>_review.html``, ``<fragment>_editor.html``.
+    fragment: ClassVar[str] = ""
+
+    @property
+    def fragment_name(self) -> str:
+        """The template stem, the type's name unless it reuses another's fragments."""
+        return self.fragment or self.name
+
+    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+        """Read and validate the type's own keys from a file into ``spec``."""
+
+    def blank(self, question_id: str, texts: BlankTexts, blank_part: BlankPart) -> dict[str, Any]:
+        """The type's own fields of an empty question in the studio."""
+        return {}
+
+    def to_file(self, spec: Spec, texts: FileTexts, part_to_file: PartToFile) -> dict[str, Any]:
+        """The type's own fields of a spec in the file shape (``None`` values are dropped)."""
+        return {}
+
+    def from_editor(
+        self, raw: Mapping[str, Any], editor: EditorFields, fresh: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The type's own fields from the studio editor; ``fresh`` is the type's blank."""
+        return {}
 
     def normalise_answer(self, spec: Spec, raw: Any) -> Any:
         """Validate a raw answer and return its canonical form (``None`` = unanswered)."""
@@ -181,7 +263,12 @@ class QuestionType:
 
     def learner_view(self, spec: Spec, option_order: OptionOrder | None = None) -> dict[str, Any]:
         """Return what a learner may see before grading: texts only, never the key."""
-        return {"id": spec["id"], "type": self.name, "prompt": _text(spec["prompt"])}
+        return {
+            "id": spec["id"],
+            "type": self.name,
+            "fragment": self.fragment_name,
+            "prompt": _text(spec["prompt"]),
+        }
 
     def review_view(
         self,

@@ -1,0 +1,532 @@
+"""The question types a learner answers by picking: single and multiple choice,
+true/false and ordering. They are also the parts a scenario is made of.
+
+Plain data in, plain data out: nothing here imports Flask or SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping
+from fractions import Fraction
+from typing import Any, ClassVar
+
+from lms.content.reader import (
+    YamlMapping,
+    as_mapping,
+    bool_field,
+    enum_field,
+    id_field,
+    plural,
+    seq_field,
+    text_field,
+)
+from lms.content.schema import MULTIPLE_SCORING, OPTION_ID_RE
+from lms.questions.base import (
+    N_,
+    BlankPart,
+    BlankTexts,
+    EditorFields,
+    FileTexts,
+    FormFields,
+    InvalidAnswer,
+    OptionOrder,
+    PartLoader,
+    PartToFile,
+    QuestionType,
+    Score,
+    Spec,
+    UnfinishedAnswer,
+    _flat_order,
+    _id_list,
+    _reorder,
+    _text,
+)
+
+
+def read_options(
+    m: YamlMapping, label: str, low: int, high: int, qtype: str
+) -> list[dict[str, Any]]:
+    """The ``options`` list of a choice question file, each with id, text, correct, feedback."""
+    nodes = seq_field(
+        m,
+        "options",
+        low,
+        high,
+        lambda n: f"{label} has {plural(n, 'option')}: a {qtype} question needs {low} to {high}",
+    )
+    if nodes is None:
+        if not m.has("options"):
+            m.missing("options", f"add {low} to {high} options, each with id and text")
+        return []
+    options: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, node in enumerate(nodes, 1):
+        option = as_mapping(m.doc, node, m.doc.line(node), f"option {index}", f"option {index}")
+        if option is None:
+            continue
+        option_id = id_field(option, pattern=OPTION_ID_RE) if option.has("id") else None
+        if option_id is not None:
+            option.label = f"option '{option_id}'"
+        elif not option.has("id"):
+            option.missing("id", "add id: a, b, c ... (unique within the question)")
+        option.check_keys(("id", "text", "correct", "feedback"))
+        if option_id is not None:
+            if option_id in seen:
+                m.doc.error(
+                    option.key_line("id"),
+                    f"duplicate option id '{option_id}' in {label}: give each option its own id",
+                )
+            seen.add(option_id)
+        options.append(
+            {
+                "id": option_id,
+                "text": text_field(option, "text"),
+                "correct": bool_field(option, "correct", required=False),
+                "feedback": text_field(option, "feedback", required=False),
+            }
+        )
+    return options
+
+
+def read_items(m: YamlMapping, label: str, low: int = 3, high: int = 7) -> list[dict[str, Any]]:
+    """The ``items`` list of an ordering question file, each with id and text."""
+    nodes = seq_field(
+        m,
+        "items",
+        low,
+        high,
+        lambda n: f"{label} has {plural(n, 'item')}: an ordering question needs {low} to {high}",
+    )
+    if nodes is None:
+        if not m.has("items"):
+            m.missing(
+                "items", f"add {low} to {high} items, each with id and text, in the correct order"
+            )
+        return []
+    items: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, node in enumerate(nodes, 1):
+        item = as_mapping(m.doc, node, m.doc.line(node), f"item {index}", f"item {index}")
+        if item is None:
+            continue
+        item_id = id_field(item, pattern=OPTION_ID_RE) if item.has("id") else None
+        if item_id is not None:
+            item.label = f"item '{item_id}'"
+        elif not item.has("id"):
+            item.missing("id", "add id: a, b, c ... (unique within the question)")
+        item.check_keys(("id", "text"))
+        if item_id is not None:
+            if item_id in seen:
+                m.doc.error(
+                    item.key_line("id"),
+                    f"duplicate item id '{item_id}' in {label}: give each item its own id",
+                )
+            seen.add(item_id)
+        items.append({"id": item_id, "text": text_field(item, "text")})
+    return items
+
+
+def options_to_file(spec: Spec, texts: FileTexts) -> list[dict[str, Any]]:
+    """A choice question's options in the file shape."""
+    return [
+        {
+            "id": option.get("id"),
+            "text": texts(option.get("text")),
+            "correct": True if option.get("correct") else None,
+            "feedback": texts(option.get("feedback")),
+        }
+        for option in spec.get("options") or []
+    ]
+
+
+def options_from_editor(
+    raw: Mapping[str, Any], editor: EditorFields, one_correct: bool
+) -> list[dict[str, Any]]:
+    """The options of a choice question from the editor; blank slots are dropped."""
+    options = []
+    chosen = editor.word(raw.get("correct"))
+    for position, row in editor.rows(raw.get("options")):
+        text = editor.texts(row.get("text"))
+        feedback = editor.texts(row.get("feedback"))
+        if editor.blank(text) and editor.blank(feedback):
+            continue
+        correct = chosen == str(position) if one_correct else editor.checked(row.get("correct"))
+        options.append(
+            {
+                "id": editor.word(row.get("id")),
+                "text": text,
+                "correct": True if correct else None,
+                "feedback": None if editor.blank(feedback) else feedback,
+            }
+        )
+    return options
+
+
+def blank_options(count: int, texts: BlankTexts, correct: Iterable[int]) -> list[dict[str, Any]]:
+    """``count`` empty options a, b, c ...; those at ``correct`` marked right."""
+    right = set(correct)
+    return [
+        {"id": chr(ord("a") + n), "text": texts(), "correct": True if n in right else None}
+        for n in range(count)
+    ]
+
+
+class _ChoiceType(QuestionType):
+    """Shared behaviour of single and multiple choice."""
+
+    file_keys = ("options",)
+    low: ClassVar[int] = 2
+    high: ClassVar[int] = 6
+
+    def option_ids(self, spec: Spec) -> list[str]:
+        """Return the option ids in spec order."""
+        return [option["id"] for option in spec["options"]]
+
+    def _correct_ids(self, spec: Spec) -> set[str]:
+        return {option["id"] for option in spec["options"] if option.get("correct")}
+
+    def _check_ids(self, spec: Spec, ids: Iterable[str]) -> None:
+        known = set(self.option_ids(spec))
+        foreign = [option_id for option_id in ids if option_id not in known]
+        if foreign:
+            raise InvalidAnswer(
+                f"option {foreign[0]!r} is not an option of question {spec['id']!r}"
+            )
+
+    def learner_view(self, spec: Spec, option_order: OptionOrder | None = None) -> dict[str, Any]:
+        """Return prompt and option texts in the given order, without correctness."""
+        view = super().learner_view(spec, option_order)
+        options = _reorder(spec["options"], _flat_order(option_order), "option")
+        view["options"] = [
+            {"id": option["id"], "text": _text(option["text"])} for option in options
+        ]
+        return view
+
+    def review_view(
+        self,
+        spec: Spec,
+        answer: Any,
+        score: Score,
+        mode: str,
+        option_order: OptionOrder | None = None,
+    ) -> dict[str, Any]:
+        """Return the review; feedback per option is added only in explanations mode."""
+        view = super().review_view(spec, answer, score, mode, option_order)
+        if mode == "explanations":
+            feedback = {option["id"]: option.get("feedback") for option in spec["options"]}
+            for option in view["options"]:
+                option["feedback"] = _text(feedback[option["id"]])
+        return view
+
+    def _chosen_set(self, answer: Any) -> set[str]:
+        raise NotImplementedError
+
+    def _add_answers(self, view: dict[str, Any], spec: Spec, answer: Any) -> None:
+        correct = self._correct_ids(spec)
+        chosen = self._chosen_set(answer)
+        for option in view["options"]:
+            option["correct"] = option["id"] in correct
+            option["chosen"] = option["id"] in chosen
+        view["chosen"] = answer
+
+
+class SingleChoice(_ChoiceType):
+    """Pick one option; 1 for the correct one, else 0."""
+
+    name = "single"
+    label = N_("Single choice")
+
+    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+        """Read 2 to 6 options, exactly one of them correct."""
+        options = read_options(m, label, self.low, self.high, self.name)
+        spec["options"] = options
+        correct = sum(1 for option in options if option["correct"])
+        if options and correct == 0:
+            m.missing("correct option", "mark exactly one option with correct: true")
+        elif correct > 1:
+            m.doc.error(
+                m.key_line("options"),
+                f"{label} has {correct} correct options: a single question needs exactly one",
+            )
+
+    def blank(self, question_id: str, texts: BlankTexts, blank_part: BlankPart) -> dict[str, Any]:
+        """Two empty options, the first marked right."""
+        return {"options": blank_options(2, texts, [0])}
+
+    def to_file(self, spec: Spec, texts: FileTexts, part_to_file: PartToFile) -> dict[str, Any]:
+        """The options."""
+        return {"options": options_to_file(spec, texts)}
+
+    def from_editor(
+        self, raw: Mapping[str, Any], editor: EditorFields, fresh: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The options, the right one picked by a radio button."""
+        if "options" not in raw:
+            return {"options": fresh["options"]}
+        return {"options": options_from_editor(raw, editor, one_correct=True)}
+
+    def normalise_answer(self, spec: Spec, raw: Any) -> str | None:
+        """Return the chosen option id, or ``None`` when nothing was picked."""
+        if raw is None or raw == "":
+            return None
+        if not isinstance(raw, str):
+            raise InvalidAnswer(
+                f"a single-choice answer must be one option id, got {type(raw).__name__}"
+            )
+        self._check_ids(spec, [raw])
+        return raw
+
+    def _fraction(self, spec: Spec, answer: Any) -> Fraction:
+        return (
+            Fraction(1) if answer is not None and answer in self._correct_ids(spec) else Fraction(0)
+        )
+
+    def _chosen_set(self, answer: Any) -> set[str]:
+        return {answer} if answer is not None else set()
+
+    def chosen_ids(self, spec: Spec, answer: Any) -> list[str]:
+        """Return the picked option id (none when unanswered)."""
+        return [answer] if answer is not None else []
+
+
+class MultipleChoice(_ChoiceType):
+    """Pick every right option; all-or-nothing or partial credit."""
+
+    name = "multiple"
+    label = N_("Multiple choice")
+    file_keys = ("options", "scoring")
+    leading_keys = ("scoring",)
+    low = 3
+    high = 8
+
+    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+        """Read 3 to 8 options, at least two correct, and the scoring rule."""
+        options = read_options(m, label, self.low, self.high, self.name)
+        spec["options"] = options
+        spec["scoring"] = enum_field(m, "scoring", MULTIPLE_SCORING, "scoring")
+        correct = sum(1 for option in options if option["correct"])
+        if options and correct < 2:
+            m.doc.error(
+                m.key_line("options"),
+                f"{label} has {correct} correct option{'s' if correct != 1 else ''}: "
+                "a multiple question needs at least two (use type single for one)",
+            )
+
+    def blank(self, question_id: str, texts: BlankTexts, blank_part: BlankPart) -> dict[str, Any]:
+        """Three empty options, the first two marked right; all-or-nothing scoring."""
+        return {"options": blank_options(3, texts, [0, 1]), "scoring": "all_or_nothing"}
+
+    def to_file(self, spec: Spec, texts: FileTexts, part_to_file: PartToFile) -> dict[str, Any]:
+        """The scoring rule and the options."""
+        return {"scoring": spec.get("scoring"), "options": options_to_file(spec, texts)}
+
+    def from_editor(
+        self, raw: Mapping[str, Any], editor: EditorFields, fresh: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The options, each ticked right or not, and the scoring rule."""
+        options = (
+            options_from_editor(raw, editor, one_correct=False)
+            if "options" in raw
+            else fresh["options"]
+        )
+        return {"options": options, "scoring": editor.word(raw.get("scoring")) or "all_or_nothing"}
+
+    def normalise_answer(self, spec: Spec, raw: Any) -> list[str] | None:
+        """Return the chosen ids sorted (the choice is a set), or ``None`` when none."""
+        ids = _id_list(raw, "a multiple-choice answer")
+        if ids is None:
+            return None
+        self._check_ids(spec, ids)
+        return sorted(ids)
+
+    def _fraction(self, spec: Spec, answer: Any) -> Fraction:
+        correct = self._correct_ids(spec)
+        if not correct:
+            raise ValueError(f"question {spec['id']!r} has no correct option")
+        chosen = set(answer or ())
+        if spec.get("scoring", "all_or_nothing") != "partial":
+            return Fraction(1) if chosen == correct else Fraction(0)
+        right = len(chosen & correct)
+        wrong = len(chosen - correct)
+        return max(Fraction(0), Fraction(right - wrong, len(correct)))
+
+    def _chosen_set(self, answer: Any) -> set[str]:
+        return set(answer or ())
+
+    def from_form(self, spec: Spec, fields: FormFields, name: str) -> list[str] | None:
+        """Decode ticked checkboxes; the blank value is the page's "question shown" marker."""
+        values = [value for value in fields(name) if value != ""]
+        return values or None
+
+    def chosen_ids(self, spec: Spec, answer: Any) -> list[str]:
+        """Return every ticked option id."""
+        return list(answer or [])
+
+    def _add_answers(self, view: dict[str, Any], spec: Spec, answer: Any) -> None:
+        super()._add_answers(view, spec, answer)
+        view["chosen"] = list(answer or [])
+
+
+class TrueFalse(QuestionType):
+    """Say whether a statement is true; 1 or 0."""
+
+    name = "true_false"
+    label = N_("True or false")
+    file_keys = ("answer",)
+    foreign_key_fix = "use answer: true or false"
+    _FORM_VALUES: ClassVar[dict[str, bool]] = {"true": True, "false": False}
+
+    def normalise_answer(self, spec: Spec, raw: Any) -> bool | None:
+        """Return ``True``/``False`` (forms may send "true"/"false"), ``None`` if unanswered."""
+        if raw is None or raw == "":
+            return None
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in self._FORM_VALUES:
+            return self._FORM_VALUES[raw.strip().lower()]
+        raise InvalidAnswer(f"a true/false answer must be true or false, got {raw!r}")
+
+    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+        """Read ``answer: true`` or ``answer: false``."""
+        if m.value("answer") is None:
+            m.missing("answer", "add answer: true or answer: false")
+            spec["answer"] = None
+        else:
+            spec["answer"] = bool_field(m, "answer")
+
+    def blank(self, question_id: str, texts: BlankTexts, blank_part: BlankPart) -> dict[str, Any]:
+        """A true statement."""
+        return {"answer": True}
+
+    def to_file(self, spec: Spec, texts: FileTexts, part_to_file: PartToFile) -> dict[str, Any]:
+        """The answer."""
+        return {"answer": spec.get("answer")}
+
+    def from_editor(
+        self, raw: Mapping[str, Any], editor: EditorFields, fresh: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The answer radio (true unless false was picked)."""
+        return {"answer": editor.word(raw.get("answer")) != "false"}
+
+    def _fraction(self, spec: Spec, answer: Any) -> Fraction:
+        return Fraction(1) if answer is not None and answer == bool(spec["answer"]) else Fraction(0)
+
+    def chosen_ids(self, spec: Spec, answer: Any) -> list[str]:
+        """Return ``["true"]`` or ``["false"]`` (none when unanswered)."""
+        return [] if answer is None else ["true" if answer else "false"]
+
+    def _add_answers(self, view: dict[str, Any], spec: Spec, answer: Any) -> None:
+        view["answer"] = bool(spec["answer"])
+        view["chosen"] = answer
+
+
+class Ordering(QuestionType):
+    """Put items in order; 1 only for the exact order."""
+
+    name = "ordering"
+    label = N_("Ordering")
+    file_keys = ("items",)
+
+    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+        """Read 3 to 7 items in the correct order."""
+        spec["items"] = read_items(m, label)
+
+    def blank(self, question_id: str, texts: BlankTexts, blank_part: BlankPart) -> dict[str, Any]:
+        """Three empty steps."""
+        return {"items": [{"id": chr(ord("a") + n), "text": texts()} for n in range(3)]}
+
+    def to_file(self, spec: Spec, texts: FileTexts, part_to_file: PartToFile) -> dict[str, Any]:
+        """The items in the correct order."""
+        return {
+            "items": [
+                {"id": item.get("id"), "text": texts(item.get("text"))}
+                for item in spec.get("items") or []
+            ]
+        }
+
+    def from_editor(
+        self, raw: Mapping[str, Any], editor: EditorFields, fresh: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The steps the trainer wrote, in order; empty slots are dropped."""
+        if "items" not in raw:
+            return {"items": fresh["items"]}
+        return {
+            "items": [
+                {"id": editor.word(row.get("id")), "text": editor.texts(row.get("text"))}
+                for _position, row in editor.rows(raw.get("items"))
+                if not editor.blank(editor.texts(row.get("text")))
+            ]
+        }
+
+    def option_ids(self, spec: Spec) -> list[str]:
+        """Return the item ids in the correct (spec) order."""
+        return [item["id"] for item in spec["items"]]
+
+    def shuffled_order(self, spec: Spec, rng: random.Random) -> list[str]:
+        """Return a random item order that is never the correct order (when possible)."""
+        key = self.option_ids(spec)
+        order = list(key)
+        if len(set(key)) < 2:
+            return order
+        # Rejection sampling keeps every non-key permutation equally likely;
+        # with at least 2 items each try succeeds with probability >= 1/2.
+        while order == key:
+            rng.shuffle(order)
+        return order
+
+    def presented_order(self, spec: Spec, rng: random.Random, shuffle: bool) -> list[str]:
+        """Always shuffle: items are written in the key order, so showing them so gives it away."""
+        return self.shuffled_order(spec, rng)
+
+    def from_form(self, spec: Spec, fields: FormFields, name: str) -> list[str] | None:
+        """Decode one numbered select per item (``<name>@<item id>``) into an order."""
+        key = self.option_ids(spec)
+        numbers: dict[str, int] = {}
+        for item_id in key:
+            values = [value for value in fields(f"{name}@{item_id}") if value != ""]
+            if len(values) > 1:
+                raise InvalidAnswer(f"item {item_id!r} was given more than one place")
+            if not values:
+                continue
+            try:
+                number = int(values[0])
+            except ValueError:
+                raise InvalidAnswer(f"place {values[0]!r} is not a number") from None
+            if not 1 <= number <= len(key):
+                raise InvalidAnswer(f"place {number} is outside 1..{len(key)}")
+            numbers[item_id] = number
+        if not numbers:
+            return None
+        if len(numbers) != len(key) or len(set(numbers.values())) != len(key):
+            raise UnfinishedAnswer("give every step its own number")
+        return sorted(numbers, key=numbers.__getitem__)
+
+    def normalise_answer(self, spec: Spec, raw: Any) -> list[str] | None:
+        """Return the item ids in the learner's order, or ``None`` when unanswered."""
+        if isinstance(raw, set | frozenset):
+            raise InvalidAnswer("an ordering answer must be a list, not a set")
+        ids = _id_list(raw, "an ordering answer")
+        if ids is None:
+            return None
+        key = self.option_ids(spec)
+        unknown = [item_id for item_id in ids if item_id not in key]
+        if unknown:
+            raise InvalidAnswer(f"item {unknown[0]!r} is not an item of question {spec['id']!r}")
+        if len(ids) != len(key):
+            raise InvalidAnswer("an ordering answer must place every item exactly once")
+        return ids
+
+    def _fraction(self, spec: Spec, answer: Any) -> Fraction:
+        return Fraction(1) if answer == self.option_ids(spec) else Fraction(0)
+
+    def learner_view(self, spec: Spec, option_order: OptionOrder | None = None) -> dict[str, Any]:
+        """Return the items in the given (shuffled) order; choosing it is the caller's job."""
+        view = super().learner_view(spec, option_order)
+        items = _reorder(spec["items"], _flat_order(option_order), "item")
+        view["items"] = [{"id": item["id"], "text": _text(item["text"])} for item in items]
+        return view
+
+    def _add_answers(self, view: dict[str, Any], spec: Spec, answer: Any) -> None:
+        view["correct_order"] = self.option_ids(spec)
+        view["chosen"] = answer
