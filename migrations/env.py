@@ -46,9 +46,19 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = current_app.extensions["lms"].db.engine
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild a SQLite table by dropping it: with foreign
+            # keys on, that would cascade-delete every row pointing at it. The
+            # pragma only takes effect outside a transaction.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, **_options())
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():
