@@ -48,11 +48,16 @@ def backup_command(target: Path) -> None:
 @click.option("--phone", required=True, help="Mainland China mobile number.")
 @click.option("--name", "display_name", required=True, help="Display name.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@click.option("--organisation", default=None, help="Organisation name (staff roles).")
+@click.option(
+    "--organisation",
+    default=None,
+    help="Organisation name (staff roles; a platform admin defaults to the publishing one).",
+)
 @click.option(
     "--organisation-kind",
     type=click.Choice([k.value for k in OrganisationKind]),
-    default=OrganisationKind.TRAINING_PROVIDER.value,
+    default=None,
+    help="Kind of a new organisation (default: employer for employers, else training provider).",
 )
 @with_appcontext
 def create_user_command(
@@ -61,16 +66,27 @@ def create_user_command(
     display_name: str,
     password: str,
     organisation: str | None,
-    organisation_kind: str,
+    organisation_kind: str | None,
 ) -> None:
     """Create a standalone user with a role."""
-    from lms.accounts.services import AccountError, create_user, get_or_create_organisation
-
-    org = (
-        get_or_create_organisation(organisation, OrganisationKind(organisation_kind))
-        if organisation
-        else None
+    from lms.accounts.services import (
+        AccountError,
+        create_user,
+        get_or_create_organisation,
+        publishing_organisation,
     )
+
+    publisher = publishing_organisation()
+    kind = OrganisationKind(organisation_kind) if organisation_kind else None
+    if kind is None:
+        kind = (
+            OrganisationKind.EMPLOYER
+            if role == Role.EMPLOYER.value
+            else OrganisationKind.TRAINING_PROVIDER
+        )
+    org = get_or_create_organisation(organisation, kind) if organisation else None
+    if org is None and role == Role.PLATFORM_ADMIN.value:
+        org = publisher
     try:
         profile = create_user(phone, password, display_name, Role(role), org)
     except AccountError as error:
@@ -154,11 +170,13 @@ def doctor_command() -> None:
 
 
 DEMO_ORGANISATION = "示范区新就业群体服务中心"
+DEMO_EMPLOYER = "示范同城配送有限公司"
 DEMO_PEOPLE = (
     (Role.LEARNER, "13800000001", "王小骑"),
     (Role.TRAINER, "13800000002", "李培训"),
     (Role.EMPLOYER, "13800000003", "赵站长"),
     (Role.ADMIN, "13800000004", "陈管理"),
+    (Role.PLATFORM_ADMIN, "13800000005", "周平台"),
 )
 
 
@@ -166,15 +184,28 @@ DEMO_PEOPLE = (
 @with_appcontext
 def demo_command() -> None:
     """Create demo accounts once; their passwords are printed only then."""
-    from lms.accounts.services import create_user, find_user_by_phone, get_or_create_organisation
+    from lms.accounts.services import (
+        create_user,
+        find_user_by_phone,
+        get_or_create_organisation,
+        publishing_organisation,
+    )
 
-    organisation = get_or_create_organisation(DEMO_ORGANISATION, OrganisationKind.SERVICE_CENTRE)
+    organisations = {
+        Role.LEARNER: None,
+        Role.TRAINER: get_or_create_organisation(
+            DEMO_ORGANISATION, OrganisationKind.SERVICE_CENTRE
+        ),
+        Role.EMPLOYER: get_or_create_organisation(DEMO_EMPLOYER, OrganisationKind.EMPLOYER),
+        Role.PLATFORM_ADMIN: publishing_organisation(),
+    }
+    organisations[Role.ADMIN] = organisations[Role.TRAINER]
     created = []
     for role, phone, name in DEMO_PEOPLE:
         if find_user_by_phone(phone) is not None:
             continue
         password = secrets.token_urlsafe(9)
-        create_user(phone, password, name, role, None if role == Role.LEARNER else organisation)
+        create_user(phone, password, name, role, organisations[role])
         created.append((role, phone, name, password))
     get_session().commit()
     if not created:
@@ -182,7 +213,7 @@ def demo_command() -> None:
         return
     click.echo("Demo accounts (shown once, write them down):")
     for role, phone, name, password in created:
-        click.echo(f"  {role.value:<9} {phone}  {password}  {name}")
+        click.echo(f"  {role.value:<14} {phone}  {password}  {name}")
 
 
 def _register_domain_commands() -> None:

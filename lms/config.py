@@ -46,6 +46,11 @@ DEFAULTS: dict[str, Any] = {
     #: Seconds each app process may reuse an answer without asking Redis (0 = never):
     #: a change made through another process shows on this one within this time.
     "LMS_VERIFY_LOCAL_SECONDS": 1,
+    #: Name of the deployment's publishing organisation: it owns the shipped and
+    #: file-imported courses and the certificates issued for them (created on import).
+    "LMS_PUBLISHING_ORGANISATION": "LMS 培训中心",
+    #: Time zone in which pages and CSV exports show times (stored times are UTC).
+    "LMS_TIME_ZONE": "Asia/Shanghai",
     #: Name of the organisation that issues certificates.
     "LMS_ISSUER_NAME": "LMS 培训中心 / LMS Training Centre",
     #: Write one JSON object per log line, with the request id (production).

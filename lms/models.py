@@ -3,6 +3,7 @@ migrations and ``create_all``."""
 
 from lms.accounts.models import (  # noqa: F401
     Cohort,
+    CohortInvite,
     CohortMember,
     LoginSession,
     LoginThrottle,

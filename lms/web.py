@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf, validate_csrf
@@ -104,6 +106,14 @@ def static_url(filename: str) -> str:
     return url_for("lms.static", filename=filename, v=_static_version(filename))
 
 
+def local_time(moment: datetime | None, with_time: bool = True) -> str:
+    """A stored UTC time as the deployment's local time, e.g. ``2026-03-01 18:05``."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(ZoneInfo(config_value("LMS_TIME_ZONE")))
+    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
 def template_helpers() -> dict[str, Any]:
     """Names every LMS template may use: translation, CSRF, language, layout.
 
@@ -118,6 +128,7 @@ def template_helpers() -> dict[str, Any]:
         "ngettext": ngettext,
         "csrf_token": _csrf_token,
         "static_url": static_url,
+        "local_time": local_time,
         "lms_locale": locale,
         "lms_html_lang": html_lang(locale),
         "lms_languages": [

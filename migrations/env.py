@@ -34,12 +34,30 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _driver_execute(connection, statement: str) -> None:  # noqa: ANN001
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
+
+
 def run_migrations_online() -> None:
     engine = current_app.extensions["lms"].db.engine
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild a SQLite table by dropping it: with foreign
+            # keys on, that would cascade-delete every row pointing at it. The
+            # pragma only takes effect outside a transaction, so it goes to the
+            # driver's connection before SQLAlchemy begins one.
+            _driver_execute(connection, "PRAGMA foreign_keys=OFF")
         context.configure(connection=connection, **_options())
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.commit()
+            _driver_execute(connection, "PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

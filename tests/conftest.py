@@ -33,6 +33,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONTENT_DIR = PROJECT_DIR / "content"
 TEST_SECRET = "test-secret-key-not-for-production"
 PASSWORD = "correct-horse-42"
+PUBLISHER = "测试培训中心"
 # scrypt at 1/32 of the production work factor: tests hash hundreds of passwords.
 TESTING_PASSWORD_HASH = "scrypt:1024:8:1"
 POSTGRES_URL = os.environ.get("LMS_TEST_DATABASE_URL")
@@ -71,6 +72,10 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
         "LMS_SECRET_KEY": TEST_SECRET,
         "LMS_CONTENT_DIR": str(CONTENT_DIR),
         "LMS_TESTING_PASSWORD_HASH": TESTING_PASSWORD_HASH,
+        # The people factory's default organisation publishes the shipped content,
+        # so its staff manage those certificates; tests of organisation boundaries
+        # name other organisations.
+        "LMS_PUBLISHING_ORGANISATION": PUBLISHER,
     }
     config.update(overrides)
     return create_app(config)
@@ -232,7 +237,12 @@ class People:
         with self.app.app_context():
             org = None
             if role != Role.LEARNER and organisation:
-                org = get_or_create_organisation(organisation, OrganisationKind.TRAINING_PROVIDER)
+                kind = (
+                    OrganisationKind.EMPLOYER
+                    if role == Role.EMPLOYER
+                    else OrganisationKind.TRAINING_PROVIDER
+                )
+                org = get_or_create_organisation(organisation, kind)
             profile = create_user(phone, PASSWORD, name, role, org)
             get_session().commit()
             return Person(profile.id, phone, name, role, profile.organisation_id)

@@ -9,8 +9,9 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, g
 from flask_login import current_user
+from sqlalchemy import Select, select
 
-from lms.accounts.models import Profile, Role
+from lms.accounts.models import Cohort, CohortMember, Profile, Role
 from lms.accounts.services import profile_for
 from lms.config import config_value
 from lms.state import get_session
@@ -75,4 +76,68 @@ def role_required(*roles: Role) -> Callable[[View], View]:
     return decorator
 
 
-STAFF_ROLES = (Role.TRAINER, Role.ADMIN)
+ADMIN_ROLES = (Role.ADMIN, Role.PLATFORM_ADMIN)
+STAFF_ROLES = (Role.TRAINER, *ADMIN_ROLES)
+
+
+def is_platform_admin(profile: Profile | None) -> bool:
+    """The deployment's operator, who sees every organisation."""
+    return profile is not None and profile.role == Role.PLATFORM_ADMIN
+
+
+def is_staff_of(profile: Profile | None, organisation_id: int) -> bool:
+    """A trainer or admin acting inside this organisation (never an employer or learner)."""
+    return (
+        profile is not None
+        and profile.has_role(*STAFF_ROLES)
+        and profile.organisation_id == organisation_id
+    )
+
+
+def is_admin_of(profile: Profile | None, organisation_id: int) -> bool:
+    """An admin of this organisation (the platform admin is one of its own)."""
+    return (
+        profile is not None
+        and profile.has_role(*ADMIN_ROLES)
+        and profile.organisation_id == organisation_id
+    )
+
+
+def can_view_cohort(profile: Profile | None, cohort: Cohort) -> bool:
+    """Staff of the cohort's organisation, and the platform admin."""
+    return is_platform_admin(profile) or is_staff_of(profile, cohort.organisation_id)
+
+
+def can_manage_cohort(profile: Profile | None, cohort: Cohort) -> bool:
+    """Only staff of the cohort's organisation change it or sign its learners off."""
+    return is_staff_of(profile, cohort.organisation_id)
+
+
+def organisation_learner_ids(organisation_id: int) -> Select[tuple[int]]:
+    """The ids of learners in the organisation's cohorts now (a subquery)."""
+    return (
+        select(CohortMember.profile_id)
+        .join(Cohort, Cohort.id == CohortMember.cohort_id)
+        .where(Cohort.organisation_id == organisation_id, CohortMember.left_at.is_(None))
+    )
+
+
+def can_act_for_learner(profile: Profile | None, learner_id: int) -> bool:
+    """Staff whose organisation's cohorts hold the learner: read their records, sign them off."""
+    if profile is None or not profile.has_role(*STAFF_ROLES) or profile.organisation_id is None:
+        return False
+    found = get_session().scalar(
+        organisation_learner_ids(profile.organisation_id)
+        .where(CohortMember.profile_id == learner_id)
+        .limit(1)
+    )
+    return found is not None
+
+
+def can_view_learner(profile: Profile | None, learner_id: int) -> bool:
+    """The learner themself, staff of an organisation they joined, and the platform admin."""
+    if profile is None:
+        return False
+    if profile.id == learner_id or is_platform_admin(profile):
+        return True
+    return can_act_for_learner(profile, learner_id)

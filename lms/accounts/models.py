@@ -15,7 +15,10 @@ class Role(enum.StrEnum):
     LEARNER = "learner"
     TRAINER = "trainer"
     EMPLOYER = "employer"
+    #: an organisation's admin: acts only inside their organisation
     ADMIN = "admin"
+    #: the deployment's operator: manages organisations and their admins, sees all
+    PLATFORM_ADMIN = "platform_admin"
 
 
 class OrganisationKind(enum.StrEnum):
@@ -135,7 +138,9 @@ class Cohort(Base):
 
 
 class CohortMember(Base):
-    """A learner in a cohort; a learner may be in cohorts of several organisations."""
+    """A learner who accepted to join a cohort; a learner may be in cohorts of
+    several organisations. A learner who left keeps the row with ``left_at``:
+    the organisation sees nothing of them from then on."""
 
     __tablename__ = "lms_cohort_member"
     __table_args__ = (UniqueConstraint("cohort_id", "profile_id"),)
@@ -146,3 +151,42 @@ class CohortMember(Base):
         ForeignKey("lms_profile.id", ondelete="CASCADE"), index=True
     )
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    left_at: Mapped[datetime | None]
+    #: the invitation the learner accepted
+    invite_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_cohort_invite.id", ondelete="SET NULL")
+    )
+
+    cohort: Mapped[Cohort] = relationship()
+
+
+class CohortInvite(Base):
+    """An invitation to one cohort: a link (and its QR code) and a short join code.
+
+    A trainer sets its expiry and use limit and can revoke it. With ``phone`` it
+    is a trainer's pre-registration of one number: still only an invitation,
+    which that learner sees after logging in and may accept.
+    """
+
+    __tablename__ = "lms_cohort_invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_cohort.id", ondelete="CASCADE"), index=True
+    )
+    #: the opaque part of the invite link
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the short code typed on a phone, stored normalised (upper case)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(11), index=True)
+    expires_at: Mapped[datetime]
+    max_uses: Mapped[int]
+    uses: Mapped[int] = mapped_column(default=0)
+    revoked_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_profile.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cohort: Mapped[Cohort] = relationship()
+    created_by: Mapped[Profile | None] = relationship()

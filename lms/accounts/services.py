@@ -120,6 +120,10 @@ def create_user(
         )
     if role != Role.LEARNER and organisation is None:
         raise AccountError(_l("Trainers, employers and admins belong to an organisation."))
+    if organisation is not None and (role == Role.EMPLOYER) != (
+        organisation.kind == OrganisationKind.EMPLOYER
+    ):
+        raise AccountError(_l("Employer accounts, and only they, belong to an employer."))
     session = get_session()
     if find_user_by_phone(normalised) is not None:
         raise AccountError(_l("This mobile number is already registered. Log in instead."), "phone")
@@ -197,12 +201,26 @@ def grant_role(
     return profile
 
 
+def publishing_organisation() -> Organisation:
+    """The deployment's publishing organisation (named by config), created if new."""
+    return get_or_create_organisation(
+        config_value("LMS_PUBLISHING_ORGANISATION"), OrganisationKind.TRAINING_PROVIDER
+    )
+
+
 def get_or_create_organisation(name: str, kind: OrganisationKind) -> Organisation:
     """The organisation of this name, created if new."""
     session = get_session()
     organisation = session.scalar(select(Organisation).where(Organisation.name == name))
     if organisation is None:
         organisation = Organisation(name=name, kind=kind)
-        session.add(organisation)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(organisation)
+                session.flush()
+        except IntegrityError:
+            # Two first imports at once: the other one created it.
+            organisation = session.scalars(
+                select(Organisation).where(Organisation.name == name)
+            ).one()
     return organisation

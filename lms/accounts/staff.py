@@ -27,7 +27,7 @@ def organisation_people(staff: Profile, page: int = 1) -> PeoplePage:
     in_cohort = (
         select(CohortMember.profile_id)
         .join(Cohort, Cohort.id == CohortMember.cohort_id)
-        .where(Cohort.organisation_id == staff.organisation_id)
+        .where(Cohort.organisation_id == staff.organisation_id, CohortMember.left_at.is_(None))
     )
     scope = or_(Profile.organisation_id == staff.organisation_id, Profile.id.in_(in_cohort))
     session = get_session()

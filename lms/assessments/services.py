@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from lms import signals
-from lms.accounts.models import Cohort, CohortMember, Profile
+from lms.accounts.access import organisation_learner_ids
+from lms.accounts.models import Profile
 from lms.assessments import grading
 from lms.assessments.grading import InvalidAnswer, Score
 from lms.assessments.item_analysis import ItemStats, analyse_items
@@ -353,22 +354,13 @@ def time_left(attempt: Attempt, now: datetime | None = None) -> timedelta | None
     return max(timedelta(0), attempt.deadline - (now or utcnow()))
 
 
-def organisation_learners(organisation_id: int) -> Any:
-    """A subquery of the profile ids in the organisation's cohorts."""
-    return (
-        select(CohortMember.profile_id)
-        .join(Cohort, Cohort.id == CohortMember.cohort_id)
-        .where(Cohort.organisation_id == organisation_id)
-    )
-
-
-def graded_attempts(course_key: str, organisation_id: int | None) -> list[Attempt]:
-    """Graded attempts at a course's quiz; with an organisation, only its cohorts' learners."""
+def graded_attempts(course_key: str, organisation_id: int) -> list[Attempt]:
+    """Graded attempts at a course's quiz by learners in the organisation's cohorts."""
     query = select(Attempt).where(
-        Attempt.course_key == course_key, Attempt.status == AttemptStatus.GRADED
+        Attempt.course_key == course_key,
+        Attempt.status == AttemptStatus.GRADED,
+        Attempt.profile_id.in_(organisation_learner_ids(organisation_id)),
     )
-    if organisation_id is not None:
-        query = query.where(Attempt.profile_id.in_(organisation_learners(organisation_id)))
     query = query.options(selectinload(Attempt.questions)).order_by(Attempt.id)
     return list(get_session().scalars(query))
 
@@ -391,8 +383,8 @@ def item_responses(attempts: Iterable[Attempt]) -> list[dict[str, Any]]:
     ]
 
 
-def item_analysis_for(course_key: str, organisation_id: int | None) -> ItemReport:
-    """Item statistics of a course's quiz; ``organisation_id`` limits it to that organisation."""
+def item_analysis_for(course_key: str, organisation_id: int) -> ItemReport:
+    """Item statistics of a course's quiz over the organisation's cohorts' learners."""
     attempts = graded_attempts(course_key, organisation_id)
     stats = analyse_items(item_responses(attempts))
     prompts: dict[str, dict[str, str]] = {}

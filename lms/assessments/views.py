@@ -16,8 +16,7 @@ from flask import (
     url_for,
 )
 
-from lms.accounts.access import login_required, require_profile, role_required
-from lms.accounts.models import Role
+from lms.accounts.access import STAFF_ROLES, login_required, require_profile, role_required
 from lms.assessments import grading
 from lms.assessments.forms import UNFINISHED, answer_from_fields, answers_from_form
 from lms.assessments.item_analysis import item_stats_csv
@@ -34,7 +33,7 @@ from lms.assessments.services import (
     time_left,
 )
 from lms.courses.models import Course
-from lms.courses.services import course_by_key
+from lms.courses.services import course_by_key, staff_may_read_course
 from lms.db import utcnow
 from lms.i18n import _, localised
 from lms.request_guards import takes_json
@@ -227,13 +226,14 @@ def result(attempt_id: int) -> Any:
 def _staff_report(course_key: str) -> Any:
     course = _course_or_404(course_key)
     staff = require_profile()
-    if staff.organisation_id is None:
-        abort(403)
+    if not staff_may_read_course(staff, course) or staff.organisation_id is None:
+        # Another organisation's own course does not exist for this trainer.
+        abort(404)
     return course, item_analysis_for(course.key, staff.organisation_id)
 
 
 @bp.route("/staff/courses/<course_key>/items")
-@role_required(Role.TRAINER, Role.ADMIN)
+@role_required(*STAFF_ROLES)
 def items(course_key: str) -> Any:
     course, report = _staff_report(course_key)
     pages = max(1, -(-len(report.stats) // ITEMS_PAGE_SIZE))
@@ -251,7 +251,7 @@ def items(course_key: str) -> Any:
 
 
 @bp.route("/staff/courses/<course_key>/items.csv")
-@role_required(Role.TRAINER, Role.ADMIN)
+@role_required(*STAFF_ROLES)
 def items_csv(course_key: str) -> Any:
     course, report = _staff_report(course_key)
     locale = current_locale()

@@ -1,10 +1,15 @@
-"""Looking certificates up, and who may download or manage which."""
+"""Looking certificates up, and the one rule per action on a certificate.
+
+Every certificate belongs to one organisation; views, exports and the CLI ask
+these functions, never the role alone.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, select, true
 
-from lms.accounts.models import Profile, Role
+from lms.accounts.access import ADMIN_ROLES, is_admin_of, is_platform_admin
+from lms.accounts.models import Profile
 from lms.certificates.models import Certificate, CertificateEvent
 from lms.state import get_session
 
@@ -25,40 +30,57 @@ def certificates_of(profile_id: int) -> list[Certificate]:
     )
 
 
+def _visible_scope(profile: Profile) -> ColumnElement[bool]:
+    """The certificates a profile may list: all for the platform admin, else its organisation's."""
+    if is_platform_admin(profile):
+        return true()
+    if not profile.has_role(*ADMIN_ROLES) or profile.organisation_id is None:
+        return false()
+    return Certificate.organisation_id == profile.organisation_id
+
+
 def manageable_certificates(admin: Profile, limit: int = 200) -> list[Certificate]:
-    """The certificates an admin may manage, newest first."""
-    query = select(Certificate).order_by(Certificate.created_at.desc(), Certificate.id.desc())
-    if admin.organisation_id is not None:
-        query = query.where(
-            (Certificate.organisation_id == admin.organisation_id)
-            | Certificate.organisation_id.is_(None)
-        )
+    """The certificates an admin may see on the admin pages, newest first."""
+    query = (
+        select(Certificate)
+        .where(_visible_scope(admin))
+        .order_by(Certificate.created_at.desc(), Certificate.id.desc())
+    )
     return list(get_session().scalars(query.limit(limit)))
 
 
-def can_manage(profile: Profile | None, certificate: Certificate) -> bool:
-    """Admins of the issuing organisation (any admin if it names none)."""
-    if profile is None or not profile.has_role(Role.ADMIN):
-        return False
-    return certificate.organisation_id is None or certificate.organisation_id == (
-        profile.organisation_id
-    )
+def can_manage_certificate(profile: Profile | None, certificate: Certificate) -> bool:
+    """Revoke or re-issue: only admins of the certificate's organisation."""
+    return is_admin_of(profile, certificate.organisation_id)
 
 
-def can_download(profile: Profile | None, certificate: Certificate, token: str | None) -> bool:
-    """The holder, an admin of the issuer, or anyone holding the share link's token."""
+def can_view_certificate_record(profile: Profile | None, certificate: Certificate) -> bool:
+    """The admin page and history: admins of its organisation and the platform admin."""
+    return is_platform_admin(profile) or can_manage_certificate(profile, certificate)
+
+
+def can_view_certificate(
+    profile: Profile | None, certificate: Certificate, token: str | None = None
+) -> bool:
+    """The PDF: the holder, whoever may see its record, or a holder of the share link."""
     if profile is not None and profile.id == certificate.profile_id:
         return True
-    if can_manage(profile, certificate):
+    if can_view_certificate_record(profile, certificate):
         return True
     return bool(token) and token == certificate.token
 
 
-def events_of(certificate_ids: list[int] | None = None, limit: int = 200) -> list[CertificateEvent]:
-    """Audit events, newest first (optionally of some certificates)."""
+def events_of(
+    profile: Profile, certificate_ids: list[int] | None = None, limit: int = 200
+) -> list[CertificateEvent]:
+    """Audit events the profile may read, newest first (optionally of some certificates)."""
     query = select(CertificateEvent).order_by(
         CertificateEvent.created_at.desc(), CertificateEvent.id.desc()
     )
+    if not is_platform_admin(profile):
+        if not profile.has_role(*ADMIN_ROLES) or profile.organisation_id is None:
+            return []
+        query = query.where(CertificateEvent.organisation_id == profile.organisation_id)
     if certificate_ids is not None:
         query = query.where(CertificateEvent.certificate_id.in_(certificate_ids))
     return list(get_session().scalars(query.limit(limit)))

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms import signals
 from lms.accounts.models import Profile
+from lms.accounts.services import publishing_organisation
 from lms.certificates import keys, numbers, tokens
 from lms.certificates.errors import CertificateError
 from lms.certificates.models import (
@@ -185,6 +186,7 @@ def _audit(
             action=action,
             actor_profile_id=actor_profile_id,
             detail=detail,
+            organisation_id=certificate.organisation_id,
         )
     )
 
@@ -232,7 +234,8 @@ def issue_certificate(
     """Issue the certificate of one achievement, exactly once.
 
     Idempotent: a second call for the same ``achievement_key`` (also from a
-    concurrent transaction) returns the certificate issued first.
+    concurrent transaction) returns the certificate issued first. Without
+    ``organisation_id`` the publishing organisation issues it.
     """
     found = certificate_for_achievement(achievement_key)
     if found is not None:
@@ -262,7 +265,7 @@ def issue_certificate(
             issued_on=issued,
             expires_on=_add_years(issued, int(years)) if years else None,
             issuer_name=str(config_value("LMS_ISSUER_NAME") or ""),
-            organisation_id=organisation_id,
+            organisation_id=organisation_id or publishing_organisation().id,
             key_id=signing.kid,
             token="",
             status=CertificateStatus.VALID,

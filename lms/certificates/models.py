@@ -64,9 +64,10 @@ class Certificate(Base):
     issued_on: Mapped[date]
     expires_on: Mapped[date | None]
     issuer_name: Mapped[str] = mapped_column(String(200))
-    #: the organisation whose admins may manage this certificate
-    organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("lms_organisation.id", ondelete="SET NULL"), index=True
+    #: the organisation whose admins may manage this certificate: the owner of
+    #: the course, or the publishing organisation for shipped content and levels
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_organisation.id", ondelete="RESTRICT"), index=True
     )
     key_id: Mapped[str] = mapped_column(String(64))
     token: Mapped[str] = mapped_column(Text)
@@ -100,4 +101,8 @@ class CertificateEvent(Base):
         ForeignKey("lms_profile.id", ondelete="SET NULL")
     )
     detail: Mapped[dict[str, Any]]
+    #: the certificate's organisation: whose admins may read this entry
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_organisation.id", ondelete="RESTRICT"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from lms import signals
+from lms.accounts.services import publishing_organisation
 from lms.assessments.models import Attempt
 from lms.certificates import verify_cache
 from lms.certificates.issuing import issue_certificate, level_text
@@ -71,7 +72,7 @@ def issue_for_attempt(attempt: Attempt) -> Certificate | None:
         track_key=track_key,
         track_title=track_title if occupations else None,
         course_key=attempt.course_key,
-        organisation_id=course.organisation_id if course else None,
+        organisation_id=course.organisation_id if course else publishing_organisation().id,
     )
 
 
@@ -108,7 +109,8 @@ def issue_for_level(achievement: LevelAchievement) -> Certificate:
         track_key=achievement.track_key,
         track_title=track_title,
         level=level,
-        organisation_id=getattr(achievement, "organisation_id", None),
+        # Levels are shipped content: the publishing organisation certifies them.
+        organisation_id=publishing_organisation().id,
     )
 
 

@@ -21,8 +21,13 @@ from flask import (
     url_for,
 )
 
-from lms.accounts.access import current_profile, login_required, require_profile, role_required
-from lms.accounts.models import Role
+from lms.accounts.access import (
+    ADMIN_ROLES,
+    current_profile,
+    login_required,
+    require_profile,
+    role_required,
+)
 from lms.certificates import access, issuing, keys, numbers, verification, verify_cache
 from lms.certificates.errors import CertificateError
 from lms.certificates.models import Certificate, CertificateStatus
@@ -218,7 +223,7 @@ def _certificate_or_404(number: str) -> Certificate:
 def pdf(number: str) -> Any:
     """The stored PDF: for the holder, an admin of the issuer or a share-link holder."""
     certificate = _certificate_or_404(number)
-    if not access.can_download(current_profile(), certificate, request.args.get("t")):
+    if not access.can_view_certificate(current_profile(), certificate, request.args.get("t")):
         # Not found rather than forbidden: nobody learns which numbers exist.
         abort(404)
     if certificate.pdf is None:
@@ -238,15 +243,23 @@ def pdf(number: str) -> Any:
 # ---------------------------------------------------------------- admins
 
 
-def _managed(number: str) -> Certificate:
+def _visible_record(number: str) -> Certificate:
     certificate = _certificate_or_404(number)
-    if not access.can_manage(require_profile(), certificate):
+    if not access.can_view_certificate_record(require_profile(), certificate):
+        # Another organisation's certificate does not exist for this admin.
+        abort(404)
+    return certificate
+
+
+def _managed(number: str) -> Certificate:
+    certificate = _visible_record(number)
+    if not access.can_manage_certificate(require_profile(), certificate):
         abort(403)
     return certificate
 
 
 @bp.route("/admin/certificates")
-@role_required(Role.ADMIN)
+@role_required(*ADMIN_ROLES)
 def admin_list() -> Any:
     """Certificates an admin manages; find one by number."""
     query = request.args.get("number", "").strip()
@@ -264,21 +277,23 @@ def admin_list() -> Any:
 
 
 @bp.route("/admin/certificates/<number>")
-@role_required(Role.ADMIN)
+@role_required(*ADMIN_ROLES)
 def admin_detail(number: str) -> Any:
     """One certificate with its revoke and re-issue forms and its history."""
-    certificate = _managed(number)
+    certificate = _visible_record(number)
+    profile = require_profile()
     return render_template(
         "lms/certificates/admin_detail.html",
         certificate=certificate,
-        events=access.events_of([certificate.id]),
+        events=access.events_of(profile, [certificate.id]),
+        can_manage=access.can_manage_certificate(profile, certificate),
         format_number=numbers.format_number,
         valid=certificate.status is CertificateStatus.VALID,
     )
 
 
 @bp.route("/admin/certificates/<number>/revoke", methods=["POST"])
-@role_required(Role.ADMIN)
+@role_required(*ADMIN_ROLES)
 def revoke(number: str) -> Any:
     """Revoke a certificate (reason required)."""
     certificate = _managed(number)
@@ -295,7 +310,7 @@ def revoke(number: str) -> Any:
 
 
 @bp.route("/admin/certificates/<number>/reissue", methods=["POST"])
-@role_required(Role.ADMIN)
+@role_required(*ADMIN_ROLES)
 def reissue(number: str) -> Any:
     """Re-issue a certificate with a corrected name; the old one is superseded."""
     certificate = _managed(number)
@@ -312,14 +327,15 @@ def reissue(number: str) -> Any:
 
 
 @bp.route("/admin/certificates/audit")
-@role_required(Role.ADMIN)
+@role_required(*ADMIN_ROLES)
 def audit() -> Any:
     """Every issue, revocation and re-issue the admin may see."""
-    certificates = access.manageable_certificates(require_profile(), limit=1000)
+    profile = require_profile()
+    certificates = access.manageable_certificates(profile, limit=1000)
     by_id = {c.id: c for c in certificates}
     return render_template(
         "lms/certificates/audit.html",
-        events=access.events_of(list(by_id)),
+        events=access.events_of(profile, list(by_id)),
         by_id=by_id,
         format_number=numbers.format_number,
     )

@@ -44,9 +44,13 @@ class Course(Base):
         Enum(CourseStatus, values_callable=enum_values, native_enum=False, length=16),
         default=CourseStatus.PUBLISHED,
     )
-    organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("lms_organisation.id", ondelete="SET NULL"), index=True
+    #: the organisation that owns the course: its author, or the publishing
+    #: organisation for shipped and file-imported courses
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_organisation.id", ondelete="RESTRICT"), index=True
     )
+    #: imported from content files: read-only in the studio, readable by every trainer
+    shipped: Mapped[bool] = mapped_column(default=False)
     # No foreign key: course and version would point at each other, a cycle
     # that migrations cannot create in one step. publish_course keeps it right.
     current_version_id: Mapped[int | None]
@@ -77,6 +81,10 @@ class CourseVersion(Base):
     quiz_title: Mapped[dict[str, Any]]
     quiz_policy: Mapped[dict[str, Any]]
     source: Mapped[str] = mapped_column(String(255), default="")
+    #: the organisation that published this version
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_organisation.id", ondelete="RESTRICT"), index=True
+    )
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     course: Mapped[Course] = relationship(foreign_keys=[course_id])

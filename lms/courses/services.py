@@ -12,6 +12,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from lms.accounts.access import STAFF_ROLES
+from lms.accounts.models import Profile
+from lms.accounts.services import publishing_organisation
 from lms.content.errors import ContentError
 from lms.courses.loader import load_content
 from lms.courses.models import (
@@ -72,12 +75,21 @@ def _question_version(spec: dict[str, Any]) -> QuestionVersion:
 
 
 def publish_course(spec: CourseSpec, organisation_id: int | None = None) -> CourseImport:
-    """Publish a validated course as a new version, or do nothing if unchanged."""
+    """Publish a validated course as a new version, or do nothing if unchanged.
+
+    Without ``organisation_id`` the course is shipped content, owned by the
+    deployment's publishing organisation.
+    """
     session = get_session()
+    shipped = organisation_id is None
+    if organisation_id is None:
+        organisation_id = publishing_organisation().id
     course = session.scalar(select(Course).where(Course.key == spec.id))
     created = course is None
     if course is None:
-        course = Course(key=spec.id, area=Area(spec.area), organisation_id=organisation_id)
+        course = Course(
+            key=spec.id, area=Area(spec.area), organisation_id=organisation_id, shipped=shipped
+        )
         session.add(course)
         session.flush()
     elif course.current_version and course.current_version.content_hash == spec.content_hash:
@@ -108,6 +120,7 @@ def publish_course(spec: CourseSpec, organisation_id: int | None = None) -> Cour
             "review": quiz.review,
         },
         source=str(spec.source_path)[:255],
+        organisation_id=course.organisation_id,
     )
     for lesson in spec.lessons:
         version.lessons.append(
@@ -168,6 +181,13 @@ def import_content(root: Path) -> ImportReport:
         with session.begin_nested():
             report.courses.append(publish_course(spec))
     return report
+
+
+def staff_may_read_course(profile: Profile | None, course: Course) -> bool:
+    """Staff read (and report on) shipped courses and their organisation's own."""
+    if profile is None or not profile.has_role(*STAFF_ROLES):
+        return False
+    return course.shipped or course.organisation_id == profile.organisation_id
 
 
 def published_courses() -> list[Course]:

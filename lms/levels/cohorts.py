@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import String, cast, func, select
 
-from lms.accounts.models import Cohort, CohortMember, Profile, Role, User
-from lms.accounts.services import normalise_phone
+from lms.accounts.access import can_act_for_learner, can_manage_cohort, can_view_cohort
+from lms.accounts.models import Cohort, CohortMember, Profile, User
+from lms.db import utcnow
 from lms.i18n import _l, localised
 from lms.levels.models import SignOff, SignOffResult
 from lms.levels.progress import RequirementResult, TrackProgress
@@ -77,6 +78,7 @@ def staff_cohorts(staff: Profile) -> list[CohortSummary]:
     session = get_session()
     counts = (
         select(CohortMember.cohort_id, func.count().label("members"))
+        .where(CohortMember.left_at.is_(None))
         .group_by(CohortMember.cohort_id)
         .subquery()
     )
@@ -110,60 +112,35 @@ def create_cohort(staff: Profile, name: str) -> Cohort:
 
 
 def cohort_for_staff(staff: Profile, cohort_id: int) -> Cohort:
-    """A cohort of the staff member's organisation, else LevelError 404."""
-    organisation_id = _organisation_id(staff)
+    """A cohort the staff member may see (``can_view_cohort``), else LevelError 404."""
     cohort = get_session().get(Cohort, cohort_id)
-    if cohort is None or cohort.organisation_id != organisation_id:
+    if cohort is None or not can_view_cohort(staff, cohort):
         raise LevelError(_l("This cohort does not exist."), 404)
     return cohort
 
 
-def _profile_by_phone(phone: str) -> Profile | None:
-    session = get_session()
-    user = session.scalar(select(User).where(User.phone == phone))
-    if user is None:
-        return None
-    return session.scalar(select(Profile).where(Profile.user_ref == user.get_id()))
-
-
-def add_member(staff: Profile, cohort: Cohort, raw_phone: str) -> tuple[Profile, bool]:
-    """Add a registered learner by mobile number; False when already a member."""
-    cohort_for_staff(staff, cohort.id)
-    phone = normalise_phone((raw_phone or "")[:20])
-    if phone is None:
-        raise LevelError(_l("Enter an 11-digit mainland China mobile number."))
-    learner = _profile_by_phone(phone)
-    if learner is None:
-        raise LevelError(
-            _l("Nobody has signed up with this mobile number. Ask the learner to sign up first.")
-        )
-    if learner.role != Role.LEARNER:
-        raise LevelError(_l("This mobile number belongs to a staff account, not a learner."))
-    session = get_session()
-    exists = session.scalar(
-        select(CohortMember.id).where(
-            CohortMember.cohort_id == cohort.id, CohortMember.profile_id == learner.id
-        )
-    )
-    if exists is not None:
-        return learner, False
-    session.add(CohortMember(cohort_id=cohort.id, profile_id=learner.id))
-    session.flush()
-    return learner, True
+def managed_cohort(staff: Profile, cohort_id: int) -> Cohort:
+    """A cohort the staff member may change (``can_manage_cohort``): 404 unseen, else 403."""
+    cohort = cohort_for_staff(staff, cohort_id)
+    if not can_manage_cohort(staff, cohort):
+        raise LevelError(_l("Only staff of the cohort's organisation may change it."), 403)
+    return cohort
 
 
 def remove_member(staff: Profile, cohort: Cohort, profile_id: int) -> None:
-    """Take a learner out of a cohort (their records stay)."""
-    cohort_for_staff(staff, cohort.id)
+    """Take a learner out of a cohort: their records stay, the cohort sees nothing new."""
+    managed_cohort(staff, cohort.id)
     session = get_session()
     member = session.scalar(
         select(CohortMember).where(
-            CohortMember.cohort_id == cohort.id, CohortMember.profile_id == profile_id
+            CohortMember.cohort_id == cohort.id,
+            CohortMember.profile_id == profile_id,
+            CohortMember.left_at.is_(None),
         )
     )
     if member is None:
         raise LevelError(_l("This learner is not in the cohort."), 404)
-    session.delete(member)
+    member.left_at = utcnow()
     session.flush()
 
 
@@ -175,7 +152,7 @@ def _members(cohort_ids: list[int]) -> list[tuple[Profile, str]]:
         .join(CohortMember, CohortMember.profile_id == Profile.id)
         # user_ref is a host's id in plugin mode, not always a number: compare as text.
         .outerjoin(User, cast(User.id, String(64)) == Profile.user_ref)
-        .where(CohortMember.cohort_id.in_(cohort_ids))
+        .where(CohortMember.cohort_id.in_(cohort_ids), CohortMember.left_at.is_(None))
         .distinct()
         .order_by(Profile.display_name, Profile.id)
     )
@@ -239,17 +216,10 @@ def cohort_csv(cohort: Cohort, locale: str) -> str:
 
 
 def learner_for_staff(staff: Profile, learner_id: int) -> Profile:
-    """A learner in one of the staff member's organisation's cohorts, else LevelError 404."""
-    organisation_id = _organisation_id(staff)
-    session = get_session()
-    found = session.scalar(
-        select(Profile)
-        .join(CohortMember, CohortMember.profile_id == Profile.id)
-        .join(Cohort, Cohort.id == CohortMember.cohort_id)
-        .where(Profile.id == learner_id, Cohort.organisation_id == organisation_id)
-        .limit(1)
-    )
-    if found is None:
+    """A learner the staff member may act for (``can_act_for_learner``), else LevelError 404."""
+    _organisation_id(staff)
+    found = get_session().get(Profile, learner_id)
+    if found is None or not can_act_for_learner(staff, learner_id):
         raise LevelError(_l("This learner is not in any of your cohorts."), 404)
     return found
 
@@ -318,7 +288,7 @@ def record_signoff(
         level=level.level,
         requirement_key=requirement_key,
         trainer_id=staff.id,
-        organisation_id=staff.organisation_id,
+        organisation_id=_organisation_id(staff),
         trainer_name=staff.display_name,
         result=outcome,
         note=clean_note,

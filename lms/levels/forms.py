@@ -1,4 +1,4 @@
-"""Trainer forms: a new cohort, a member by mobile number, a sign-off."""
+"""Trainer forms (a cohort, an invitation, a sign-off) and the learner's join code."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length, NumberRange
 from lms.db import ID_MAX
 from lms.i18n import _l
 from lms.levels.cohorts import COHORT_NAME_MAX, NOTE_MAX
+from lms.levels.invites import DAYS_MAX, USES_MAX
 
 
 def _required() -> DataRequired:
@@ -34,7 +35,41 @@ class MemberForm(FlaskForm):
             Length(max=20, message=_l("Enter an 11-digit mainland China mobile number.")),
         ],
     )
-    submit = SubmitField(_l("Add learner"))
+    submit = SubmitField(_l("Invite this number"))
+
+
+class InviteForm(FlaskForm):
+    days = IntegerField(
+        _l("Valid for (days)"),
+        default=14,
+        validators=[
+            _required(),
+            NumberRange(min=1, max=DAYS_MAX, message=_l("Choose 1 to %(max)d days.")),
+        ],
+    )
+    max_uses = IntegerField(
+        _l("How many learners may join with it"),
+        default=50,
+        validators=[
+            _required(),
+            NumberRange(min=1, max=USES_MAX, message=_l("Choose 1 to %(max)d.")),
+        ],
+    )
+    submit = SubmitField(_l("Make an invitation"))
+
+
+class JoinCodeForm(FlaskForm):
+    # GET: the code form is a lookup, so a learner may bookmark or share the link.
+    class Meta:
+        csrf = False
+
+    code = StringField(
+        _l("Join code"),
+        validators=[
+            _required(),
+            Length(max=40, message=_l("The join code has 6 letters and digits.")),
+        ],
+    )
 
 
 class SignOffForm(FlaskForm):

@@ -105,8 +105,8 @@ class SignOff(Base):
         ForeignKey("lms_profile.id", ondelete="SET NULL"), index=True
     )
     # The trainer's organisation at the time: who vouched, even if they move on.
-    organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("lms_organisation.id", ondelete="SET NULL")
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_organisation.id", ondelete="RESTRICT"), index=True
     )
     trainer_name: Mapped[str] = mapped_column(String(40))
     result: Mapped[SignOffResult] = mapped_column(
@@ -117,4 +117,4 @@ class SignOff(Base):
 
     learner: Mapped[Profile] = relationship(foreign_keys=[profile_id])
     trainer: Mapped[Profile | None] = relationship(foreign_keys=[trainer_id])
-    organisation: Mapped[Organisation | None] = relationship()
+    organisation: Mapped[Organisation] = relationship()

@@ -4,24 +4,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+import segno
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
-from lms.accounts.access import STAFF_ROLES, login_required, require_profile, role_required
-from lms.accounts.models import Profile
+from lms.accounts.access import (
+    STAFF_ROLES,
+    can_manage_cohort,
+    login_required,
+    require_profile,
+    role_required,
+)
+from lms.accounts.models import CohortInvite, Profile
 from lms.i18n import _
 from lms.levels.cohorts import (
     LevelError,
-    add_member,
     awaiting_signoffs,
     cohort_csv,
     cohort_for_staff,
     cohort_progress,
     create_cohort,
+    managed_cohort,
     record_signoff,
     remove_member,
     staff_cohorts,
 )
-from lms.levels.forms import CohortForm, MemberForm, SignOffForm
+from lms.levels.forms import CohortForm, InviteForm, JoinCodeForm, MemberForm, SignOffForm
+from lms.levels.invites import (
+    accept_invite,
+    check_can_accept,
+    cohort_invites,
+    create_invite,
+    invite_by_code,
+    invite_by_token,
+    invite_for_staff,
+    invite_phone,
+    invite_problem,
+    leave_cohort,
+    memberships_of,
+    pending_invites,
+    revoke_invite,
+)
 from lms.levels.progress import TrackProgress
 from lms.levels.services import (
     achievements_for,
@@ -114,7 +136,7 @@ def cohorts() -> Any:
             status = error.status
         else:
             get_session().commit()
-            flash(_("Cohort created. Add learners by their mobile number."), "success")
+            flash(_("Cohort created. Make an invitation for your learners to join."), "success")
             return redirect(url_for("lms.levels.cohort", cohort_id=cohort.id))
     elif form.is_submitted():
         status = 400
@@ -125,8 +147,15 @@ def cohorts() -> Any:
     return render_template("lms/levels/cohorts.html", cohorts=listing, form=form), status
 
 
-def _cohort_page(staff: Profile, cohort_id: int, form: MemberForm, status: int = 200) -> Any:
+def _cohort_page(
+    staff: Profile,
+    cohort_id: int,
+    form: MemberForm,
+    status: int = 200,
+    invite_form: InviteForm | None = None,
+) -> Any:
     cohort = cohort_for_staff(staff, cohort_id)
+    manages = can_manage_cohort(staff, cohort)
     return (
         render_template(
             "lms/levels/cohort.html",
@@ -134,6 +163,10 @@ def _cohort_page(staff: Profile, cohort_id: int, form: MemberForm, status: int =
             members=cohort_progress(cohort),
             tracks=published_tracks(),
             form=form,
+            invite_form=invite_form or InviteForm(),
+            invites=cohort_invites(cohort) if manages else [],
+            invite_problem=invite_problem,
+            manages=manages,
         ),
         status,
     )
@@ -151,14 +184,15 @@ def cohort(cohort_id: int) -> Any:
 @bp.route("/staff/cohorts/<int:cohort_id>/members", methods=["POST"])
 @role_required(*STAFF_ROLES)
 def add_cohort_member(cohort_id: int) -> Any:
+    """Pre-register a mobile number: an invitation, never a membership."""
     staff = require_profile()
     form = MemberForm()
     try:
-        found = cohort_for_staff(staff, cohort_id)
+        managed_cohort(staff, cohort_id)
         if not form.validate_on_submit():
             return _cohort_page(staff, cohort_id, form, 400)
         try:
-            learner, added = add_member(staff, found, form.phone.data)
+            invite_phone(staff, cohort_id, form.phone.data)
         except LevelError as error:
             if error.status == 404:
                 raise
@@ -168,10 +202,61 @@ def add_cohort_member(cohort_id: int) -> Any:
     except LevelError as error:
         return _refused(error)
     get_session().commit()
-    if added:
-        flash(_("%(name)s is now in this cohort.", name=learner.display_name), "success")
-    else:
-        flash(_("%(name)s is already in this cohort.", name=learner.display_name), "info")
+    # The same words whether or not the number is registered.
+    flash(
+        _(
+            "Invitation saved. Whoever logs in with this number sees it and joins only "
+            "by accepting; until then you see nothing of them."
+        ),
+        "info",
+    )
+    return redirect(url_for("lms.levels.cohort", cohort_id=cohort_id))
+
+
+@bp.route("/staff/cohorts/<int:cohort_id>/invites", methods=["POST"])
+@role_required(*STAFF_ROLES)
+def create_cohort_invite(cohort_id: int) -> Any:
+    staff = require_profile()
+    form = InviteForm()
+    try:
+        managed_cohort(staff, cohort_id)
+        if not form.validate_on_submit():
+            return _cohort_page(staff, cohort_id, MemberForm(), 400, invite_form=form)
+        invite = create_invite(staff, cohort_id, form.days.data, form.max_uses.data)
+    except LevelError as error:
+        return _refused(error)
+    get_session().commit()
+    return redirect(url_for("lms.levels.cohort_invite", cohort_id=cohort_id, invite_id=invite.id))
+
+
+@bp.route("/staff/cohorts/<int:cohort_id>/invites/<int:invite_id>")
+@role_required(*STAFF_ROLES)
+def cohort_invite(cohort_id: int, invite_id: int) -> Any:
+    """The printable invitation: QR code, join code, link, expiry."""
+    try:
+        invite = invite_for_staff(require_profile(), cohort_id, invite_id)
+    except LevelError as error:
+        return _refused(error)
+    link = url_for("lms.levels.join", token=invite.token, _external=True)
+    return render_template(
+        "lms/levels/invite.html",
+        invite=invite,
+        cohort=invite.cohort,
+        link=link,
+        qr_svg=segno.make(link, error="m").svg_inline(scale=6, border=2),
+        problem=invite_problem(invite),
+    )
+
+
+@bp.route("/staff/cohorts/<int:cohort_id>/invites/<int:invite_id>/revoke", methods=["POST"])
+@role_required(*STAFF_ROLES)
+def revoke_cohort_invite(cohort_id: int, invite_id: int) -> Any:
+    try:
+        revoke_invite(require_profile(), cohort_id, invite_id)
+    except LevelError as error:
+        return _refused(error)
+    get_session().commit()
+    flash(_("The invitation is withdrawn; learners who joined stay."), "info")
     return redirect(url_for("lms.levels.cohort", cohort_id=cohort_id))
 
 
@@ -180,7 +265,7 @@ def add_cohort_member(cohort_id: int) -> Any:
 def remove_cohort_member(cohort_id: int, profile_id: int) -> Any:
     staff = require_profile()
     try:
-        remove_member(staff, cohort_for_staff(staff, cohort_id), profile_id)
+        remove_member(staff, managed_cohort(staff, cohort_id), profile_id)
     except LevelError as error:
         return _refused(error)
     get_session().commit()
@@ -236,3 +321,99 @@ def signoffs() -> Any:
     except LevelError as error:
         return _refused(error)
     return render_template("lms/levels/signoffs.html", rows=rows)
+
+
+# ------------------------------------------------------------------ joining
+
+
+@bp.route("/join")
+@login_required
+def join_code() -> Any:
+    """The learner types a join code; a known one leads to its consent screen."""
+    form = JoinCodeForm(request.args)
+    if not request.args:
+        return render_template("lms/levels/join_code.html", form=form)
+    if not form.validate():
+        return render_template("lms/levels/join_code.html", form=form), 400
+    try:
+        invite = invite_by_code(form.code.data)
+    except LevelError as error:
+        form.code.errors.append(error.message)
+        return render_template("lms/levels/join_code.html", form=form), error.status
+    return redirect(url_for("lms.levels.join", token=invite.token))
+
+
+def _consent_page(learner: Profile, invite: CohortInvite, status: int = 200) -> Any:
+    problem = None
+    try:
+        check_can_accept(learner, invite)
+    except LevelError as error:
+        if error.status == 404:
+            raise
+        problem = error.message
+        status = error.status if status == 200 else status
+    return (
+        render_template(
+            "lms/levels/join.html",
+            invite=invite,
+            cohort=invite.cohort,
+            organisation=invite.cohort.organisation,
+            trainer=invite.created_by,
+            problem=problem,
+        ),
+        status,
+    )
+
+
+@bp.route("/join/<token>", methods=["GET", "POST"])
+@login_required
+def join(token: str) -> Any:
+    """The consent screen: who will see what; the learner joins only by confirming."""
+    learner = require_profile()
+    try:
+        invite = invite_by_token(token)
+        if request.method == "GET":
+            return _consent_page(learner, invite)
+        try:
+            accept_invite(learner, invite)
+        except LevelError as error:
+            if error.status == 404:
+                raise
+            get_session().rollback()
+            return _consent_page(learner, invite_by_token(token), error.status)
+    except LevelError as error:
+        return _refused(error)
+    get_session().commit()
+    flash(_("You joined %(cohort)s.", cohort=invite.cohort.name), "success")
+    return redirect(url_for("lms.levels.my_cohorts"))
+
+
+@bp.route("/my/cohorts")
+@login_required
+def my_cohorts() -> Any:
+    """The cohorts the learner is in, who sees their records, and open invitations."""
+    learner = require_profile()
+    return render_template(
+        "lms/levels/my_cohorts.html",
+        memberships=memberships_of(learner),
+        pending=pending_invites(learner),
+    )
+
+
+@bp.route("/my/cohorts/<int:cohort_id>/leave", methods=["POST"])
+@login_required
+def leave(cohort_id: int) -> Any:
+    learner = require_profile()
+    try:
+        member = leave_cohort(learner, cohort_id)
+    except LevelError as error:
+        return _refused(error)
+    get_session().commit()
+    flash(
+        _(
+            "You left %(cohort)s. Its organisation sees nothing new of you from now on.",
+            cohort=member.cohort.name,
+        ),
+        "info",
+    )
+    return redirect(url_for("lms.levels.my_cohorts"))

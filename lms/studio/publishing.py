@@ -115,7 +115,7 @@ def publish_draft(
     organisation_id = authoring_organisation(profile)
     session = get_session()
     course = session.scalar(select(Course).where(Course.key == draft.course_key))
-    if course is not None and course.organisation_id != organisation_id:
+    if course is not None and (course.shipped or course.organisation_id != organisation_id):
         raise StudioError(_l("A course with this id exists already: choose another id."), 409)
     spec, problems = _problems(draft, draft_files(draft.data))
     if spec is None or problems:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from lms.accounts.access import can_view_cohort
 from lms.accounts.models import Cohort, CohortMember, Profile, Role
 from lms.assessments.item_analysis import ItemStats, analyse_items, item_stats_csv
 from lms.assessments.models import Attempt, AttemptStatus
@@ -98,7 +99,7 @@ class CourseReport:
 
 def report_courses(profile: Profile) -> list[Course]:
     """The courses a trainer may report on: their organisation's and the shipped ones."""
-    scope = Course.organisation_id.is_(None)
+    scope = Course.shipped.is_(True)
     if profile.organisation_id is not None:
         scope = or_(scope, Course.organisation_id == profile.organisation_id)
     return list(get_session().scalars(select(Course).where(scope).order_by(Course.key)))
@@ -127,11 +128,19 @@ def _course(profile: Profile, key: str) -> Course:
 def _population(profile: Profile, course: Course, cohort: Cohort | None) -> Select[Any]:
     """The profile ids this report may count."""
     if cohort is not None:
-        return select(CohortMember.profile_id).where(CohortMember.cohort_id == cohort.id)
+        return select(CohortMember.profile_id).where(
+            CohortMember.cohort_id == cohort.id, CohortMember.left_at.is_(None)
+        )
     organisation_id = profile.organisation_id
     ids = select(CohortMember.profile_id).join(Cohort, Cohort.id == CohortMember.cohort_id)
-    ids = ids.where(Cohort.organisation_id == (organisation_id or -1))
-    if organisation_id is not None and course.organisation_id == organisation_id:
+    ids = ids.where(
+        Cohort.organisation_id == (organisation_id or -1), CohortMember.left_at.is_(None)
+    )
+    if (
+        organisation_id is not None
+        and not course.shipped
+        and course.organisation_id == organisation_id
+    ):
         took = select(LessonProgress.profile_id).where(LessonProgress.course_key == course.key)
         attempted = select(Attempt.profile_id).where(Attempt.course_key == course.key)
         ids = ids.union(took, attempted)
@@ -156,7 +165,7 @@ def cohort_report(
 ) -> CourseReport:
     """A cohort's report on one course (the first course when none is named)."""
     cohort = get_session().get(Cohort, cohort_id)
-    if cohort is None or cohort.organisation_id != profile.organisation_id:
+    if cohort is None or not can_view_cohort(profile, cohort):
         raise StudioError(_l("This cohort does not exist."), 404)
     if not key:
         courses = [course for course in report_courses(profile) if course.current_version]

@@ -1,6 +1,7 @@
 """Which courses and drafts a trainer may see and which they own.
 
-Shipped courses (no organisation) can be read and copied, never changed;
+Shipped courses (imported from files, owned by the publishing organisation)
+can be read and copied by every trainer, never changed in the studio;
 another organisation's courses and drafts do not exist as far as this trainer
 is concerned.
 """
@@ -55,10 +56,9 @@ def authoring_organisation(profile: Profile) -> int:
 
 def _readable_courses(profile: Profile) -> ColumnElement[bool]:
     """The courses this trainer may read: shipped ones and their organisation's."""
-    scope = Course.organisation_id.is_(None)
-    if profile.organisation_id is not None:
-        scope = or_(scope, Course.organisation_id == profile.organisation_id)
-    return scope
+    if profile.organisation_id is None:
+        return Course.shipped.is_(True)
+    return or_(Course.shipped.is_(True), Course.organisation_id == profile.organisation_id)
 
 
 def visible_course(profile: Profile, key: str) -> Course | None:
@@ -68,7 +68,7 @@ def visible_course(profile: Profile, key: str) -> Course | None:
 
 def is_own_course(profile: Profile, course: Course) -> bool:
     """Whether the course belongs to the trainer's organisation, so they may change it."""
-    return course.organisation_id is not None and course.organisation_id == profile.organisation_id
+    return not course.shipped and course.organisation_id == profile.organisation_id
 
 
 def own_course(profile: Profile, key: str) -> Course:
@@ -130,7 +130,7 @@ def studio_courses(profile: Profile) -> list[CourseRow]:
                 current_number=version.number if version else None,
                 course=course,
                 draft=draft,
-                editable=course.organisation_id is not None,
+                editable=not course.shipped,
             )
         )
     for draft in drafts.values():

@@ -115,8 +115,15 @@ class Quizzes:
         questions = questions if questions is not None else mixed_bank()
         policy = {**DEFAULT_POLICY, "draw": len(questions), **policy}
         with self.app.app_context():
+            from lms.accounts.services import publishing_organisation
+
             session = get_session()
-            course = Course(key=key, area=Area.LEGAL_SAFETY, organisation_id=organisation_id)
+            shipped = organisation_id is None
+            if organisation_id is None:
+                organisation_id = publishing_organisation().id
+            course = Course(
+                key=key, area=Area.LEGAL_SAFETY, organisation_id=organisation_id, shipped=shipped
+            )
             session.add(course)
             session.flush()
             version = CourseVersion(
@@ -130,6 +137,7 @@ class Quizzes:
                 quiz_key=f"{key}-quiz",
                 quiz_title=t(f"Quiz of {key}"),
                 quiz_policy=policy,
+                organisation_id=organisation_id,
             )
             for position, spec in enumerate(questions, start=1):
                 question = QuestionVersion(key=spec["id"], content_hash=spec_hash(spec), spec=spec)

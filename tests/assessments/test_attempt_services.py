@@ -7,7 +7,9 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from lms.accounts.models import Organisation
 from lms.assessments.models import AttemptStatus
 from lms.assessments.services import (
     AttemptError,
@@ -26,6 +28,7 @@ from tests.assessments.conftest import (
     multiple,
     ordering,
     profile_of,
+    put_in_cohort,
     single,
     true_false,
 )
@@ -289,6 +292,7 @@ def test_a_tampered_answer_or_question_is_refused(app, quizzes, learner):
 
 def test_item_analysis_counts_every_version_of_a_question_under_its_key(app, quizzes, learner):
     key = quizzes.make([single("iv-1")], max_attempts=0, cooldown_minutes=0)
+    put_in_cohort(app, learner, "版本统计站")
     with app.app_context():
         attempt = start_attempt(profile_of(learner), course_of(key))
         save_answer(attempt, 1, "a")
@@ -308,7 +312,10 @@ def test_item_analysis_counts_every_version_of_a_question_under_its_key(app, qui
         for each in get_session().query(Attempt):
             each.course_key = key
         get_session().flush()
-        report = item_analysis_for(key, None)
+        station = get_session().scalar(
+            sa.select(Organisation.id).where(Organisation.name == "版本统计站")
+        )
+        report = item_analysis_for(key, station)
         assert [(s.question_id, s.answered, s.difficulty) for s in report.stats] == [
             ("iv-1", 2, 0.5)
         ]

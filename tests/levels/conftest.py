@@ -135,3 +135,30 @@ def pass_level_5(profile_id: int, course_key: str = "legal-safety") -> None:
     """Everything the shipped online-delivery-worker L5 asks for."""
     add_attempt(profile_id, course_key, 90, correct=critical_keys(course_key))
     complete_lessons(profile_id, course_key)
+
+
+def invite_link(trainer_client: Any, cohort_id: int, days: int = 14, max_uses: int = 50) -> str:
+    """Make an invitation as the logged-in trainer; return the path of its join link."""
+    import re
+
+    from tests.conftest import post_form
+
+    response = post_form(
+        trainer_client,
+        f"/staff/cohorts/{cohort_id}/invites",
+        {"days": days, "max_uses": max_uses},
+    )
+    assert response.status_code == 302, response.status_code
+    sheet = trainer_client.get(response.headers["Location"]).get_data(as_text=True)
+    found = re.search(r'href="(?:https?://[^/"]+)?(/join/[^"]+)"', sheet)
+    assert found, "the invitation sheet shows no join link"
+    return found.group(1)
+
+
+def accept(app: Any, learner: Any, link: str) -> Any:
+    """The learner logs in on their own phone and accepts the invitation."""
+    from tests.conftest import log_in, post_form
+
+    client = app.test_client()
+    log_in(client, learner.phone)
+    return post_form(client, link, {})

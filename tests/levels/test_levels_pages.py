@@ -11,7 +11,14 @@ from lms.accounts.models import Role
 from lms.levels.models import LevelAchievement, SignOff
 from lms.state import get_session
 from tests.conftest import log_in, post_form
-from tests.levels.conftest import add_attempt, complete_lessons, critical_keys, pass_level_5
+from tests.levels.conftest import (
+    accept,
+    add_attempt,
+    complete_lessons,
+    critical_keys,
+    invite_link,
+    pass_level_5,
+)
 
 EN = {"Accept-Language": "en"}
 ODW = "online-delivery-worker"
@@ -52,8 +59,7 @@ def cohort_with(client, app, trainer, learner, name: str = "朝阳站") -> int:
     response = post_form(client, "/staff/cohorts", {"name": name})
     assert response.status_code == 302
     cohort_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
-    response = post_form(client, f"/staff/cohorts/{cohort_id}/members", {"phone": learner.phone})
-    assert response.status_code == 302
+    assert accept(app, learner, invite_link(client, cohort_id)).status_code == 302
     return cohort_id
 
 
@@ -163,20 +169,34 @@ def test_a_trainer_builds_a_cohort_and_sees_each_members_level(client, app, peop
     html = page(client, f"/staff/cohorts/{cohort_id}", headers=EN)
     assert "王骑手" in html
     assert "L5 Junior (modelled on level 5)" in html
-    # adding the same person again changes nothing
-    post_form(client, f"/staff/cohorts/{cohort_id}/members", {"phone": learner.phone})
+    # accepting a second invitation changes nothing
+    again = accept(app, learner, invite_link(client, cohort_id))
+    assert again.status_code == 409
+    assert "你已经在这个班组里了" in again.get_data(as_text=True)
     assert "1 learner" in page(client, f"/staff/cohorts/{cohort_id}", headers=EN)
 
 
-def test_adding_an_unknown_or_malformed_number_is_refused(client, people):
+def test_inviting_a_number_never_tells_whether_it_is_registered(client, people):
     trainer = people.make(Role.TRAINER)
+    registered = people.make(name="王骑手")
     log_in(client, trainer.phone)
     response = post_form(client, "/staff/cohorts", {"name": "夜班"})
     cohort_url = response.headers["Location"]
-    for phone, words in (("13912345678", "Nobody has signed up"), ("12345", "11-digit")):
-        response = post_form(client, cohort_url + "/members", {"phone": phone}, headers=EN)
-        assert response.status_code == 400
-        assert words in response.get_data(as_text=True)
+    answers = []
+    for phone in (registered.phone, "13912345678"):
+        response = post_form(
+            client, cohort_url + "/members", {"phone": phone}, headers=EN, follow_redirects=True
+        )
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        answers.append(html.replace(phone[:3] + "****" + phone[-4:], "NUMBER"))
+        assert "王骑手" not in html
+    assert "Invitation saved" in answers[0]
+    # Only the masked number in the invitations table differs.
+    assert answers[0].count("Invitation saved") == answers[1].count("Invitation saved")
+    assert "0 learners" in answers[0] and "0 learners" in answers[1]
+    response = post_form(client, cohort_url + "/members", {"phone": "12345"}, headers=EN)
+    assert response.status_code == 400 and "11-digit" in response.get_data(as_text=True)
     assert post_form(client, "/staff/cohorts", {"name": "夜班"}).status_code == 400
 
 
@@ -257,7 +277,7 @@ def test_sign_off_flow_not_yet_then_pass(client, app, people):
         pass_level_5(learner.profile_id)
         get_session().commit()
     cohort_id = cohort_with(client, app, trainer, learner)
-    post_form(client, f"/staff/cohorts/{cohort_id}/members", {"phone": ready.phone})
+    accept(app, ready, invite_link(client, cohort_id))
     html = page(client, "/staff/sign-offs", headers=EN)
     # only the learner whose next level has a practical skill is listed
     assert "张骑手" in html and "王骑手" not in html

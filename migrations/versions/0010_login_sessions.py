@@ -1,7 +1,7 @@
 """login sessions that end on logout, password change or sign-out everywhere
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0010
+Revises: 0003
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import lms.db
 
-revision = "0002"
-down_revision = "0001"
+revision = "0010"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
