@@ -15,7 +15,7 @@ from lms.certificates.tokens import generate_key
 from lms.ops.startup_checks import StartupCheckFailed
 from lms.schema_migrations import include_object
 from lms.state import get_session
-from tests.conftest import build_host_app
+from tests.conftest import _dispose, build_host_app
 
 
 def test_plugin_registers_once(host_app):
@@ -297,3 +297,13 @@ def test_the_jwks_can_also_be_served_at_the_site_root(tmp_path):
     root = client.get("/.well-known/jwks.json").get_json()
     assert root == client.get("/training/.well-known/jwks.json").get_json()
     assert root["keys"]
+
+
+def test_a_standalone_trial_warns_that_certificates_get_a_loopback_address(
+    database_backend, tmp_path, caplog
+):
+    from tests.conftest import make_app
+
+    with caplog.at_level("WARNING"):
+        _dispose(make_app(f"sqlite:///{tmp_path / 'trial.sqlite'}", TESTING=False))
+    assert "LMS_PUBLIC_URL is http://127.0.0.1:5000, a loopback address" in caplog.text
