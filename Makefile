@@ -95,7 +95,8 @@ test-host-app:
 	git archive $(HOST_APP_REF) | tar -x -C "$$build"; \
 	rm -rf $(HOST_VENV) && $(PYTHON) -m venv $(HOST_VENV); \
 	$(HOST_VENV)/bin/pip install --quiet --upgrade pip; \
-	$(HOST_VENV)/bin/pip wheel --quiet --no-deps -w "$$build/dist" "$$build"; \
+	$(HOST_VENV)/bin/pip wheel --quiet --no-deps -w "$$build/dist" "$$build" > "$$build/wheel.log" 2>&1 \
+	  || { cat "$$build/wheel.log"; exit 1; }; \
 	wheel=$$(ls "$$build"/dist/lms-*.whl); echo "Built $$(basename $$wheel)"; \
 	$(HOST_VENV)/bin/python -m zipfile -l "$$wheel" | awk 'NR>1 {split($$1, p, "/"); \
 	  n[p[1] "/" (p[3] == "" ? "" : p[2])]++} END {for (k in n) print "  " n[k], k}' | sort -k2; \

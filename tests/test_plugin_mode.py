@@ -8,14 +8,16 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.orm import Session
 
 from lms import LMS
 from lms.certificates import numbers
 from lms.certificates.tokens import generate_key
+from lms.certificates.verify_cache import CHANGED
 from lms.ops.startup_checks import StartupCheckFailed
 from lms.schema_migrations import include_object
 from lms.state import get_session
-from tests.conftest import build_host_app
+from tests.conftest import _dispose, build_host_app
 
 
 def test_plugin_registers_once(host_app):
@@ -297,3 +299,27 @@ def test_the_jwks_can_also_be_served_at_the_site_root(tmp_path):
     root = client.get("/.well-known/jwks.json").get_json()
     assert root == client.get("/training/.well-known/jwks.json").get_json()
     assert root["keys"]
+
+
+def test_a_standalone_trial_warns_that_certificates_get_a_loopback_address(
+    database_backend, tmp_path, caplog
+):
+    from tests.conftest import make_app
+
+    with caplog.at_level("WARNING"):
+        _dispose(make_app(f"sqlite:///{tmp_path / 'trial.sqlite'}", TESTING=False))
+    assert "LMS_PUBLIC_URL is http://127.0.0.1:5000, a loopback address" in caplog.text
+
+
+def test_the_lms_session_hooks_leave_the_hosts_other_sessions_alone(host_app):
+    app, db, member = host_app
+    with app.app_context():
+        with Session(db.engine) as own:
+            own.add(member(id=2, name="Second Rider"))
+            own.flush()
+            assert CHANGED not in own.info
+            own.rollback()
+        get_session().add(member(id=3, name="Third Rider"))
+        get_session().flush()
+        assert CHANGED in get_session().info
+        get_session().rollback()

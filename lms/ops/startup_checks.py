@@ -154,7 +154,13 @@ def request_time_problems(app: Flask, state: LMSState) -> list[str]:
 
 def check_production_settings(app: Flask, state: LMSState) -> None:
     """Raise :class:`StartupCheckFailed` outside debug and testing if anything is wrong."""
-    if app.debug or app.testing or not config_value("LMS_STARTUP_CHECKS", app):
+    if app.debug or app.testing:
+        return
+    if not config_value("LMS_STARTUP_CHECKS", app):
+        # A trial on one machine may print loopback links, but never silently.
+        problem = public_url_problem(app)
+        if problem:
+            app.logger.warning("%s Certificates issued now keep that address.", problem)
         return
     problems = production_problems(app, state)
     if problems:
