@@ -451,7 +451,11 @@ def import_questions(
     def change(data: dict[str, Any]) -> int:
         for question in questions:
             added = copy.deepcopy(question)
-            added["id"] = _new_question_id(data, draft.course_key)
+            taken = _ids_in(data)
+            # A readable id made from the file's question name is kept when free.
+            named = str(added.get("id") or "")
+            if not ID_RE.match(named) or named == "imported" or named in taken:
+                added["id"] = _new_question_id(data, draft.course_key)
             data["questions"].append(added)
         return len(questions)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -235,6 +235,14 @@ def draft_files(data: Mapping[str, Any]) -> ExportedCourse:
     bank.mapping({"questions": list(data.get("questions") or [])}, 0, "")
     out.files[BANK_FILE] = bank.text()
     return out
+
+
+def bank_yaml(questions: Sequence[Mapping[str, Any]]) -> str:
+    """A ``questions.yaml`` holding ``questions`` (file-shaped), as the export writes it."""
+    out = ExportedCourse()
+    bank = _YamlWriter(BANK_FILE, out)
+    bank.mapping({"questions": list(questions)}, 0, "")
+    return bank.text()
 
 
 def write_folder(exported: ExportedCourse, folder: Path) -> Path:

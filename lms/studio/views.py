@@ -31,7 +31,7 @@ from lms.i18n import _
 from lms.questions import registry
 from lms.state import get_session
 from lms.studio import drafts, publishing, reports
-from lms.studio.bank_import import FORMATS, parse_bank
+from lms.studio.bank_import import FORMATS, answer_key_view, parse_bank
 from lms.studio.errors import StudioError
 from lms.studio.export import course_zip, draft_files
 from lms.studio.forms import (
@@ -428,6 +428,7 @@ def import_bank(profile: Profile, draft_id: int) -> Any:
         language=language,
         source=source,
         result=result,
+        keys=[answer_key_view(item.question) for item in result.questions] if result else [],
         formats=FORMATS,
         **_common(),
     )
