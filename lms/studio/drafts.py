@@ -282,6 +282,10 @@ def update_course(draft: Draft, revision: int, profile: Profile, fields: dict[st
         quiz = dict(course.get("quiz") or {})
         quiz.update(fields.pop("quiz", {}))
         fields.pop("id", None)
+        # Every language is the default and is not stored, as in the files.
+        if tuple(fields.get("languages") or LANGUAGES) == LANGUAGES:
+            fields.pop("languages", None)
+            course.pop("languages", None)
         course.update(fields)
         course["quiz"] = quiz
 

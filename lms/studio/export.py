@@ -200,6 +200,12 @@ def draft_files(data: Mapping[str, Any]) -> ExportedCourse:
         "area": course.get("area"),
         "occupations": list(course.get("occupations") or []),
         "level": course.get("level"),
+        # Every language is the default: written only when the course chose fewer.
+        "languages": (
+            list(course["languages"])
+            if course.get("languages") and tuple(course["languages"]) != LANGUAGES
+            else None
+        ),
         "lessons": slugs,
         "quiz": quiz_out,
     }
@@ -307,6 +313,7 @@ def version_to_draft(course_key: str, area: str, version: Any) -> dict[str, Any]
         "area": area,
         "occupations": list(version.occupations or []),
         "level": version.level,
+        "languages": list(version.languages or LANGUAGES),
         "quiz": quiz,
     }
     lessons = []

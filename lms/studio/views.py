@@ -94,6 +94,19 @@ def _common() -> dict[str, Any]:
         "check_types": registry.part_type_names(),
         "part_types": registry.part_type_names(),
         "type_labels": {name: _(qtype.label) for name, qtype in registry.QUESTION_TYPES.items()},
+        "area_labels": {
+            "legal-safety": _("Legal safety"),
+            "ecommerce": _("E-commerce operations"),
+            "logistics": _("Logistics management"),
+        },
+        "occupation_labels": {
+            "online-delivery-worker": _("Food and online delivery riders"),
+            "courier": _("Couriers"),
+            "ride-hailing-driver": _("Ride-hailing drivers"),
+            "truck-driver": _("Truck drivers"),
+            "ecommerce-operator": _("E-commerce operators"),
+        },
+        "language_labels": {"zh_CN": _("Chinese"), "en": _("English")},
         "type_fragments": {
             name: qtype.fragment_name for name, qtype in registry.QUESTION_TYPES.items()
         },
