@@ -136,6 +136,7 @@ def _content_path(path: str | None) -> Path:
 def content_check(path: str | None) -> None:
     """Validate content files; errors name the file and line."""
     from lms.content.schema import LEVELS_FILE
+    from lms.courses.cues import answer_cues
     from lms.courses.loader import load_content
     from lms.levels.loader import read_levels
     from lms.levels.services import course_facts
@@ -151,7 +152,12 @@ def content_check(path: str | None) -> None:
     questions = sum(len(spec.quiz.questions) for spec in specs)
     if errors:
         raise click.ClickException(f"{len(errors)} error(s) in content.")
+    # Answer cues are warnings: the content is valid, but learners could guess.
+    warnings = [warning for spec in specs for warning in answer_cues(spec)]
+    for warning in warnings:
+        click.echo(str(warning))
     click.echo(f"{len(specs)} courses, {lessons} lessons, {questions} quiz questions: OK")
+    click.echo(f"warnings: {len(warnings)}")
 
 
 @content_cli.command("import")

@@ -41,6 +41,7 @@ from lms.studio.forms import (
     revision_from_form,
     unflatten,
 )
+from lms.studio.models import Draft
 from lms.studio.preview import (
     PREVIEW_STEPS,
     player_context,
@@ -48,7 +49,14 @@ from lms.studio.preview import (
     review_checks,
 )
 from lms.studio.publishing import field_problems, problems_by_page
-from lms.studio.scope import course_draft, draft_of, is_own_course, studio_courses, visible_course
+from lms.studio.scope import (
+    course_draft,
+    draft_of,
+    is_own_course,
+    published_from_draft,
+    studio_courses,
+    visible_course,
+)
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
@@ -205,6 +213,11 @@ def export_course(profile: Profile, key: str) -> Any:
 @bp.route("/drafts/<int:draft_id>")
 @staff_view
 def draft(profile: Profile, draft_id: int) -> Any:
+    if get_session().get(Draft, draft_id) is None:
+        # A draft is gone once published: its old address leads to the course.
+        key = published_from_draft(profile, draft_id)
+        if key is not None:
+            return redirect(url_for("lms.studio.course", key=key), 301)
     found = draft_of(profile, draft_id)
     pages = problems_by_page(found.problems or [])
     return render_template(
@@ -457,6 +470,9 @@ def check(profile: Profile, draft_id: int) -> Any:
         flash(_("%(count)d problems to fix before publishing.", count=len(problems)), "error")
     else:
         flash(_("No problems found: the draft is ready to publish."), "success")
+        # Cues do not stop publishing; the trainer should still hear of them.
+        for cue in publishing.draft_cues(found):
+            flash(_("Hint: %(hint)s", hint=cue), "info")
     return redirect(url_for("lms.studio.draft", draft_id=draft_id), 303)
 
 

@@ -1,4 +1,5 @@
-"""course versions say which languages they are published in
+"""course versions say which languages they are published in; a published
+draft's id is kept so its old address can redirect to the course
 
 Revision ID: 0002
 Revises: 0001
@@ -24,8 +25,16 @@ def upgrade():
                 nullable=True,
             )
         )
+    with op.batch_alter_table("lms_studio_version_source", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("draft_id", sa.Integer(), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_lms_studio_version_source_draft_id"), ["draft_id"], unique=False
+        )
 
 
 def downgrade():
+    with op.batch_alter_table("lms_studio_version_source", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_lms_studio_version_source_draft_id"))
+        batch_op.drop_column("draft_id")
     with op.batch_alter_table("lms_course_version", schema=None) as batch_op:
         batch_op.drop_column("languages")

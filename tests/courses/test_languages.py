@@ -103,3 +103,7 @@ def test_a_chinese_only_course_publishes_from_the_studio(content_app):
         course = get_session().query(Course).filter_by(key="zh-studio").one()
         assert course.status == CourseStatus.PUBLISHED
         assert course.current_version.languages == ["zh_CN"]
+    # The draft is gone; its old address leads to the published course.
+    old = trainer.get(f"/studio/drafts/{draft_id}")
+    assert old.status_code == 301
+    assert old.headers["Location"].endswith("/studio/courses/zh-studio")
