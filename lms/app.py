@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -127,8 +128,31 @@ def _configure_sqlite(app: Flask, db: SQLAlchemy) -> None:
         configure_sqlite_engine(db.engine)
 
 
+#: ``flask lms`` commands that only read or write content files: they need no
+#: secret key and no database, so a trainer can run them on any machine.
+FILE_ONLY_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("content", "check"),
+    ("bank", "import"),
+    ("bank", "export"),
+)
+
+
+def running_file_only_command(argv: list[str] | None = None) -> bool:
+    """Whether this process is the ``flask`` CLI running one of ``FILE_ONLY_COMMANDS``."""
+    import click
+
+    if click.get_current_context(silent=True) is None:
+        return False
+    words = list(sys.argv if argv is None else argv)
+    # "lms" may also be the --app value, so look at every place it appears.
+    return any(
+        word == "lms" and tuple(words[index + 1 : index + 3]) in FILE_ONLY_COMMANDS
+        for index, word in enumerate(words)
+    )
+
+
 def _check_secret_key(app: Flask) -> None:
-    if app.debug or app.config.get("TESTING"):
+    if app.debug or app.config.get("TESTING") or running_file_only_command():
         return
     key = config_value("LMS_SECRET_KEY", app)
     if not key or key == DEFAULT_SECRET_KEY or len(key) < 16:

@@ -218,9 +218,10 @@ def demo_command() -> None:
 
 def _register_domain_commands() -> None:
     from lms.certificates.cli import certificates_cli
-    from lms.studio.cli import export_command
+    from lms.studio.cli import bank_cli, export_command
 
     lms_cli.add_command(certificates_cli)
+    lms_cli.add_command(bank_cli)
     content_cli.add_command(export_command)
 
 
@@ -239,6 +240,7 @@ def _content_path(path: str | None) -> Path:
 def content_check(path: str | None) -> None:
     """Validate content files; errors name the file and line."""
     from lms.content.schema import LEVELS_FILE
+    from lms.courses.cues import answer_cues
     from lms.courses.loader import load_content
     from lms.levels.loader import read_levels
     from lms.levels.services import course_facts
@@ -254,7 +256,12 @@ def content_check(path: str | None) -> None:
     questions = sum(len(spec.quiz.questions) for spec in specs)
     if errors:
         raise click.ClickException(f"{len(errors)} error(s) in content.")
+    # Answer cues are warnings: the content is valid, but learners could guess.
+    warnings = [warning for spec in specs for warning in answer_cues(spec)]
+    for warning in warnings:
+        click.echo(str(warning))
     click.echo(f"{len(specs)} courses, {lessons} lessons, {questions} quiz questions: OK")
+    click.echo(f"warnings: {len(warnings)}")
 
 
 @content_cli.command("import")

@@ -90,7 +90,12 @@ def html_lang(locale: str) -> str:
 
 
 def localised(text: dict[str, str] | None, locale: str) -> str:
-    """Pick one language of a bilingual content text, falling back to Chinese."""
+    """Pick one language of a bilingual content text, falling back to Chinese, then
+    to whichever language is written (an imported text has only one)."""
     if not text:
         return ""
-    return text.get(locale) or text.get("zh_CN") or next(iter(text.values()), "")
+    return (
+        text.get(locale)
+        or text.get("zh_CN")
+        or next((value for value in text.values() if value), "")
+    )

@@ -32,6 +32,17 @@ CSV_HEADER: tuple[str, ...] = (
 # Spreadsheets run cells starting with these as formulas; tab and CR are added
 # because some spreadsheets strip them before looking at the first character.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Below this many answers a share right or a discrimination index moves a lot
+#: with each new attempt (one learner changes it by several points), so the page
+#: warns that the figures do not mean much yet. 30 is the usual rule of thumb.
+MIN_RELIABLE_ANSWERS = 30
+
+
+def too_few_answers(answered: int) -> bool:
+    """Whether ``answered`` attempts are too few for difficulty and discrimination to mean much."""
+    return answered < MIN_RELIABLE_ANSWERS
+
+
 # Points are stored rounded to 4 places, so compare with a tolerance below that.
 _FULL_MARKS = 1.0 - 1e-6
 

@@ -19,7 +19,7 @@ from flask import (
 from lms.accounts.access import STAFF_ROLES, login_required, require_profile, role_required
 from lms.assessments import grading
 from lms.assessments.forms import UNFINISHED, answer_from_fields, answers_from_form
-from lms.assessments.item_analysis import item_stats_csv
+from lms.assessments.item_analysis import MIN_RELIABLE_ANSWERS, item_stats_csv, too_few_answers
 from lms.assessments.models import Attempt
 from lms.assessments.services import (
     AttemptError,
@@ -247,6 +247,8 @@ def items(course_key: str) -> Any:
         stats=report.stats[start_at : start_at + ITEMS_PAGE_SIZE],
         page=page,
         pages=pages,
+        min_answers=MIN_RELIABLE_ANSWERS,
+        too_few_answers=too_few_answers,
     )
 
 

@@ -8,9 +8,11 @@ Pure Python.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -227,6 +229,29 @@ def scalar_word(node: Node) -> str | None:
     return None
 
 
+# The languages a course is published in: every text must be written in these,
+# the others may be left empty. A context variable rather than a parameter so
+# every reader of one course's files sees its course.yaml's choice.
+_REQUIRED_LANGUAGES: ContextVar[tuple[str, ...]] = ContextVar(
+    "required_languages", default=LANGUAGES
+)
+
+
+def required_languages() -> tuple[str, ...]:
+    """The languages every text of the course being read must be written in."""
+    return _REQUIRED_LANGUAGES.get()
+
+
+@contextlib.contextmanager
+def publishing_in(languages: Sequence[str]) -> Iterator[None]:
+    """Read the texts of one course as published in ``languages`` only."""
+    token = _REQUIRED_LANGUAGES.set(tuple(lang for lang in LANGUAGES if lang in languages))
+    try:
+        yield
+    finally:
+        _REQUIRED_LANGUAGES.reset(token)
+
+
 def read_translations(
     texts: YamlMapping,
     *,
@@ -240,10 +265,14 @@ def read_translations(
     line of the mapping's key), a value that is not text, or an empty one.
     """
     result: dict[str, str] = {}
+    required = required_languages()
     for lang in LANGUAGES:
         value = texts.value(lang)
         if value is None:
-            texts.doc.error(texts.line, missing(lang))
+            if lang in required:
+                texts.doc.error(texts.line, missing(lang))
+            else:
+                result[lang] = ""
             continue
         lang_line = texts.key_line(lang)
         if not isinstance(value, ScalarNode):
@@ -251,7 +280,7 @@ def read_translations(
             continue
         # Any scalar is text here: `en: 15` or `en: no` mean the words, not a number or false.
         text = "" if value.tag == NULL_TAG else str(value.value).strip()
-        if not text:
+        if not text and lang in required:
             texts.doc.error(lang_line, empty(lang))
             continue
         result[lang] = text

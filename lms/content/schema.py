@@ -53,6 +53,7 @@ COURSE_KEYS: tuple[str, ...] = (
     "area",
     "occupations",
     "level",
+    "languages",
     "lessons",
     "quiz",
 )

@@ -24,6 +24,7 @@ from lms.content.reader import (
     plural,
     quoted,
     read_file_text,
+    required_languages,
     scalar_word,
     seq_field,
     text_field,
@@ -186,7 +187,7 @@ def _sections(
             )
             continue
         found[(name, lang)] = (start, content)
-        if not content.strip():
+        if not content.strip() and lang in required_languages():
             err(
                 start,
                 f"section '{name} [{lang}]' is empty: write the {name} in {LANGUAGE_NAMES[lang]}",
@@ -196,7 +197,8 @@ def _sections(
     for name in SECTIONS:
         for lang in LANGUAGES:
             if (name, lang) not in found:
-                err(0, f"missing section '## {name} [{lang}]': add it to the lesson body")
+                if lang in required_languages():
+                    err(0, f"missing section '## {name} [{lang}]': add it to the lesson body")
                 continue
             start, content = found[(name, lang)]
             if not content.strip():

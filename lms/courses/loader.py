@@ -28,6 +28,7 @@ from lms.content.reader import (
     is_null,
     one_of,
     plural,
+    publishing_in,
     quoted,
     read_yaml_mapping,
     scalar_word,
@@ -38,6 +39,7 @@ from lms.content.schema import (
     AREAS,
     COURSE_FILE,
     COURSE_KEYS,
+    LANGUAGES,
     LESSON_NAME_RE,
     OCCUPATIONS,
     QUIZ_KEYS,
@@ -166,11 +168,45 @@ def _course_fields(
     )
     if m is None:
         return None
+    languages = _languages(m)
+    with publishing_in(languages):
+        return _course_body(folder, m, errors, ids, languages)
+
+
+def _languages(m: YamlMapping) -> list[str]:
+    """``languages``: the languages the course is published in (default: all)."""
+    node = m.value("languages")
+    if node is None:
+        return list(LANGUAGES)
+    nodes = seq_field(
+        m,
+        "languages",
+        1,
+        len(LANGUAGES),
+        lambda n: f"languages has {n}: list one or more of {one_of(LANGUAGES)}",
+    )
+    chosen: list[str] = []
+    for item in nodes or []:
+        word = scalar_word(item)
+        if word not in LANGUAGES:
+            shown = f"'{word}'" if word is not None else quoted(item)
+            m.doc.error(
+                m.doc.line(item), f"unknown language {shown}: use one of {one_of(LANGUAGES)}"
+            )
+        elif word not in chosen:
+            chosen.append(word)
+    return [lang for lang in LANGUAGES if lang in chosen] or list(LANGUAGES)
+
+
+def _course_body(
+    folder: Path, m: YamlMapping, errors: list[ContentError], ids: CourseIds, languages: list[str]
+) -> tuple[dict[str, Any], list[LessonSpec], dict[str, Any] | None]:
     doc = m.doc
     m.check_keys(COURSE_KEYS)
     course_id = id_field(m)
     ids.add(doc, m, course_id)
     fields: dict[str, Any] = {
+        "languages": languages,
         "id": course_id,
         "title": text_field(m, "title"),
         "summary": text_field(m, "summary"),
@@ -281,8 +317,13 @@ def _load_one(folder: Path) -> tuple[CourseSpec | None, list[ContentError], Cour
         review=quiz["review"],
         questions=tuple(quiz["questions"]),
     )
+    # A course in every language hashes as before languages could be chosen,
+    # so declaring nothing never makes a new version.
+    shown = {key: value for key, value in fields.items() if key != "languages"}
+    if tuple(fields["languages"]) != LANGUAGES:
+        shown["languages"] = fields["languages"]
     hashed = {
-        **fields,
+        **shown,
         "lessons": [dataclasses.asdict(lesson) for lesson in lessons],
         "quiz": dataclasses.asdict(quiz_spec),
     }
@@ -293,6 +334,7 @@ def _load_one(folder: Path) -> tuple[CourseSpec | None, list[ContentError], Cour
         area=fields["area"],
         occupations=tuple(fields["occupations"]),
         level=fields["level"],
+        languages=tuple(fields["languages"]),
         lessons=tuple(lessons),
         quiz=quiz_spec,
         source_path=folder,

@@ -77,6 +77,8 @@ class CourseVersion(Base):
     summary: Mapped[dict[str, Any]]
     occupations: Mapped[list[Any]]
     level: Mapped[int]
+    # The languages the version is published in; None means every language.
+    languages: Mapped[list[Any] | None]
     quiz_key: Mapped[str] = mapped_column(String(64))
     quiz_title: Mapped[dict[str, Any]]
     quiz_policy: Mapped[dict[str, Any]]
@@ -98,6 +100,10 @@ class CourseVersion(Base):
     @property
     def total_minutes(self) -> int:
         return sum(lesson.minutes for lesson in self.lessons)
+
+    def published_in(self, locale: str) -> bool:
+        """Whether the version is written in ``locale`` (else readers see another language)."""
+        return self.languages is None or locale in self.languages
 
 
 class LessonVersion(Base):

@@ -16,6 +16,7 @@ from lms.accounts.access import STAFF_ROLES
 from lms.accounts.models import Profile
 from lms.accounts.services import publishing_organisation
 from lms.content.errors import ContentError
+from lms.content.schema import LANGUAGES
 from lms.courses.loader import load_content
 from lms.courses.models import (
     Area,
@@ -106,6 +107,7 @@ def publish_course(spec: CourseSpec, organisation_id: int | None = None) -> Cour
         summary=dict(spec.summary),
         occupations=list(spec.occupations),
         level=spec.level,
+        languages=None if spec.languages == LANGUAGES else list(spec.languages),
         quiz_key=quiz.id,
         quiz_title=dict(quiz.title),
         quiz_policy={

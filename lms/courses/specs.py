@@ -62,6 +62,7 @@ class CourseSpec:
     area: str
     occupations: tuple[str, ...]
     level: int
+    languages: tuple[str, ...]
     lessons: tuple[LessonSpec, ...]
     quiz: QuizSpec
     source_path: Path

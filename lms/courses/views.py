@@ -36,6 +36,7 @@ from lms.assessments.grading import (
 from lms.courses import review as reviews
 from lms.courses.client_keys import new_client_key
 from lms.courses.home import render_home_panels
+from lms.courses.learner_order import check_views, decision_options
 from lms.courses.models import Area, Course, LessonVersion, StepEventKind
 from lms.courses.progress import (
     STEPS,
@@ -187,7 +188,8 @@ def _render_lesson(
             next_step=after,
             next_url=_step_url(course, lesson, after) if after else None,
             chosen=options.get(chosen_id) if chosen_id else None,
-            questions=[learner_view(question) for question in lesson.checks],
+            questions=check_views(lesson.checks, profile.id, lesson.key),
+            decision_options=decision_options(lesson.decision["options"], profile.id, lesson.key),
             reviewed=reviewed,
             next_lesson=following,
             next_lesson_url=_step_url(course, following, STEPS[0]) if following else None,

@@ -36,6 +36,8 @@ BlankPart = Callable[[str, str], dict[str, Any]]
 FileTexts = Callable[["Mapping[str, Any] | None"], "dict[str, str] | None"]
 # Returns a scenario part back in the file shape.
 PartToFile = Callable[[Mapping[str, Any]], dict[str, Any]]
+# Writes a text mapping in one language (a plain string as it is), escaped for GIFT.
+GiftText = Callable[["Mapping[str, str] | str | None"], str]
 
 
 class EditorFields(Protocol):
@@ -222,6 +224,15 @@ class QuestionType:
         """The type's own fields from the studio editor; ``fresh`` is the type's blank."""
         return {}
 
+    def to_gift(self, spec: Spec, text: GiftText) -> str | None:
+        """The answers of the spec in GIFT (what goes between the braces), or ``None``
+        when GIFT has no form for the type."""
+        return None
+
+    def gift_losses(self, spec: Spec) -> list[str]:
+        """What ``to_gift`` cannot keep of this spec (English, marked for translation)."""
+        return []
+
     def normalise_answer(self, spec: Spec, raw: Any) -> Any:
         """Validate a raw answer and return its canonical form (``None`` = unanswered)."""
         raise NotImplementedError
@@ -296,3 +307,15 @@ class QuestionType:
     def _add_answers(self, view: dict[str, Any], spec: Spec, answer: Any) -> None:
         """Add the key and the learner's choice to a review view (mode answers+)."""
         raise NotImplementedError
+
+
+def gift_percent(value: Fraction | float) -> str:
+    """A GIFT weight such as ``%50%`` or ``%33.33333%`` (5 decimals, trailing zeros cut)."""
+    text = f"{float(value):.5f}".rstrip("0").rstrip(".")
+    return f"%{text}%"
+
+
+def gift_feedback(feedback: Mapping[str, str] | None, text: GiftText) -> str:
+    """``#feedback`` when there is feedback in the language, else nothing."""
+    written = text(feedback)
+    return f"#{written}" if written else ""

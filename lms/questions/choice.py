@@ -29,6 +29,7 @@ from lms.questions.base import (
     EditorFields,
     FileTexts,
     FormFields,
+    GiftText,
     InvalidAnswer,
     OptionOrder,
     PartLoader,
@@ -41,6 +42,8 @@ from lms.questions.base import (
     _id_list,
     _reorder,
     _text,
+    gift_feedback,
+    gift_percent,
 )
 
 
@@ -266,6 +269,15 @@ class SingleChoice(_ChoiceType):
             return {"options": fresh["options"]}
         return {"options": options_from_editor(raw, editor, one_correct=True)}
 
+    def to_gift(self, spec: Spec, text: GiftText) -> str | None:
+        """``=right ~wrong``, each with its ``#feedback``."""
+        return " ".join(
+            ("=" if option.get("correct") else "~")
+            + text(option["text"])
+            + gift_feedback(option.get("feedback"), text)
+            for option in spec["options"]
+        )
+
     def normalise_answer(self, spec: Spec, raw: Any) -> str | None:
         """Return the chosen option id, or ``None`` when nothing was picked."""
         if raw is None or raw == "":
@@ -331,6 +343,24 @@ class MultipleChoice(_ChoiceType):
             else fresh["options"]
         )
         return {"options": options, "scoring": editor.word(raw.get("scoring")) or "all_or_nothing"}
+
+    def gift_losses(self, spec: Spec) -> list[str]:
+        """All-or-nothing has no GIFT form: the weights give partial credit."""
+        if spec.get("scoring") == "all_or_nothing":
+            return [N_("all-or-nothing scoring is written as weights (partial credit)")]
+        return []
+
+    def to_gift(self, spec: Spec, text: GiftText) -> str | None:
+        """Weighted answers: each right one an equal share, each wrong one minus that share."""
+        right = sum(1 for option in spec["options"] if option.get("correct"))
+        share = Fraction(100, right)
+        return " ".join(
+            "~"
+            + gift_percent(share if option.get("correct") else -share)
+            + text(option["text"])
+            + gift_feedback(option.get("feedback"), text)
+            for option in spec["options"]
+        )
 
     def normalise_answer(self, spec: Spec, raw: Any) -> list[str] | None:
         """Return the chosen ids sorted (the choice is a set), or ``None`` when none."""
@@ -408,6 +438,10 @@ class TrueFalse(QuestionType):
     ) -> dict[str, Any]:
         """The answer radio (true unless false was picked)."""
         return {"answer": editor.word(raw.get("answer")) != "false"}
+
+    def to_gift(self, spec: Spec, text: GiftText) -> str | None:
+        """``T`` or ``F``."""
+        return "T" if spec["answer"] else "F"
 
     def _fraction(self, spec: Spec, answer: Any) -> Fraction:
         return Fraction(1) if answer is not None and answer == bool(spec["answer"]) else Fraction(0)

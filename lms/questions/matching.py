@@ -21,6 +21,7 @@ from lms.questions.base import (
     EditorFields,
     FileTexts,
     FormFields,
+    GiftText,
     InvalidAnswer,
     OptionOrder,
     PartLoader,
@@ -126,6 +127,12 @@ class Matching(QuestionType):
             "pairs": pairs if "pairs" in raw else fresh["pairs"],
             "distractors": distractors,
         }
+
+    def to_gift(self, spec: Spec, text: GiftText) -> str | None:
+        """``=item -> answer`` per pair, ``= -> answer`` per distractor."""
+        pairs = [f"={text(pair['text'])} -> {text(pair['match'])}" for pair in spec["pairs"]]
+        extras = [f"= -> {text(extra['text'])}" for extra in spec.get("distractors") or []]
+        return " ".join(pairs + extras)
 
     def _stems(self, spec: Spec) -> list[str]:
         return [pair["id"] for pair in spec["pairs"]]

@@ -21,6 +21,7 @@ from lms.questions.base import (
     BlankTexts,
     EditorFields,
     FileTexts,
+    GiftText,
     InvalidAnswer,
     OptionOrder,
     PartLoader,
@@ -28,6 +29,7 @@ from lms.questions.base import (
     QuestionType,
     Spec,
     _text,
+    gift_feedback,
 )
 from lms.questions.file_fields import (
     MAX_NUMBER_CHARS,
@@ -159,6 +161,24 @@ class Numerical(QuestionType):
             answers.append(answer)
         unit = editor.texts(raw.get("unit"))
         return {"answers": answers, "unit": None if editor.blank(unit) else unit}
+
+    def gift_losses(self, spec: Spec) -> list[str]:
+        """GIFT has no unit."""
+        return [N_("GIFT has no unit field: the unit is not written")] if spec.get("unit") else []
+
+    def to_gift(self, spec: Spec, text: GiftText) -> str | None:
+        """``#=%credit%value:tolerance`` or ``#=%credit%min..max`` per answer (GIFT has no unit)."""
+        written = []
+        for answer in spec["answers"]:
+            if answer.get("min") is not None:
+                number = f"{answer['min']}..{answer['max']}"
+            else:
+                number = f"{answer['value']}:{answer.get('tolerance') or '0'}"
+            written.append(
+                f"=%{answer.get('credit', 100)}%{number}"
+                + gift_feedback(answer.get("feedback"), text)
+            )
+        return "#" + " ".join(written)
 
     def normalise_answer(self, spec: Spec, raw: Any) -> str | None:
         """Return the typed text, trimmed; a text that is not a number is kept (and wrong)."""

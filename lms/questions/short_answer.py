@@ -23,6 +23,7 @@ from lms.questions.base import (
     BlankTexts,
     EditorFields,
     FileTexts,
+    GiftText,
     InvalidAnswer,
     OptionOrder,
     PartLoader,
@@ -30,6 +31,7 @@ from lms.questions.base import (
     QuestionType,
     Spec,
     _text,
+    gift_feedback,
 )
 from lms.questions.file_fields import credit_field, read_entries
 
@@ -155,6 +157,20 @@ class ShortAnswer(QuestionType):
             "answers": answers,
             "chinese_variants": True if editor.checked(raw.get("chinese_variants")) else None,
         }
+
+    def gift_losses(self, spec: Spec) -> list[str]:
+        """GIFT cannot say that traditional and simplified characters are the same."""
+        if spec.get("chinese_variants"):
+            return [N_("GIFT cannot say that traditional and simplified characters are the same")]
+        return []
+
+    def to_gift(self, spec: Spec, text: GiftText) -> str | None:
+        """``=%credit%answer`` per accepted answer (the variants flag has no GIFT form)."""
+        return " ".join(
+            f"=%{answer.get('credit', 100)}%{text(answer['text'])}"
+            + gift_feedback(answer.get("feedback"), text)
+            for answer in spec["answers"]
+        )
 
     def normalise_answer(self, spec: Spec, raw: Any) -> str | None:
         """Return the typed text, trimmed, or ``None`` when nothing was typed."""

@@ -282,6 +282,10 @@ def update_course(draft: Draft, revision: int, profile: Profile, fields: dict[st
         quiz = dict(course.get("quiz") or {})
         quiz.update(fields.pop("quiz", {}))
         fields.pop("id", None)
+        # Every language is the default and is not stored, as in the files.
+        if tuple(fields.get("languages") or LANGUAGES) == LANGUAGES:
+            fields.pop("languages", None)
+            course.pop("languages", None)
         course.update(fields)
         course["quiz"] = quiz
 
@@ -451,7 +455,11 @@ def import_questions(
     def change(data: dict[str, Any]) -> int:
         for question in questions:
             added = copy.deepcopy(question)
-            added["id"] = _new_question_id(data, draft.course_key)
+            taken = _ids_in(data)
+            # A readable id made from the file's question name is kept when free.
+            named = str(added.get("id") or "")
+            if not ID_RE.match(named) or named == "imported" or named in taken:
+                added["id"] = _new_question_id(data, draft.course_key)
             data["questions"].append(added)
         return len(questions)
 

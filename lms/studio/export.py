@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -200,6 +200,12 @@ def draft_files(data: Mapping[str, Any]) -> ExportedCourse:
         "area": course.get("area"),
         "occupations": list(course.get("occupations") or []),
         "level": course.get("level"),
+        # Every language is the default: written only when the course chose fewer.
+        "languages": (
+            list(course["languages"])
+            if course.get("languages") and tuple(course["languages"]) != LANGUAGES
+            else None
+        ),
         "lessons": slugs,
         "quiz": quiz_out,
     }
@@ -235,6 +241,14 @@ def draft_files(data: Mapping[str, Any]) -> ExportedCourse:
     bank.mapping({"questions": list(data.get("questions") or [])}, 0, "")
     out.files[BANK_FILE] = bank.text()
     return out
+
+
+def bank_yaml(questions: Sequence[Mapping[str, Any]]) -> str:
+    """A ``questions.yaml`` holding ``questions`` (file-shaped), as the export writes it."""
+    out = ExportedCourse()
+    bank = _YamlWriter(BANK_FILE, out)
+    bank.mapping({"questions": list(questions)}, 0, "")
+    return bank.text()
 
 
 def write_folder(exported: ExportedCourse, folder: Path) -> Path:
@@ -299,6 +313,7 @@ def version_to_draft(course_key: str, area: str, version: Any) -> dict[str, Any]
         "area": area,
         "occupations": list(version.occupations or []),
         "level": version.level,
+        "languages": list(version.languages or LANGUAGES),
         "quiz": quiz,
     }
     lessons = []

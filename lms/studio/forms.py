@@ -259,6 +259,9 @@ def course_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
         "summary": _texts(raw.get("summary")),
         "area": _str(raw.get("area")),
         "occupations": [item for item in OCCUPATIONS if item in occupations],
+        # Nothing ticked cannot be published; keep every language rather than none.
+        "languages": [lang for lang in LANGUAGES if lang in form.getlist("languages")]
+        or list(LANGUAGES),
         "level": _int(raw.get("level")),
         "quiz": quiz,
     }

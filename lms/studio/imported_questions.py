@@ -37,6 +37,8 @@ class ImportResult:
 
     questions: list[ImportedQuestion] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
+    # What was imported but changed on the way (e.g. a topic made from a category).
+    notes: list[ImportProblem] = field(default_factory=list)
 
 
 def texts(text: str, language: str) -> dict[str, str]:

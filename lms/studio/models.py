@@ -57,4 +57,6 @@ class VersionSource(Base):
         ForeignKey("lms_course_version.id", ondelete="CASCADE"), unique=True
     )
     data: Mapped[dict[str, Any]]
+    # The draft it was published from, so that draft's old address can lead here.
+    draft_id: Mapped[int | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -74,6 +74,7 @@ class PreviewVersion:
     quiz_key: str
     quiz_title: dict[str, str]
     quiz_policy: dict[str, Any]
+    languages: list[str] | None = None
 
     @property
     def total_minutes(self) -> int:
@@ -153,6 +154,7 @@ def preview_course(draft: Draft) -> PreviewCourse:
         quiz_key=str(quiz.get("id") or ""),
         quiz_title=quiz.get("title") or {},
         quiz_policy={key: value for key, value in quiz.items() if key not in ("id", "title")},
+        languages=list(course["languages"]) if course.get("languages") else None,
     )
     return PreviewCourse(
         id=-draft.id,

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from lms.accounts.models import Profile
+from lms.courses.cues import answer_cues
 from lms.courses.loader import ContentErrors, CourseSpec, load_course
 from lms.courses.models import (
     Area,
@@ -36,6 +37,7 @@ from lms.studio.scope import authoring_organisation, own_course, visible_course
 __all__ = [
     "archive_course",
     "check_draft",
+    "draft_cues",
     "export_course",
     "field_problems",
     "problems_by_page",
@@ -95,6 +97,14 @@ def _clashes(draft: Draft, spec: CourseSpec) -> list[Problem]:
     return problems
 
 
+def draft_cues(draft: Draft) -> list[str]:
+    """The answer cues of a valid draft (warnings, as ``content check`` prints them)."""
+    spec, problems = _problems(draft, draft_files(draft.data))
+    if spec is None or problems:
+        return []
+    return [f"{warning.subject}: {warning.message}" for warning in answer_cues(spec)]
+
+
 def check_draft(draft: Draft) -> list[Problem]:
     """Validate the draft exactly as `flask lms content check` would; store the problems."""
     _spec, problems = _problems(draft, draft_files(draft.data))
@@ -130,7 +140,9 @@ def publish_draft(
     ):
         session.add(
             VersionSource(
-                course_version_id=course.current_version_id, data=copy.deepcopy(draft.data)
+                course_version_id=course.current_version_id,
+                data=copy.deepcopy(draft.data),
+                draft_id=draft.id,
             )
         )
     course.status = CourseStatus.PUBLISHED

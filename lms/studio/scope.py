@@ -17,7 +17,7 @@ from lms.courses.models import Course, CourseStatus, CourseVersion
 from lms.i18n import _l
 from lms.state import get_session
 from lms.studio.errors import StudioError
-from lms.studio.models import Draft
+from lms.studio.models import Draft, VersionSource
 
 __all__ = [
     "CourseRow",
@@ -90,6 +90,20 @@ def draft_of(profile: Profile, draft_id: int) -> Draft:
     if draft is None or draft.organisation_id != profile.organisation_id:
         raise StudioError(_l("This draft does not exist."), 404)
     return draft
+
+
+def published_from_draft(profile: Profile, draft_id: int) -> str | None:
+    """The id of the own course a since-published draft became, if it did."""
+    return get_session().scalar(
+        select(Course.key)
+        .join(CourseVersion, CourseVersion.course_id == Course.id)
+        .join(VersionSource, VersionSource.course_version_id == CourseVersion.id)
+        .where(
+            VersionSource.draft_id == draft_id,
+            Course.organisation_id == profile.organisation_id,
+        )
+        .limit(1)
+    )
 
 
 def course_draft(profile: Profile, key: str) -> Draft | None:

@@ -31,7 +31,7 @@ from lms.i18n import _
 from lms.questions import registry
 from lms.state import get_session
 from lms.studio import drafts, publishing, reports
-from lms.studio.bank_import import FORMATS, parse_bank
+from lms.studio.bank_import import FORMATS, answer_key_view, parse_bank
 from lms.studio.errors import StudioError
 from lms.studio.export import course_zip, draft_files
 from lms.studio.forms import (
@@ -41,6 +41,7 @@ from lms.studio.forms import (
     revision_from_form,
     unflatten,
 )
+from lms.studio.models import Draft
 from lms.studio.preview import (
     PREVIEW_STEPS,
     player_context,
@@ -48,7 +49,14 @@ from lms.studio.preview import (
     review_checks,
 )
 from lms.studio.publishing import field_problems, problems_by_page
-from lms.studio.scope import course_draft, draft_of, is_own_course, studio_courses, visible_course
+from lms.studio.scope import (
+    course_draft,
+    draft_of,
+    is_own_course,
+    published_from_draft,
+    studio_courses,
+    visible_course,
+)
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
@@ -94,6 +102,19 @@ def _common() -> dict[str, Any]:
         "check_types": registry.part_type_names(),
         "part_types": registry.part_type_names(),
         "type_labels": {name: _(qtype.label) for name, qtype in registry.QUESTION_TYPES.items()},
+        "area_labels": {
+            "legal-safety": _("Legal safety"),
+            "ecommerce": _("E-commerce operations"),
+            "logistics": _("Logistics management"),
+        },
+        "occupation_labels": {
+            "online-delivery-worker": _("Food and online delivery riders"),
+            "courier": _("Couriers"),
+            "ride-hailing-driver": _("Ride-hailing drivers"),
+            "truck-driver": _("Truck drivers"),
+            "ecommerce-operator": _("E-commerce operators"),
+        },
+        "language_labels": {"zh_CN": _("Chinese"), "en": _("English")},
         "type_fragments": {
             name: qtype.fragment_name for name, qtype in registry.QUESTION_TYPES.items()
         },
@@ -192,6 +213,11 @@ def export_course(profile: Profile, key: str) -> Any:
 @bp.route("/drafts/<int:draft_id>")
 @staff_view
 def draft(profile: Profile, draft_id: int) -> Any:
+    if get_session().get(Draft, draft_id) is None:
+        # A draft is gone once published: its old address leads to the course.
+        key = published_from_draft(profile, draft_id)
+        if key is not None:
+            return redirect(url_for("lms.studio.course", key=key), 301)
     found = draft_of(profile, draft_id)
     pages = problems_by_page(found.problems or [])
     return render_template(
@@ -428,6 +454,7 @@ def import_bank(profile: Profile, draft_id: int) -> Any:
         language=language,
         source=source,
         result=result,
+        keys=[answer_key_view(item.question) for item in result.questions] if result else [],
         formats=FORMATS,
         **_common(),
     )
@@ -443,6 +470,9 @@ def check(profile: Profile, draft_id: int) -> Any:
         flash(_("%(count)d problems to fix before publishing.", count=len(problems)), "error")
     else:
         flash(_("No problems found: the draft is ready to publish."), "success")
+        # Cues do not stop publishing; the trainer should still hear of them.
+        for cue in publishing.draft_cues(found):
+            flash(_("Hint: %(hint)s", hint=cue), "info")
     return redirect(url_for("lms.studio.draft", draft_id=draft_id), 303)
 
 

@@ -153,3 +153,19 @@ def test_item_pages_are_paginated(app, quizzes, people):
     assert "Page 1 of 2" in first
     assert "Prompt of pg-00" in first and "Prompt of pg-24" not in first
     assert "Prompt of pg-24" in second
+
+
+def test_too_few_attempts_are_warned_about_on_the_page_and_per_question(app, analysed_quiz, people):
+    trainer = people.make(Role.TRAINER, name="李老师", organisation=ORGANISATION)
+    text = (
+        client_for(app, trainer).get(f"/staff/courses/{analysed_quiz}/items").get_data(as_text=True)
+    )
+    assert "Only 4 graded attempts so far: with fewer than 30" in text
+    assert text.count("Answered 4 times: too few for these figures to mean much yet.") == 4
+
+
+def test_thirty_answers_are_enough_for_the_figures():
+    from lms.assessments.item_analysis import too_few_answers
+
+    assert too_few_answers(29)
+    assert not too_few_answers(30)

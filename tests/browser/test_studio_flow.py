@@ -116,7 +116,7 @@ def test_trainer_authors_previews_publishes_and_sees_the_learner(live_server, ne
             "quiz.cooldown_minutes": "0",
         },
     )
-    trainer.get_by_label("online-delivery-worker").check()
+    trainer.get_by_label("Food and online delivery riders").check()
     trainer.get_by_role("button", name="Save course").click()
     trainer.get_by_text("Saved.").wait_for()
 

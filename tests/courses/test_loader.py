@@ -581,7 +581,7 @@ SINGLE_ERRORS = [
         "level: 5\nextra: 1",
         "extra: 1",
         "unknown key 'extra': remove it (allowed here: id, title, summary, area, occupations, "
-        "level, lessons, quiz)",
+        "level, languages, lessons, quiz)",
     ),
     # lesson front matter
     (

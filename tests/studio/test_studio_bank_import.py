@@ -118,14 +118,17 @@ def test_gift_reads_every_supported_type():
 
 def test_gift_reports_what_it_cannot_import_with_line_numbers():
     result = parse_gift(BROKEN_GIFT, "zh_CN")
-    assert [item.line for item in result.questions] == [1]
+    assert [item.line for item in result.questions] == [1, 5, 7, 9]
+    assert [item.question["type"] for item in result.questions] == [
+        "single",
+        "short_answer",
+        "numerical",
+        "matching",
+    ]
     problems = {problem.line: problem.message for problem in result.problems}
-    assert set(problems) == {3, 5, 7, 9, 11, 13}
+    assert set(problems) == {3, 11, 13}
     assert "never closed" in problems[3]
-    assert "short-answer" in problems[5]
-    assert "numerical" in problems[7]
-    assert "matching" in problems[9]
-    assert "no answers" in problems[11]
+    assert "asks nothing" in problems[11]
     assert "no answer is marked right" in problems[13]
 
 
@@ -180,7 +183,7 @@ def test_import_page_previews_then_imports_with_translations_missing(
     )
     assert preview.status_code == 200
     assert "Line 3" in preview.text and "never closed" in preview.text
-    assert preview.text.count('class="import-row"') == 1
+    assert preview.text.count('class="import-row"') == 4
     with content_app.app_context():
         assert len(get_session().get(Draft, draft_id).data["questions"]) == 4
 
@@ -191,10 +194,10 @@ def test_import_page_previews_then_imports_with_translations_missing(
     assert done.status_code == 303
     with content_app.app_context():
         bank = get_session().get(Draft, draft_id).data["questions"]
-    assert len(bank) == 5
-    imported = bank[-1]
+    assert len(bank) == 8
+    imported = bank[4]
     assert imported["prompt"] == {"zh_CN": "", "en": "Good one"}
-    assert imported["id"] not in {question["id"] for question in bank[:-1]}
+    assert len({question["id"] for question in bank}) == 8
 
     listing = trainer.get(f"/studio/drafts/{draft_id}/questions")
     assert "missing translation" in listing.text

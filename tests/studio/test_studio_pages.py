@@ -81,3 +81,19 @@ def test_publish_creates_a_version_like_a_file_import(content_app, trainer, cour
         assert len(course.current_version.lessons) == 2
         assert len(course.current_version.quiz_questions) == 4
     assert trainer.get("/courses/acme-safety").status_code == 200
+
+
+def test_checking_a_valid_draft_shows_answer_cues_as_hints(content_app, trainer, course_data):
+    course_data["questions"][0]["options"][0]["text"] = {
+        "zh_CN": "开灯，并且放慢速度，注意观察路口行人",
+        "en": "Lights on, slow down and watch for people",
+    }
+    draft_id = make_draft(content_app, trainer.person, course_data)
+    page = trainer.get(f"/studio/drafts/{draft_id}")
+    checked = trainer.post(
+        f"/studio/drafts/{draft_id}/check", {"revision": editor_form(page.text)["revision"]}
+    )
+    assert checked.status_code == 303
+    shown = trainer.get(f"/studio/drafts/{draft_id}").text
+    assert "No problems found" in shown
+    assert "Hint: question &#39;acme-safety-q1&#39;: the right option is much longer" in shown
