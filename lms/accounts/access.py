@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, g
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Subquery, func, select
 
 from lms.accounts.models import Cohort, CohortMember, Profile, Role
 from lms.accounts.services import profile_for
@@ -120,6 +120,26 @@ def organisation_learner_ids(organisation_id: int) -> Select[tuple[int]]:
         .join(Cohort, Cohort.id == CohortMember.cohort_id)
         .where(Cohort.organisation_id == organisation_id, CohortMember.left_at.is_(None))
     )
+
+
+def membership_windows(organisation_id: int, cohort_id: int | None = None) -> Subquery:
+    """Learners in the organisation's cohorts now (or one cohort's) and since when.
+
+    Columns ``profile_id`` and ``since``: reports count only what a learner did
+    from ``since`` on, while they were a member; a learner who left is not in it.
+    """
+    query = (
+        select(
+            CohortMember.profile_id.label("profile_id"),
+            func.min(CohortMember.joined_at).label("since"),
+        )
+        .join(Cohort, Cohort.id == CohortMember.cohort_id)
+        .where(Cohort.organisation_id == organisation_id, CohortMember.left_at.is_(None))
+        .group_by(CohortMember.profile_id)
+    )
+    if cohort_id is not None:
+        query = query.where(CohortMember.cohort_id == cohort_id)
+    return query.subquery()
 
 
 def can_act_for_learner(profile: Profile | None, learner_id: int) -> bool:

@@ -53,6 +53,13 @@ def normalise_phone(raw: str) -> str | None:
     return digits if PHONE_PATTERN.match(digits) else None
 
 
+def mask_phone(phone: str | None) -> str:
+    """A mobile number shown to staff to tell two learners apart: ``139****1234``."""
+    if not phone or len(phone) < 8:
+        return ""
+    return phone[:3] + "****" + phone[-4:]
+
+
 def is_valid_display_name(name: str) -> bool:
     """Chinese or Latin script, with the spaces, dots and hyphens names use."""
     if not name or len(name) > NAME_MAX:

@@ -138,6 +138,7 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # ------------------------------------------------------- certificates
     ("lms.certificates.admin_list", "GET"): admins(200, 200, 200),
     ("lms.certificates.audit", "GET"): admins(200, 200, 200),
+    ("lms.certificates.audit_csv", "GET"): admins(200, 200, 200),
     ("lms.certificates.admin_detail", "GET"): admins(200, 404, 200),
     ("lms.certificates.revoke", "POST"): admins(400, 404, 403),
     ("lms.certificates.reissue", "POST"): admins(400, 404, 403),
