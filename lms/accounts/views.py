@@ -60,7 +60,8 @@ def register() -> Any:
 
         login_user(get_session().get(User, int(profile.user_ref)))
         flash(_("Welcome! Your account is ready."), "success")
-        return redirect(url_for("lms.courses.home"))
+        # A rider who scanned a station's invitation goes back to it.
+        return redirect(safe_next(request.args.get("next")))
     status = 400 if form.is_submitted() else 200
     return render_template("lms/accounts/register.html", form=form), status
 
