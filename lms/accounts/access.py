@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import Select, Subquery, func, select
 
 from lms.accounts.models import Cohort, CohortMember, Profile, Role
-from lms.accounts.services import profile_for
+from lms.accounts.services import mask_phone, profile_for
 from lms.config import config_value
 from lms.state import get_session
 
@@ -36,8 +36,9 @@ def current_profile() -> Profile | None:
 
 
 def layout_context() -> dict[str, Any]:
-    """What every page's layout shows of the person: their profile, or None."""
-    return {"current_profile": current_profile()}
+    """What every page's layout shows of the person (their profile, or None), and the
+    masking that tells two learners of one name apart on staff pages."""
+    return {"current_profile": current_profile(), "mask_phone": mask_phone}
 
 
 def require_profile() -> Profile:
@@ -152,12 +153,3 @@ def can_act_for_learner(profile: Profile | None, learner_id: int) -> bool:
         .limit(1)
     )
     return found is not None
-
-
-def can_view_learner(profile: Profile | None, learner_id: int) -> bool:
-    """The learner themself, staff of an organisation they joined, and the platform admin."""
-    if profile is None:
-        return False
-    if profile.id == learner_id or is_platform_admin(profile):
-        return True
-    return can_act_for_learner(profile, learner_id)

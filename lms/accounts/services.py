@@ -239,14 +239,9 @@ def get_or_create_organisation(name: str, kind: OrganisationKind) -> Organisatio
     session = get_session()
     organisation = session.scalar(select(Organisation).where(Organisation.name == name))
     if organisation is None:
+        # No savepoint here: on SQLite a savepoint opened before any write is the
+        # outermost transaction, and releasing it would commit the caller's work.
         organisation = Organisation(name=name, kind=kind)
-        try:
-            with session.begin_nested():
-                session.add(organisation)
-                session.flush()
-        except IntegrityError:
-            # Two first imports at once: the other one created it.
-            organisation = session.scalars(
-                select(Organisation).where(Organisation.name == name)
-            ).one()
+        session.add(organisation)
+        session.flush()
     return organisation

@@ -17,7 +17,14 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 
 from lms.accounts.access import STAFF_ROLES, current_profile, login_required, role_required
-from lms.accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
+from lms.accounts.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    OrganisationAdminForm,
+    RegisterForm,
+)
+from lms.accounts.models import Role
+from lms.accounts.organisations import add_organisation_admin, all_organisations
 from lms.accounts.services import (
     AccountError,
     LoginThrottled,
@@ -148,3 +155,41 @@ def people() -> Any:
     page = request.args.get("page", 1, type=int) or 1
     listing = organisation_people(profile, page=max(1, page))
     return render_template("lms/accounts/people.html", listing=listing)
+
+
+@bp.route("/admin/organisations", methods=["GET", "POST"])
+@role_required(Role.PLATFORM_ADMIN)
+def organisations() -> Any:
+    """The operator's page: every organisation and its admins; add one with its admin."""
+    _own_accounts_only()
+    form = OrganisationAdminForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            admin = add_organisation_admin(
+                form.name.data,
+                form.kind.data,
+                form.phone.data,
+                form.display_name.data,
+                form.password.data,
+            )
+        except AccountError as error:
+            get_session().rollback()
+            getattr(form, error.field or "name", form.name).errors.append(error.message)
+            status = 400
+        else:
+            get_session().commit()
+            flash(
+                _(
+                    "%(name)s can now log in as admin of %(organisation)s.",
+                    name=admin.display_name,
+                    organisation=admin.organisation.name if admin.organisation else "",
+                ),
+                "success",
+            )
+            return redirect(url_for("lms.accounts.organisations"))
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "lms/accounts/organisations.html", rows=all_organisations(), form=form
+    ), status

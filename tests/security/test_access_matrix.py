@@ -109,6 +109,9 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("lms.accounts.password", "GET"): logged_in(200),
     ("lms.accounts.password", "POST"): logged_in(400),
     ("lms.accounts.people", "GET"): staff(200, 200, 200),
+    # Only the operator manages organisations and their admins.
+    ("lms.accounts.organisations", "GET"): {**staff(403, 403, 200), "platform_admin": 200},
+    ("lms.accounts.organisations", "POST"): {**staff(403, 403, 400)},
     # ------------------------------------------------------- learner pages
     ("lms.courses.save_step", "POST"): logged_in(400),
     # JSON with its own header instead of a CSRF token; a visitor gets a 401 to show.
