@@ -61,6 +61,7 @@ class AwaitingSignOff:
     """A learner whose next level needs a practical sign-off not given yet."""
 
     learner: Profile
+    phone: str  # shown masked, to tell two learners of one name apart
     track: PublishedTrack
     progress: TrackProgress
     item: RequirementResult
@@ -238,7 +239,7 @@ def awaiting_signoffs(staff: Profile) -> list[AwaitingSignOff]:
     tracks = published_tracks()
     catalog = load_catalog()
     found: list[AwaitingSignOff] = []
-    for learner, _phone in _members(cohort_ids):
+    for learner, phone in _members(cohort_ids):
         for track, progress in zip(tracks, progress_for(learner.id, tracks, catalog), strict=True):
             upcoming = progress.next
             if upcoming is None:
@@ -249,7 +250,7 @@ def awaiting_signoffs(staff: Profile) -> list[AwaitingSignOff]:
                 others_done = all(
                     other.done for other in upcoming.items if other.kind != "trainer_signoff"
                 )
-                found.append(AwaitingSignOff(learner, track, progress, item, others_done))
+                found.append(AwaitingSignOff(learner, phone, track, progress, item, others_done))
     found.sort(key=lambda row: (not row.ready, row.learner.display_name, row.learner.id))
     return found
 
