@@ -26,6 +26,7 @@ from lms.accounts.models import Cohort, CohortMember, OrganisationKind, Profile,
 from lms.accounts.services import create_user, get_or_create_organisation
 from lms.state import get_session
 from tests.conftest import PASSWORD, PUBLISHER, build_test_app, csrf_token_for, log_in
+from tests.security.conftest import MATRIX_PAIRS
 
 ROLES = (
     "anonymous",
@@ -364,7 +365,7 @@ def matrix_app(database_backend, tmp_path):
         application.extensions["lms"].db.engine.dispose()
 
 
-def test_every_route_answers_every_role_as_the_access_table_says(matrix_app):
+def test_every_route_answers_every_role_as_the_access_table_says(matrix_app, pytestconfig):
     content_app = matrix_app
     routes = _routes(content_app)
     unclassified = sorted(
@@ -402,5 +403,10 @@ def test_every_route_answers_every_role_as_the_access_table_says(matrix_app):
                 # X's staff or learner A may just have changed X's objects: start afresh.
                 generation += 1
                 values = _build_objects(content_app, phones, generation)
-    print(f"access matrix: checked {checked} route x role pairs ({len(routes)} routes)")
+    summary = (
+        f"access matrix ({matrix_app.config['LMS_DATABASE_URL'].split(':')[0]}): "
+        f"checked {checked} route x role pairs ({len(routes)} routes x methods, {len(ROLES)} roles)"
+    )
+    print(summary)
+    pytestconfig.stash[MATRIX_PAIRS] = summary
     assert not wrong, "\n".join(wrong)
