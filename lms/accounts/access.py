@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, g
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Subquery, func, select
 
 from lms.accounts.models import Cohort, CohortMember, Profile, Role
-from lms.accounts.services import profile_for
+from lms.accounts.services import mask_phone, profile_for
 from lms.config import config_value
 from lms.state import get_session
 
@@ -36,8 +36,9 @@ def current_profile() -> Profile | None:
 
 
 def layout_context() -> dict[str, Any]:
-    """What every page's layout shows of the person: their profile, or None."""
-    return {"current_profile": current_profile()}
+    """What every page's layout shows of the person (their profile, or None), and the
+    masking that tells two learners of one name apart on staff pages."""
+    return {"current_profile": current_profile(), "mask_phone": mask_phone}
 
 
 def require_profile() -> Profile:
@@ -122,6 +123,26 @@ def organisation_learner_ids(organisation_id: int) -> Select[tuple[int]]:
     )
 
 
+def membership_windows(organisation_id: int, cohort_id: int | None = None) -> Subquery:
+    """Learners in the organisation's cohorts now (or one cohort's) and since when.
+
+    Columns ``profile_id`` and ``since``: reports count only what a learner did
+    from ``since`` on, while they were a member; a learner who left is not in it.
+    """
+    query = (
+        select(
+            CohortMember.profile_id.label("profile_id"),
+            func.min(CohortMember.joined_at).label("since"),
+        )
+        .join(Cohort, Cohort.id == CohortMember.cohort_id)
+        .where(Cohort.organisation_id == organisation_id, CohortMember.left_at.is_(None))
+        .group_by(CohortMember.profile_id)
+    )
+    if cohort_id is not None:
+        query = query.where(CohortMember.cohort_id == cohort_id)
+    return query.subquery()
+
+
 def can_act_for_learner(profile: Profile | None, learner_id: int) -> bool:
     """Staff whose organisation's cohorts hold the learner: read their records, sign them off."""
     if profile is None or not profile.has_role(*STAFF_ROLES) or profile.organisation_id is None:
@@ -132,12 +153,3 @@ def can_act_for_learner(profile: Profile | None, learner_id: int) -> bool:
         .limit(1)
     )
     return found is not None
-
-
-def can_view_learner(profile: Profile | None, learner_id: int) -> bool:
-    """The learner themself, staff of an organisation they joined, and the platform admin."""
-    if profile is None:
-        return False
-    if profile.id == learner_id or is_platform_admin(profile):
-        return True
-    return can_act_for_learner(profile, learner_id)

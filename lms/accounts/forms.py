@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, SubmitField
+from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from lms.accounts.services import (
@@ -99,6 +100,37 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
     def validate_new_password(self, field: PasswordField) -> None:
+        problem = password_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+
+class OrganisationAdminForm(FlaskForm):
+    name = StringField(
+        _l("Organisation"),
+        validators=[_required(), Length(max=120, message=_l("Use at most %(max)d characters."))],
+    )
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice("service-centre", _l("District service centre")),
+            SelectChoice("platform", _l("Platform or rider station")),
+            SelectChoice("training-provider", _l("Training provider")),
+            SelectChoice("employer", _l("Employer")),
+        ],
+    )
+    phone = PhoneField(_l("Admin's mobile number"), validators=[_required()])
+    display_name = StringField(
+        _l("Admin's name"),
+        validators=[
+            _required(),
+            Length(max=NAME_MAX, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+    password = PasswordField(_l("First password (the admin changes it)"), validators=[_required()])
+    submit = SubmitField(_l("Add"))
+
+    def validate_password(self, field: PasswordField) -> None:
         problem = password_problem(field.data or "")
         if problem:
             raise ValidationError(problem)

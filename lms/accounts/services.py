@@ -51,6 +51,13 @@ def normalise_phone(raw: str) -> str | None:
     return digits if PHONE_PATTERN.match(digits) else None
 
 
+def mask_phone(phone: str | None) -> str:
+    """A mobile number shown to staff to tell two learners apart: ``139****1234``."""
+    if not phone or len(phone) < 8:
+        return ""
+    return phone[:3] + "****" + phone[-4:]
+
+
 def is_valid_display_name(name: str) -> bool:
     """Chinese or Latin script, with the spaces, dots and hyphens names use."""
     if not name or len(name) > NAME_MAX:
@@ -213,14 +220,9 @@ def get_or_create_organisation(name: str, kind: OrganisationKind) -> Organisatio
     session = get_session()
     organisation = session.scalar(select(Organisation).where(Organisation.name == name))
     if organisation is None:
+        # No savepoint here: on SQLite a savepoint opened before any write is the
+        # outermost transaction, and releasing it would commit the caller's work.
         organisation = Organisation(name=name, kind=kind)
-        try:
-            with session.begin_nested():
-                session.add(organisation)
-                session.flush()
-        except IntegrityError:
-            # Two first imports at once: the other one created it.
-            organisation = session.scalars(
-                select(Organisation).where(Organisation.name == name)
-            ).one()
+        session.add(organisation)
+        session.flush()
     return organisation

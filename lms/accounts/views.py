@@ -18,7 +18,12 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 
 from lms.accounts.access import STAFF_ROLES, current_profile, login_required, role_required
-from lms.accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
+from lms.accounts.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    OrganisationAdminForm,
+    RegisterForm,
+)
 from lms.accounts.login_sessions import (
     KNOWN_DEVICE_COOKIE,
     KNOWN_DEVICE_DAYS,
@@ -29,7 +34,8 @@ from lms.accounts.login_sessions import (
     known_device_user_id,
     start_login_session,
 )
-from lms.accounts.models import User
+from lms.accounts.models import Role, User
+from lms.accounts.organisations import add_organisation_admin, all_organisations
 from lms.accounts.services import (
     AccountError,
     LoginThrottled,
@@ -75,7 +81,8 @@ def register() -> Any:
         _sign_in(get_session().get(User, int(profile.user_ref)))
         get_session().commit()
         flash(_("Welcome! Your account is ready."), "success")
-        return redirect(url_for("lms.courses.home"))
+        # A rider who scanned a station's invitation goes back to it.
+        return redirect(safe_next(request.args.get("next")))
     status = 400 if form.is_submitted() else 200
     return render_template("lms/accounts/register.html", form=form), status
 
@@ -194,3 +201,41 @@ def people() -> Any:
     page = request.args.get("page", 1, type=int) or 1
     listing = organisation_people(profile, page=max(1, page))
     return render_template("lms/accounts/people.html", listing=listing)
+
+
+@bp.route("/admin/organisations", methods=["GET", "POST"])
+@role_required(Role.PLATFORM_ADMIN)
+def organisations() -> Any:
+    """The operator's page: every organisation and its admins; add one with its admin."""
+    _own_accounts_only()
+    form = OrganisationAdminForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            admin = add_organisation_admin(
+                form.name.data,
+                form.kind.data,
+                form.phone.data,
+                form.display_name.data,
+                form.password.data,
+            )
+        except AccountError as error:
+            get_session().rollback()
+            getattr(form, error.field or "name", form.name).errors.append(error.message)
+            status = 400
+        else:
+            get_session().commit()
+            flash(
+                _(
+                    "%(name)s can now log in as admin of %(organisation)s.",
+                    name=admin.display_name,
+                    organisation=admin.organisation.name if admin.organisation else "",
+                ),
+                "success",
+            )
+            return redirect(url_for("lms.accounts.organisations"))
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "lms/accounts/organisations.html", rows=all_organisations(), form=form
+    ), status

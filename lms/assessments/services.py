@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from lms import signals
-from lms.accounts.access import organisation_learner_ids
+from lms.accounts.access import membership_windows
 from lms.accounts.models import Profile
 from lms.assessments import grading
 from lms.assessments.grading import InvalidAnswer, Score
@@ -355,11 +355,17 @@ def time_left(attempt: Attempt, now: datetime | None = None) -> timedelta | None
 
 
 def graded_attempts(course_key: str, organisation_id: int) -> list[Attempt]:
-    """Graded attempts at a course's quiz by learners in the organisation's cohorts."""
-    query = select(Attempt).where(
-        Attempt.course_key == course_key,
-        Attempt.status == AttemptStatus.GRADED,
-        Attempt.profile_id.in_(organisation_learner_ids(organisation_id)),
+    """Graded attempts at a course's quiz by learners in the organisation's cohorts,
+    started while they were members."""
+    windows = membership_windows(organisation_id)
+    query = (
+        select(Attempt)
+        .join(windows, windows.c.profile_id == Attempt.profile_id)
+        .where(
+            Attempt.course_key == course_key,
+            Attempt.status == AttemptStatus.GRADED,
+            Attempt.started_at >= windows.c.since,
+        )
     )
     query = query.options(selectinload(Attempt.questions)).order_by(Attempt.id)
     return list(get_session().scalars(query))

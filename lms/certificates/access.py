@@ -6,11 +6,15 @@ these functions, never the role alone.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import ColumnElement, false, select, true
 
 from lms.accounts.access import ADMIN_ROLES, is_admin_of, is_platform_admin
 from lms.accounts.models import Profile
 from lms.certificates.models import Certificate, CertificateEvent
+from lms.config import config_value
 from lms.state import get_session
 
 
@@ -84,3 +88,48 @@ def events_of(
     if certificate_ids is not None:
         query = query.where(CertificateEvent.certificate_id.in_(certificate_ids))
     return list(get_session().scalars(query.limit(limit)))
+
+
+def audit_events(
+    profile: Profile,
+    since: date | None = None,
+    until: date | None = None,
+    actor_id: int | None = None,
+    certificate_id: int | None = None,
+    limit: int = 500,
+) -> list[CertificateEvent]:
+    """The audit entries the profile may read, filtered by day, actor and certificate."""
+    query = select(CertificateEvent).order_by(
+        CertificateEvent.created_at.desc(), CertificateEvent.id.desc()
+    )
+    if not is_platform_admin(profile):
+        if not profile.has_role(*ADMIN_ROLES) or profile.organisation_id is None:
+            return []
+        query = query.where(CertificateEvent.organisation_id == profile.organisation_id)
+    zone = ZoneInfo(config_value("LMS_TIME_ZONE"))
+    if since is not None:
+        start = datetime.combine(since, time.min, tzinfo=zone)
+        query = query.where(CertificateEvent.created_at >= start)
+    if until is not None:
+        end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
+        query = query.where(CertificateEvent.created_at < end)
+    if actor_id is not None:
+        query = query.where(CertificateEvent.actor_profile_id == actor_id)
+    if certificate_id is not None:
+        query = query.where(CertificateEvent.certificate_id == certificate_id)
+    return list(get_session().scalars(query.limit(limit)))
+
+
+def profiles_by_id(ids: set[int]) -> dict[int, Profile]:
+    """The profiles of some ids (audit actors), to show names instead of numbers."""
+    if not ids:
+        return {}
+    return {p.id: p for p in get_session().scalars(select(Profile).where(Profile.id.in_(ids)))}
+
+
+def certificates_by_id(ids: set[int]) -> dict[int, Certificate]:
+    """The certificates of some ids."""
+    if not ids:
+        return {}
+    found = get_session().scalars(select(Certificate).where(Certificate.id.in_(ids)))
+    return {c.id: c for c in found}

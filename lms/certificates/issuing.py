@@ -301,8 +301,8 @@ def issue_certificate(
     return certificate
 
 
-def revoke_certificate(certificate: Certificate, reason: str, actor_profile_id: int | None) -> None:
-    """Revoke a valid certificate; the reason is required and shown to verifiers."""
+def check_revocation(certificate: Certificate, reason: str) -> str:
+    """The cleaned reason if this certificate may be revoked with it, else CertificateError."""
     reason = (reason or "").strip()
     if not reason:
         raise CertificateError(_l("Give the reason for revoking this certificate."))
@@ -310,6 +310,12 @@ def revoke_certificate(certificate: Certificate, reason: str, actor_profile_id: 
         raise CertificateError(_l("Keep the reason under %(count)d characters.", count=REASON_MAX))
     if certificate.status is not CertificateStatus.VALID:
         raise CertificateError(_l("Only a valid certificate can be revoked."))
+    return reason
+
+
+def revoke_certificate(certificate: Certificate, reason: str, actor_profile_id: int | None) -> None:
+    """Revoke a valid certificate; the reason is required and shown to verifiers."""
+    reason = check_revocation(certificate, reason)
     certificate.status = CertificateStatus.REVOKED
     certificate.revoked_at = utcnow()
     certificate.revocation_reason = reason

@@ -3,7 +3,11 @@ certificates and the admins' revoke, re-issue and audit pages."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,13 +34,14 @@ from lms.accounts.access import (
 )
 from lms.certificates import access, issuing, keys, numbers, verification, verify_cache
 from lms.certificates.errors import CertificateError
+from lms.certificates.labels import ACTION_LABELS, STATUS_LABELS
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.verification import Verification, VerificationState
 from lms.config import config_value
 from lms.i18n import _, _l
 from lms.ratelimit import rate_limited
 from lms.state import get_session, get_state
-from lms.web import error_response
+from lms.web import error_response, local_time
 
 bp = Blueprint("certificates", __name__)
 
@@ -272,6 +277,7 @@ def admin_list() -> Any:
         "lms/certificates/admin_list.html",
         certificates=access.manageable_certificates(require_profile()),
         format_number=numbers.format_number,
+        status_labels=STATUS_LABELS,
         query=query,
     )
 
@@ -287,6 +293,11 @@ def admin_detail(number: str) -> Any:
         certificate=certificate,
         events=access.events_of(profile, [certificate.id]),
         can_manage=access.can_manage_certificate(profile, certificate),
+        status_labels=STATUS_LABELS,
+        action_labels=ACTION_LABELS,
+        actors=access.profiles_by_id(
+            {e.actor_profile_id for e in access.events_of(profile, [certificate.id])} - {None}
+        ),
         format_number=numbers.format_number,
         valid=certificate.status is CertificateStatus.VALID,
     )
@@ -297,10 +308,19 @@ def admin_detail(number: str) -> Any:
 def revoke(number: str) -> Any:
     """Revoke a certificate (reason required)."""
     certificate = _managed(number)
+    reason = request.form.get("reason", "")
     try:
-        issuing.revoke_certificate(
-            certificate, request.form.get("reason", ""), require_profile().id
-        )
+        if request.form.get("confirm") != "yes":
+            # First the admin sees what anyone checking the certificate will read.
+            issuing.check_revocation(certificate, reason)
+            return render_template(
+                "lms/certificates/revoke_confirm.html",
+                certificate=certificate,
+                reason=reason.strip(),
+                public_message=str(STATE_MESSAGES[VerificationState.REVOKED]),
+                format_number=numbers.format_number,
+            )
+        issuing.revoke_certificate(certificate, reason, require_profile().id)
     except CertificateError as error:
         get_session().rollback()
         return error_response(400, str(error.message))
@@ -326,16 +346,107 @@ def reissue(number: str) -> Any:
     return redirect(url_for(".admin_detail", number=new.number))
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """The audit log's filters as typed in the form."""
+
+    since: dt.date | None
+    until: dt.date | None
+    actor_id: int | None
+    number: str
+    certificate_id: int | None
+
+
+def _day(name: str) -> dt.date | None:
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CertificateError(_l("Enter dates as year-month-day, e.g. 2026-03-01.")) from None
+
+
+def _audit_filter() -> AuditFilter:
+    """The filters of the request; bad input is a CertificateError with its message."""
+    actor = request.args.get("actor", "").strip()
+    if actor and not actor.isdigit():
+        raise CertificateError(_l("Choose who acted from the list."))
+    number = request.args.get("number", "").strip()
+    certificate_id = None
+    if number:
+        check = numbers.check_number(number)
+        found = access.certificate_by_number(check.compact or "") if check.ok else None
+        if found is None or not access.can_view_certificate_record(require_profile(), found):
+            raise CertificateError(_l("No certificate of yours has this number."))
+        certificate_id = found.id
+    return AuditFilter(
+        _day("since"), _day("until"), int(actor) if actor else None, number, certificate_id
+    )
+
+
+def _audit_rows() -> tuple[AuditFilter, list[Any], dict[int, Any], dict[int, Any]]:
+    chosen = _audit_filter()
+    events = access.audit_events(
+        require_profile(), chosen.since, chosen.until, chosen.actor_id, chosen.certificate_id
+    )
+    certificates = access.certificates_by_id({e.certificate_id for e in events})
+    actors = access.profiles_by_id({e.actor_profile_id for e in events if e.actor_profile_id})
+    return chosen, events, certificates, actors
+
+
 @bp.route("/admin/certificates/audit")
 @role_required(*ADMIN_ROLES)
 def audit() -> Any:
-    """Every issue, revocation and re-issue the admin may see."""
-    profile = require_profile()
-    certificates = access.manageable_certificates(profile, limit=1000)
-    by_id = {c.id: c for c in certificates}
+    """Issues, revocations and re-issues the admin may see, filtered by day, actor, number."""
+    try:
+        chosen, events, certificates, actors = _audit_rows()
+    except CertificateError as error:
+        return error_response(400, str(error.message))
+    everyone = access.audit_events(require_profile(), limit=2000)
+    choices = access.profiles_by_id({e.actor_profile_id for e in everyone if e.actor_profile_id})
     return render_template(
         "lms/certificates/audit.html",
-        events=access.events_of(profile, list(by_id)),
-        by_id=by_id,
+        events=events,
+        by_id=certificates,
+        actors=actors,
+        actor_choices=sorted(choices.values(), key=lambda p: (p.display_name, p.id)),
+        chosen=chosen,
+        action_labels=ACTION_LABELS,
         format_number=numbers.format_number,
     )
+
+
+@bp.route("/admin/certificates/audit.csv")
+@role_required(*ADMIN_ROLES)
+def audit_csv() -> Any:
+    """The filtered audit log as CSV in the admin's language."""
+    try:
+        _chosen, events, certificates, actors = _audit_rows()
+    except CertificateError as error:
+        return error_response(400, str(error.message))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("When"), _("What"), _("Certificate"), _("Holder"), _("By"), _("Reason")])
+    for event in events:
+        certificate = certificates.get(event.certificate_id)
+        actor = actors.get(event.actor_profile_id or 0)
+        writer.writerow(
+            [
+                local_time(event.created_at),
+                str(ACTION_LABELS[event.action]),
+                numbers.format_number(certificate.number) if certificate else "",
+                _spreadsheet_safe(certificate.holder_name if certificate else ""),
+                _spreadsheet_safe(actor.display_name) if actor else _("system"),
+                _spreadsheet_safe(str(event.detail.get("reason") or "")),
+            ]
+        )
+    # A BOM so spreadsheet programs read the Chinese as UTF-8.
+    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="certificate-audit.csv"'
+    return response
+
+
+def _spreadsheet_safe(text: str) -> str:
+    # A spreadsheet runs a cell that starts with these as a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -15,7 +15,7 @@ from sqlalchemy import String, cast, func, select
 from lms.accounts.access import can_act_for_learner, can_manage_cohort, can_view_cohort
 from lms.accounts.models import Cohort, CohortMember, Profile, User
 from lms.db import utcnow
-from lms.i18n import _l, localised
+from lms.i18n import _, _l, localised
 from lms.levels.models import SignOff, SignOffResult
 from lms.levels.progress import RequirementResult, TrackProgress
 from lms.levels.services import (
@@ -26,6 +26,7 @@ from lms.levels.services import (
     published_tracks,
 )
 from lms.state import get_session
+from lms.web import local_time
 
 COHORT_NAME_MAX = 120
 NOTE_MAX = 500
@@ -60,6 +61,7 @@ class AwaitingSignOff:
     """A learner whose next level needs a practical sign-off not given yet."""
 
     learner: Profile
+    phone: str  # shown masked, to tell two learners of one name apart
     track: PublishedTrack
     progress: TrackProgress
     item: RequirementResult
@@ -176,20 +178,24 @@ def _csv_cell(value: object) -> str:
 
 
 def cohort_csv(cohort: Cohort, locale: str) -> str:
-    """The cohort page as CSV: one row per member and track."""
+    """The cohort page as CSV in the user's language: one row per member and track.
+
+    The mobile number is in it because every member agreed, when joining, that
+    the cohort's staff see it; the column's header says so.
+    """
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
         [
-            "name",
-            "mobile",
-            "track",
-            "current_level",
-            "current_level_title",
-            "reached_at",
-            "next_level",
-            "next_level_percent",
-            "open_requirements",
+            _("Name"),
+            _("Mobile (shared by the learner on joining)"),
+            _("Track"),
+            _("Current level"),
+            _("Current level title"),
+            _("Reached on"),
+            _("Next level"),
+            _("Next level, percent done"),
+            _("Requirements still open"),
         ]
     )
     for member in cohort_progress(cohort):
@@ -201,10 +207,10 @@ def cohort_csv(cohort: Cohort, locale: str) -> str:
                 [
                     _csv_cell(member.profile.display_name),
                     _csv_cell(member.phone),
-                    progress.track.key,
+                    _csv_cell(localised(dict(progress.track.title), locale)),
                     current.level if current else "",
                     _csv_cell(localised(dict(current.title), locale)) if current else "",
-                    reached[current.level].date().isoformat()
+                    local_time(reached[current.level], with_time=False)
                     if current and current.level in reached
                     else "",
                     upcoming.level.level if upcoming else "",
@@ -233,7 +239,7 @@ def awaiting_signoffs(staff: Profile) -> list[AwaitingSignOff]:
     tracks = published_tracks()
     catalog = load_catalog()
     found: list[AwaitingSignOff] = []
-    for learner, _phone in _members(cohort_ids):
+    for learner, phone in _members(cohort_ids):
         for track, progress in zip(tracks, progress_for(learner.id, tracks, catalog), strict=True):
             upcoming = progress.next
             if upcoming is None:
@@ -244,7 +250,7 @@ def awaiting_signoffs(staff: Profile) -> list[AwaitingSignOff]:
                 others_done = all(
                     other.done for other in upcoming.items if other.kind != "trainer_signoff"
                 )
-                found.append(AwaitingSignOff(learner, track, progress, item, others_done))
+                found.append(AwaitingSignOff(learner, phone, track, progress, item, others_done))
     found.sort(key=lambda row: (not row.ready, row.learner.display_name, row.learner.id))
     return found
 

@@ -1,9 +1,9 @@
 """Course and cohort reports for trainers: every query of the studio's reports lives here.
 
 Who is counted: for a cohort report, the cohort's members; for a course report,
-the learners in the organisation's cohorts plus, for the organisation's own
-courses, everyone who took that course. A trainer never sees a learner
-outside that set.
+the learners in the organisation's cohorts. Only learners who accepted an
+invitation and are still in, and only what they did since joining: a trainer
+never sees a learner outside that set, nor what they did before or after.
 """
 
 from __future__ import annotations
@@ -15,19 +15,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import String, Subquery, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from lms.accounts.access import can_view_cohort
-from lms.accounts.models import Cohort, CohortMember, Profile, Role
+from lms.accounts.access import can_view_cohort, membership_windows
+from lms.accounts.models import Cohort, Profile, Role, User
+from lms.accounts.services import mask_phone
 from lms.assessments.item_analysis import ItemStats, analyse_items, item_stats_csv
 from lms.assessments.models import Attempt, AttemptStatus
 from lms.assessments.services import item_responses
 from lms.courses.models import Course, LessonProgress, StepEvent
-from lms.i18n import _l
+from lms.i18n import _, _l, localised
 from lms.state import get_session
 from lms.studio.errors import StudioError
 from lms.studio.scope import visible_course
+from lms.web import local_time
 
 __all__ = [
     "PAGE_SIZE",
@@ -51,6 +53,7 @@ class LearnerRow:
 
     profile_id: int
     name: str
+    masked_phone: str
     lessons_done: int
     lessons_total: int
     started: bool
@@ -125,26 +128,11 @@ def _course(profile: Profile, key: str) -> Course:
     return course
 
 
-def _population(profile: Profile, course: Course, cohort: Cohort | None) -> Select[Any]:
-    """The profile ids this report may count."""
-    if cohort is not None:
-        return select(CohortMember.profile_id).where(
-            CohortMember.cohort_id == cohort.id, CohortMember.left_at.is_(None)
-        )
-    organisation_id = profile.organisation_id
-    ids = select(CohortMember.profile_id).join(Cohort, Cohort.id == CohortMember.cohort_id)
-    ids = ids.where(
-        Cohort.organisation_id == (organisation_id or -1), CohortMember.left_at.is_(None)
-    )
-    if (
-        organisation_id is not None
-        and not course.shipped
-        and course.organisation_id == organisation_id
-    ):
-        took = select(LessonProgress.profile_id).where(LessonProgress.course_key == course.key)
-        attempted = select(Attempt.profile_id).where(Attempt.course_key == course.key)
-        ids = ids.union(took, attempted)
-    return ids
+def _population(profile: Profile, cohort: Cohort | None) -> Subquery:
+    """Who this report counts and since when: learners who joined the organisation's
+    cohorts (or this cohort) and are still in; only what they did since joining."""
+    organisation_id = cohort.organisation_id if cohort is not None else profile.organisation_id
+    return membership_windows(organisation_id or -1, cohort.id if cohort is not None else None)
 
 
 def course_report(
@@ -181,28 +169,38 @@ def _report(
     session = get_session()
     version = course.current_version
     assert version is not None  # noqa: S101 - _course refuses a course without a version
-    population = _population(profile, course, cohort)
-    learners = list(
-        session.scalars(
-            select(Profile)
-            .where(Profile.id.in_(population), Profile.role == Role.LEARNER)
-            .order_by(Profile.display_name, Profile.id)
-        )
-    )
-    ids = [learner.id for learner in learners]
+    windows = _population(profile, cohort)
+    found = session.execute(
+        select(Profile, User.phone)
+        .join(windows, windows.c.profile_id == Profile.id)
+        # user_ref is a host's id in plugin mode, not always a number: compare as text.
+        .outerjoin(User, cast(User.id, String(64)) == Profile.user_ref)
+        .where(Profile.role == Role.LEARNER)
+        .order_by(Profile.display_name, Profile.id)
+    ).all()
+    learners = [learner for learner, _phone in found]
+    phones = {learner.id: mask_phone(phone) for learner, phone in found}
     lesson_keys = [lesson.key for lesson in version.lessons]
 
     progress = list(
         session.scalars(
-            select(LessonProgress).where(
-                LessonProgress.course_key == course.key, LessonProgress.profile_id.in_(ids)
+            select(LessonProgress)
+            .join(windows, windows.c.profile_id == LessonProgress.profile_id)
+            .where(
+                LessonProgress.course_key == course.key,
+                LessonProgress.updated_at >= windows.c.since,
             )
         )
     )
+    since = dict(session.execute(select(windows.c.profile_id, windows.c.since)).all())
     done: dict[int, set[str]] = {}
     touched: dict[int, datetime] = {}
     for row in progress:
-        if row.completed_at is not None and row.lesson_key in lesson_keys:
+        if (
+            row.completed_at is not None
+            and row.completed_at >= since[row.profile_id]
+            and row.lesson_key in lesson_keys
+        ):
             done.setdefault(row.profile_id, set()).add(row.lesson_key)
         last = touched.get(row.profile_id)
         if last is None or row.updated_at > last:
@@ -211,7 +209,8 @@ def _report(
     attempts = list(
         session.scalars(
             select(Attempt)
-            .where(Attempt.course_key == course.key, Attempt.profile_id.in_(ids))
+            .join(windows, windows.c.profile_id == Attempt.profile_id)
+            .where(Attempt.course_key == course.key, Attempt.started_at >= windows.c.since)
             .options(selectinload(Attempt.questions))
             .order_by(Attempt.id)
         )
@@ -222,7 +221,8 @@ def _report(
 
     seconds = session.execute(
         select(StepEvent.lesson_key, StepEvent.profile_id, func.sum(StepEvent.active_seconds))
-        .where(StepEvent.course_key == course.key, StepEvent.profile_id.in_(ids))
+        .join(windows, windows.c.profile_id == StepEvent.profile_id)
+        .where(StepEvent.course_key == course.key, StepEvent.occurred_at >= windows.c.since)
         .group_by(StepEvent.lesson_key, StepEvent.profile_id)
     ).all()
     times: dict[str, list[int]] = {}
@@ -240,6 +240,7 @@ def _report(
             LearnerRow(
                 profile_id=learner.id,
                 name=learner.display_name,
+                masked_phone=phones[learner.id],
                 lessons_done=finished,
                 lessons_total=len(lesson_keys),
                 started=learner.id in touched or bool(mine),
@@ -310,29 +311,31 @@ def _cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def _en(texts: dict[str, str]) -> str:
-    return texts.get("zh_CN") or texts.get("en") or ""
-
-
-def report_csv(report: CourseReport, table: str) -> str:
-    """One table of a report as CSV, with every cell safe to open in a spreadsheet."""
+def report_csv(report: CourseReport, table: str, locale: str) -> str:
+    """One table of a report as CSV in the user's language, every cell safe to open
+    in a spreadsheet; learners are told apart by a masked mobile number."""
     if table == "items":
-        titles = {key: _en(prompt) for key, prompt in report.item_prompts.items()}
+        titles = {key: localised(prompt, locale) for key, prompt in report.item_prompts.items()}
         return item_stats_csv(report.items, titles)
     out = io.StringIO()
     writer = csv.writer(out)
+
+    def yes_no(value: bool | None) -> str:
+        return "" if value is None else (_("yes") if value else _("no"))
+
     if table == "learners":
         writer.writerow(
             [
-                "learner",
-                "lessons_done",
-                "lessons_total",
-                "started",
-                "completed",
-                "attempts",
-                "best_score",
-                "passed",
-                "last_active",
+                _("Learner"),
+                _("Mobile (masked)"),
+                _("Lessons done"),
+                _("Lessons in the course"),
+                _("Started"),
+                _("Finished"),
+                _("Quiz attempts"),
+                _("Best score, percent"),
+                _("Passed"),
+                _("Last active"),
             ]
         )
         for row in report.learners:
@@ -341,26 +344,29 @@ def report_csv(report: CourseReport, table: str) -> str:
                     _cell(value)
                     for value in (
                         row.name,
+                        row.masked_phone,
                         row.lessons_done,
                         row.lessons_total,
-                        "yes" if row.started else "no",
-                        "yes" if row.completed else "no",
+                        yes_no(row.started),
+                        yes_no(row.completed),
                         row.attempts,
                         "" if row.best_score is None else f"{row.best_score:.1f}",
-                        "" if row.passed is None else ("yes" if row.passed else "no"),
-                        row.last_active.isoformat() if row.last_active else "",
+                        yes_no(row.passed),
+                        local_time(row.last_active),
                     )
                 ]
             )
     elif table == "lessons":
-        writer.writerow(["lesson_id", "title", "started", "completed", "median_seconds"])
+        writer.writerow(
+            [_("Lesson id"), _("Title"), _("Started"), _("Finished"), _("Median time (seconds)")]
+        )
         for lesson in report.lessons:
             writer.writerow(
                 [
                     _cell(value)
                     for value in (
                         lesson.key,
-                        _en(lesson.title),
+                        localised(lesson.title, locale),
                         lesson.started,
                         lesson.completed,
                         lesson.median_seconds if lesson.median_seconds is not None else "",

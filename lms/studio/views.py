@@ -57,6 +57,7 @@ from lms.studio.scope import (
     studio_courses,
     visible_course,
 )
+from lms.web import current_locale
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
@@ -550,7 +551,7 @@ def cohort_report(profile: Profile, cohort_id: int) -> Any:
 @staff_view
 def course_report_csv(profile: Profile, key: str, table: str) -> Any:
     report = reports.course_report(profile, key, cohort_id=None, page=None)
-    return _csv_response(reports.report_csv(report, table), f"{key}-{table}.csv")
+    return _csv_response(reports.report_csv(report, table, current_locale()), f"{key}-{table}.csv")
 
 
 @bp.route("/reports/cohorts/<int:cohort_id>/<table>.csv")
@@ -558,7 +559,9 @@ def course_report_csv(profile: Profile, key: str, table: str) -> Any:
 def cohort_report_csv(profile: Profile, cohort_id: int, table: str) -> Any:
     key = request.args.get("course")
     report = reports.cohort_report(profile, cohort_id, key, page=None)
-    return _csv_response(reports.report_csv(report, table), f"cohort-{cohort_id}-{table}.csv")
+    return _csv_response(
+        reports.report_csv(report, table, current_locale()), f"cohort-{cohort_id}-{table}.csv"
+    )
 
 
 def _csv_response(text: str, name: str) -> Response:

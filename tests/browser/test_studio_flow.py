@@ -141,8 +141,20 @@ def test_trainer_authors_previews_publishes_and_sees_the_learner(live_server, ne
     trainer.get_by_role("button", name="Publish", exact=True).click()
     trainer.get_by_text("Published as version 1.").wait_for()
 
+    # The report counts learners who joined the organisation's cohorts.
+    trainer.goto(f"{base}/staff/cohorts")
+    trainer.get_by_label("Cohort name (station, employer or class)").fill("Night riders")
+    trainer.get_by_role("button", name="Create cohort").click()
+    trainer.get_by_role("button", name="Make an invitation").click()
+    code = trainer.locator(".join-code").inner_text()
+
     learner = new_page()
     sign_up(learner, base, "13900000077", name="Zhang Rider")
+    learner.goto(f"{base}/join")
+    learner.get_by_label("Join code").fill(code.lower())
+    learner.get_by_role("button", name="Continue").click()
+    learner.get_by_role("button", name="I agree, join").click()
+    learner.wait_for_url(f"{base}/my/cohorts")
     learner.goto(f"{base}/courses/{KEY}")
     lesson_url = f"{base}/courses/{KEY}/lessons/{KEY}-l1?step=situation"
     learner.goto(lesson_url)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Flask
 
-from lms.accounts.models import Role
+from lms.accounts.models import Profile, Role
 from lms.certificates.models import CertificateStatus
 from tests.certificates.conftest import Issue, english, load
 from tests.conftest import log_in, post_form
@@ -96,13 +97,57 @@ def test_revoke_needs_a_reason_and_changes_nothing_without_one(
     assert refused.status_code == 400 and "reason" in refused.get_data(as_text=True)
     assert load(cert_app, number).status is CertificateStatus.VALID
 
-    done = post_form(client, f"/admin/certificates/{number}/revoke", {"reason": "Wrong person"})
+    # First the admin sees what the public will read, and nothing changes yet.
+    asked = post_form(client, f"/admin/certificates/{number}/revoke", {"reason": "Wrong person"})
+    assert asked.status_code == 200
+    page = asked.get_data(as_text=True)
+    assert "Revoked: this certificate is no longer valid." in page and "Wrong person" in page
+    assert load(cert_app, number).status is CertificateStatus.VALID
+    done = post_form(
+        client,
+        f"/admin/certificates/{number}/revoke",
+        {"reason": "Wrong person", "confirm": "yes"},
+    )
     assert done.status_code == 302
     assert load(cert_app, number).status is CertificateStatus.REVOKED
-    again = post_form(client, f"/admin/certificates/{number}/revoke", {"reason": "Twice"})
+    again = post_form(
+        client, f"/admin/certificates/{number}/revoke", {"reason": "Twice", "confirm": "yes"}
+    )
     assert again.status_code == 400
     audit = client.get("/admin/certificates/audit").get_data(as_text=True)
-    assert "revoked" in audit and "Wrong person" in audit
+    assert "Revoked: Wrong person" in audit and "陈管理" in audit
+    assert ">revoked<" not in audit and ">valid<" not in audit
+
+
+def test_the_audit_log_filters_by_day_actor_and_number_and_exports(
+    cert_app: Flask, cert_people: Any, learner: Any, issue: Issue
+) -> None:
+    first, second = issue(learner.profile_id), issue(learner.profile_id, course="ecommerce")
+    admin = cert_people.make(Role.ADMIN, name="陈管理")
+    client = cert_app.test_client()
+    english(client)
+    log_in(client, admin.phone)
+    post_form(
+        client, f"/admin/certificates/{first}/revoke", {"reason": "Duplicate", "confirm": "yes"}
+    )
+    with cert_app.app_context():
+        from lms.state import get_session
+
+        admin_id = get_session().get(Profile, admin.profile_id).id
+    by_admin = client.get("/admin/certificates/audit", query_string={"actor": admin_id}).text
+    assert "Duplicate" in by_admin and by_admin.count("Issued") == 0
+    by_number = client.get("/admin/certificates/audit", query_string={"number": second}).text
+    assert "Duplicate" not in by_number and "Issued" in by_number
+    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    later = client.get("/admin/certificates/audit", query_string={"since": tomorrow}).text
+    assert "Nothing yet." in later
+    bad = client.get("/admin/certificates/audit", query_string={"since": "next week"})
+    assert bad.status_code == 400 and "year-month-day" in bad.text
+    exported = client.get("/admin/certificates/audit.csv", query_string={"actor": admin_id})
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    rows = exported.data.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("When,What,Certificate,Holder,By")
+    assert len(rows) == 2 and "Revoked" in rows[1] and "陈管理" in rows[1]
 
 
 def test_admin_reissues_with_a_corrected_name(

@@ -201,3 +201,15 @@ def test_a_pre_registered_number_is_only_an_invitation_its_owner_may_accept(app,
     assert other.get(f"/join/{token}").status_code == 404
     assert post_form(client, f"/join/{token}", {}).status_code == 302
     assert members(app, cohort_id) == 1
+
+
+def test_two_learners_of_one_name_are_told_apart_by_a_masked_number(app, station, people):
+    trainer_client, cohort_id, _trainer = station
+    link = invite_link(trainer_client, cohort_id)
+    first = people.make(name="王小骑", phone="13911110001")
+    second = people.make(name="王小骑", phone="13922220002")
+    for rider in (first, second):
+        assert accept(app, rider, link).status_code == 302
+    page = trainer_client.get(f"/staff/cohorts/{cohort_id}").get_data(as_text=True)
+    assert "139****0001" in page and "139****0002" in page
+    assert "13911110001" not in page

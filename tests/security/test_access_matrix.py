@@ -26,6 +26,7 @@ from lms.accounts.models import Cohort, CohortMember, OrganisationKind, Profile,
 from lms.accounts.services import create_user, get_or_create_organisation
 from lms.state import get_session
 from tests.conftest import PASSWORD, PUBLISHER, build_test_app, csrf_token_for, log_in
+from tests.security.conftest import MATRIX_PAIRS
 
 ROLES = (
     "anonymous",
@@ -115,6 +116,9 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # Ends every session of the account (this one too) and sends it to log in.
     ("lms.accounts.sign_out_everywhere", "POST"): logged_in(LOGIN),
     ("lms.accounts.people", "GET"): staff(200, 200, 200),
+    # Only the operator manages organisations and their admins.
+    ("lms.accounts.organisations", "GET"): {**staff(403, 403, 200), "platform_admin": 200},
+    ("lms.accounts.organisations", "POST"): {**staff(403, 403, 400)},
     # ------------------------------------------------------- learner pages
     ("lms.courses.save_step", "POST"): logged_in(400),
     # JSON with its own header instead of a CSRF token; a visitor gets a 401 to show.
@@ -144,6 +148,7 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # ------------------------------------------------------- certificates
     ("lms.certificates.admin_list", "GET"): admins(200, 200, 200),
     ("lms.certificates.audit", "GET"): admins(200, 200, 200),
+    ("lms.certificates.audit_csv", "GET"): admins(200, 200, 200),
     ("lms.certificates.admin_detail", "GET"): admins(200, 404, 200),
     ("lms.certificates.revoke", "POST"): admins(400, 404, 403),
     ("lms.certificates.reissue", "POST"): admins(400, 404, 403),
@@ -366,7 +371,7 @@ def matrix_app(database_backend, tmp_path):
         application.extensions["lms"].db.engine.dispose()
 
 
-def test_every_route_answers_every_role_as_the_access_table_says(matrix_app):
+def test_every_route_answers_every_role_as_the_access_table_says(matrix_app, pytestconfig):
     content_app = matrix_app
     routes = _routes(content_app)
     unclassified = sorted(
@@ -404,5 +409,10 @@ def test_every_route_answers_every_role_as_the_access_table_says(matrix_app):
                 # X's staff or learner A may just have changed X's objects: start afresh.
                 generation += 1
                 values = _build_objects(content_app, phones, generation)
-    print(f"access matrix: checked {checked} route x role pairs ({len(routes)} routes)")
+    summary = (
+        f"access matrix ({matrix_app.config['LMS_DATABASE_URL'].split(':')[0]}): "
+        f"checked {checked} route x role pairs ({len(routes)} routes x methods, {len(ROLES)} roles)"
+    )
+    print(summary)
+    pytestconfig.stash[MATRIX_PAIRS] = summary
     assert not wrong, "\n".join(wrong)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+
+from sqlalchemy import select
 
 from lms.accounts.models import Cohort, CohortMember, Profile, Role
 from lms.assessments.models import Attempt, AttemptQuestion, AttemptStatus
@@ -68,7 +69,7 @@ def _activity(
                 quiz_key=version.quiz_key,
                 number=1,
                 status=AttemptStatus.GRADED,
-                started_at=now - timedelta(minutes=5),
+                started_at=now,
                 graded_at=now,
                 score_percent=score,
                 passed=score >= version.quiz_policy["pass_mark"],
@@ -106,14 +107,23 @@ def _cohort(app, organisation_id: int, name: str, members: list[int]) -> int:
 
 def test_course_report_counts_learners_and_times(content_app, trainer, course_data):
     course_data["lessons"][0]["front"]["title"]["zh_CN"] = '=HYPERLINK("http://evil")'
+    course_data["lessons"][0]["front"]["title"]["en"] = '=HYPERLINK("http://evil")'
     _publish(content_app, trainer, course_data)
     people = People(content_app)
     done = people.make(Role.LEARNER, name="王一", phone="13600000001")
     failed = people.make(Role.LEARNER, name="王二", phone="13600000002")
     idle = people.make(Role.LEARNER, name="王三", phone="13600000003")
+    # Only learners who joined the organisation's cohorts count, also on its own course.
+    _cohort(
+        content_app,
+        trainer.person.organisation_id,
+        "夜班",
+        [done.profile_id, failed.profile_id, idle.profile_id],
+    )
+    stranger = people.make(Role.LEARNER, name="外人", phone="13600000004")
     _activity(content_app, done.profile_id, "acme-safety", lessons_done=2, seconds=120, score=100)
     _activity(content_app, failed.profile_id, "acme-safety", lessons_done=1, seconds=60, score=20)
-    _cohort(content_app, trainer.person.organisation_id, "夜班", [idle.profile_id])
+    _activity(content_app, stranger.profile_id, "acme-safety", lessons_done=2, seconds=10, score=0)
 
     page = trainer.get("/studio/reports/courses/acme-safety")
     assert page.status_code == 200
@@ -122,7 +132,7 @@ def test_course_report_counts_learners_and_times(content_app, trainer, course_da
     assert '<dd class="started">2</dd>' in text
     assert '<dd class="completed">1</dd>' in text
     assert '<dd class="pass-rate">50.0%</dd>' in text
-    assert "王一" in text and "王二" in text and "王三" in text
+    assert "王一" in text and "王二" in text and "王三" in text and "外人" not in text
     # Median of 120 s and 60 s in lesson 1.
     assert "1:30" in text
 
@@ -135,7 +145,8 @@ def test_course_report_counts_learners_and_times(content_app, trainer, course_da
             )
         )
     )
-    assert learners[0][0] == "learner"
+    assert learners[0][:2] == ["Learner", "Mobile (masked)"]
+    assert "136****0001" in {row[1] for row in learners[1:]}
     assert {row[0] for row in learners[1:]} == {"王一", "王二", "王三"}
     lessons = list(
         csv.reader(
@@ -159,9 +170,9 @@ def test_cohort_report_counts_only_its_members(content_app, trainer, course_data
     people = People(content_app)
     inside = people.make(Role.LEARNER, name="李一", phone="13600000011")
     outside = people.make(Role.LEARNER, name="李二", phone="13600000012")
+    cohort_id = _cohort(content_app, trainer.person.organisation_id, "一组", [inside.profile_id])
     _activity(content_app, inside.profile_id, "acme-safety", lessons_done=2, seconds=90, score=80)
     _activity(content_app, outside.profile_id, "acme-safety", lessons_done=1, seconds=30, score=0)
-    cohort_id = _cohort(content_app, trainer.person.organisation_id, "一组", [inside.profile_id])
     page = trainer.get(f"/studio/reports/cohorts/{cohort_id}?course=acme-safety").text
     assert "李一" in page and "李二" not in page
     assert '<dd class="enrolled">1</dd>' in page
@@ -203,3 +214,21 @@ def test_large_learner_tables_paginate(content_app, trainer, course_data):
     assert "Rider 54" in second
     full = trainer.get("/studio/reports/courses/acme-safety/learners.csv").data.decode("utf-8-sig")
     assert len(full.strip().splitlines()) == 56
+
+
+def test_reports_count_only_what_a_learner_did_while_a_member(content_app, trainer, course_data):
+    _publish(content_app, trainer, course_data)
+    people = People(content_app)
+    rider = people.make(Role.LEARNER, name="赵骑手", phone="13600000021")
+    _activity(content_app, rider.profile_id, "acme-safety", lessons_done=2, seconds=90, score=90)
+    cohort_id = _cohort(content_app, trainer.person.organisation_id, "晚班", [rider.profile_id])
+    page = trainer.get(f"/studio/reports/cohorts/{cohort_id}?course=acme-safety").text
+    # A member now, but everything was done before joining: nothing of it shows.
+    assert "赵骑手" in page
+    assert '<dd class="enrolled">1</dd>' in page and '<dd class="started">0</dd>' in page
+    with content_app.app_context():
+        member = get_session().scalars(select(CohortMember)).one()
+        member.left_at = member.joined_at
+        get_session().commit()
+    page = trainer.get(f"/studio/reports/cohorts/{cohort_id}?course=acme-safety").text
+    assert "赵骑手" not in page and '<dd class="enrolled">0</dd>' in page

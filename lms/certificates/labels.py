@@ -1,0 +1,20 @@
+"""What staff screens call a certificate's status and an audit entry's action, in the
+reader's language (never the stored value)."""
+
+from __future__ import annotations
+
+from lms.certificates.models import CertificateAction, CertificateStatus
+from lms.i18n import _l
+
+STATUS_LABELS = {
+    CertificateStatus.VALID: _l("Valid"),
+    CertificateStatus.REVOKED: _l("Revoked"),
+    CertificateStatus.SUPERSEDED: _l("Replaced by a corrected certificate"),
+}
+
+ACTION_LABELS = {
+    CertificateAction.ISSUED: _l("Issued"),
+    CertificateAction.REVOKED: _l("Revoked"),
+    CertificateAction.REISSUED: _l("Re-issued with a correction"),
+    CertificateAction.RENDERED: _l("PDF made"),
+}
