@@ -289,17 +289,22 @@ def admin_detail(number: str) -> Any:
         can_manage=access.can_manage_certificate(profile, certificate),
         format_number=numbers.format_number,
         valid=certificate.status is CertificateStatus.VALID,
+        revocation_labels=issuing.REVOCATION_LABELS,
+        note_max=issuing.NOTE_MAX,
     )
 
 
 @bp.route("/admin/certificates/<number>/revoke", methods=["POST"])
 @role_required(*ADMIN_ROLES)
 def revoke(number: str) -> Any:
-    """Revoke a certificate (reason required)."""
+    """Revoke a certificate (a public category required, a private note optional)."""
     certificate = _managed(number)
     try:
         issuing.revoke_certificate(
-            certificate, request.form.get("reason", ""), require_profile().id
+            certificate,
+            request.form.get("category", ""),
+            request.form.get("note", ""),
+            require_profile().id,
         )
     except CertificateError as error:
         get_session().rollback()
@@ -338,4 +343,5 @@ def audit() -> Any:
         events=access.events_of(profile, list(by_id)),
         by_id=by_id,
         format_number=numbers.format_number,
+        revocation_labels=issuing.REVOCATION_LABELS,
     )

@@ -84,7 +84,7 @@ def test_only_admins_of_the_issuer_manage_certificates(
     assert client.get("/admin/certificates").status_code == 200
 
 
-def test_revoke_needs_a_reason_and_changes_nothing_without_one(
+def test_revoke_needs_a_reason_category_and_changes_nothing_without_one(
     cert_app: Flask, cert_people: Any, learner: Any, issue: Issue
 ) -> None:
     number = issue(learner.profile_id)
@@ -92,17 +92,18 @@ def test_revoke_needs_a_reason_and_changes_nothing_without_one(
     client = cert_app.test_client()
     english(client)
     log_in(client, admin.phone)
-    refused = post_form(client, f"/admin/certificates/{number}/revoke", {"reason": "  "})
-    assert refused.status_code == 400 and "reason" in refused.get_data(as_text=True)
+    url = f"/admin/certificates/{number}/revoke"
+    refused = post_form(client, url, {"category": "  ", "note": "Wrong person"})
+    assert refused.status_code == 400 and "Choose why" in refused.get_data(as_text=True)
     assert load(cert_app, number).status is CertificateStatus.VALID
 
-    done = post_form(client, f"/admin/certificates/{number}/revoke", {"reason": "Wrong person"})
+    done = post_form(client, url, {"category": "issued_in_error", "note": "Wrong person"})
     assert done.status_code == 302
     assert load(cert_app, number).status is CertificateStatus.REVOKED
-    again = post_form(client, f"/admin/certificates/{number}/revoke", {"reason": "Twice"})
+    again = post_form(client, url, {"category": "other", "note": "Twice"})
     assert again.status_code == 400
     audit = client.get("/admin/certificates/audit").get_data(as_text=True)
-    assert "revoked" in audit and "Wrong person" in audit
+    assert "revoked" in audit and "Issued in error" in audit and "Wrong person" in audit
 
 
 def test_admin_reissues_with_a_corrected_name(
@@ -131,7 +132,9 @@ def test_learners_cannot_revoke(cert_app: Flask, learner: Any, issue: Issue) -> 
     number = issue(learner.profile_id)
     client = cert_app.test_client()
     log_in(client, learner.phone)
-    response = post_form(client, f"/admin/certificates/{number}/revoke", {"reason": "mine"})
+    response = post_form(
+        client, f"/admin/certificates/{number}/revoke", {"category": "other", "note": "mine"}
+    )
     assert response.status_code == 403
     assert load(cert_app, number).status is CertificateStatus.VALID
 
