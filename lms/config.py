@@ -43,9 +43,6 @@ DEFAULTS: dict[str, Any] = {
     #: Seconds a public verification answer may be served from Redis (needs
     #: LMS_REDIS_URL; 0 = never). Changes to a certificate clear it at once.
     "LMS_VERIFY_CACHE_SECONDS": 300,
-    #: Seconds each app process may reuse an answer without asking Redis (0 = never):
-    #: a change made through another process shows on this one within this time.
-    "LMS_VERIFY_LOCAL_SECONDS": 1,
     #: Name of the deployment's publishing organisation: it owns the shipped and
     #: file-imported courses and the certificates issued for them (created on import).
     "LMS_PUBLISHING_ORGANISATION": "LMS 培训中心",

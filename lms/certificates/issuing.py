@@ -28,6 +28,7 @@ from lms.certificates.models import (
     CertificateEvent,
     CertificateKind,
     CertificateStatus,
+    RevocationCategory,
 )
 from lms.certificates.pdf import BILINGUAL_LABELS, CertificateDocument, render_pdf
 from lms.config import config_value
@@ -45,7 +46,16 @@ NATIONAL_LEVELS: dict[int, dict[str, str]] = {
     2: {"zh_CN": "二级/技师", "en": "Level 2 / Technician"},
     1: {"zh_CN": "一级/高级技师", "en": "Level 1 / Senior technician"},
 }
-REASON_MAX = 500
+NOTE_MAX = 500
+#: what a verifier reads for each revocation category (lazy: one language per request)
+REVOCATION_LABELS = {
+    RevocationCategory.ISSUED_IN_ERROR: _l("Issued in error"),
+    RevocationCategory.NAME_CORRECTED: _l("Name corrected: a new certificate was issued"),
+    RevocationCategory.OBTAINED_BY_FRAUD: _l("Obtained by fraud"),
+    RevocationCategory.OTHER: _l("Other reason"),
+}
+#: issue_certificate's default expiry: LMS_CERTIFICATE_VALID_YEARS from the issue date
+EXPIRY_FROM_SETTINGS = "from settings"
 
 
 # ---------------------------------------------------------------- what a certificate says
@@ -228,6 +238,7 @@ def issue_certificate(
     id_number: str | None = None,
     organisation_id: int | None = None,
     issued_on: dt.date | None = None,
+    expires_on: dt.date | None | str = EXPIRY_FROM_SETTINGS,
     render: bool = True,
     actor_profile_id: int | None = None,
 ) -> Certificate:
@@ -235,7 +246,8 @@ def issue_certificate(
 
     Idempotent: a second call for the same ``achievement_key`` (also from a
     concurrent transaction) returns the certificate issued first. Without
-    ``organisation_id`` the publishing organisation issues it.
+    ``organisation_id`` the publishing organisation issues it. ``expires_on``
+    (None: never) overrides the expiry from ``LMS_CERTIFICATE_VALID_YEARS``.
     """
     found = certificate_for_achievement(achievement_key)
     if found is not None:
@@ -245,7 +257,11 @@ def issue_certificate(
     if profile is None:
         raise CertificateError(_l("No such person."))
     issued = issued_on or dt.date.today()
-    years = config_value("LMS_CERTIFICATE_VALID_YEARS")
+    if isinstance(expires_on, dt.date) or expires_on is None:
+        expiry = expires_on
+    else:
+        years = config_value("LMS_CERTIFICATE_VALID_YEARS")
+        expiry = _add_years(issued, int(years)) if years else None
     signing = keys.signing_key()
     for _attempt in range(3):
         certificate = Certificate(
@@ -263,7 +279,7 @@ def issue_certificate(
             hours=round(float(hours), 1),
             evidence=dict(evidence),
             issued_on=issued,
-            expires_on=_add_years(issued, int(years)) if years else None,
+            expires_on=expiry,
             issuer_name=str(config_value("LMS_ISSUER_NAME") or ""),
             organisation_id=organisation_id or publishing_organisation().id,
             key_id=signing.kid,
@@ -301,32 +317,45 @@ def issue_certificate(
     return certificate
 
 
-def check_revocation(certificate: Certificate, reason: str) -> str:
-    """The cleaned reason if this certificate may be revoked with it, else CertificateError."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise CertificateError(_l("Give the reason for revoking this certificate."))
-    if len(reason) > REASON_MAX:
-        raise CertificateError(_l("Keep the reason under %(count)d characters.", count=REASON_MAX))
+def check_revocation(
+    certificate: Certificate, category: str, note: str
+) -> tuple[RevocationCategory, str]:
+    """The public category and the cleaned private note if this certificate may be
+    revoked with them, else CertificateError."""
+    try:
+        chosen = RevocationCategory(category)
+    except ValueError:
+        raise CertificateError(_l("Choose why this certificate is revoked.")) from None
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise CertificateError(_l("Keep the note under %(count)d characters.", count=NOTE_MAX))
     if certificate.status is not CertificateStatus.VALID:
         raise CertificateError(_l("Only a valid certificate can be revoked."))
-    return reason
+    return chosen, note
 
 
-def revoke_certificate(certificate: Certificate, reason: str, actor_profile_id: int | None) -> None:
-    """Revoke a valid certificate; the reason is required and shown to verifiers."""
-    reason = check_revocation(certificate, reason)
+def revoke_certificate(
+    certificate: Certificate, category: str, note: str, actor_profile_id: int | None
+) -> None:
+    """Revoke a valid certificate: the category is public, the note only in the audit log."""
+    chosen, note = check_revocation(certificate, category, note)
     certificate.status = CertificateStatus.REVOKED
     certificate.revoked_at = utcnow()
-    certificate.revocation_reason = reason
-    _audit(certificate, CertificateAction.REVOKED, actor_profile_id, reason=reason)
+    certificate.revocation_category = chosen
+    _audit(
+        certificate, CertificateAction.REVOKED, actor_profile_id, category=chosen.value, note=note
+    )
     get_session().flush()
 
 
 def reissue_certificate(
     certificate: Certificate, new_holder_name: str, actor_profile_id: int | None
 ) -> Certificate:
-    """Issue a corrected copy (e.g. the name); the old one becomes superseded."""
+    """Issue a corrected copy (e.g. the name); the old one becomes superseded.
+
+    The copy keeps the original's dates: correcting a name must not renew a
+    certificate, nor turn an expired one into one that never expires.
+    """
     name = (new_holder_name or "").strip()
     if not name or len(name) > 80:
         raise CertificateError(_l("Enter the holder's name as it should appear."))
@@ -355,6 +384,8 @@ def reissue_certificate(
         # Masking a masked number leaves it as it is.
         id_number=certificate.masked_id_number,
         organisation_id=certificate.organisation_id,
+        issued_on=certificate.issued_on,
+        expires_on=certificate.expires_on,
         actor_profile_id=actor_profile_id,
     )
     certificate.superseded_by = new.number

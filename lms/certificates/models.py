@@ -23,6 +23,19 @@ class CertificateStatus(enum.StrEnum):
     SUPERSEDED = "superseded"
 
 
+class RevocationCategory(enum.StrEnum):
+    """Why a certificate was revoked, as every verifier sees it.
+
+    The admin's own words go only into the audit log: a free-text reason shown
+    to anyone could name the holder's misconduct or carry anything at all.
+    """
+
+    ISSUED_IN_ERROR = "issued_in_error"
+    NAME_CORRECTED = "name_corrected"
+    OBTAINED_BY_FRAUD = "obtained_by_fraud"
+    OTHER = "other"
+
+
 class CertificateAction(enum.StrEnum):
     ISSUED = "issued"
     REVOKED = "revoked"
@@ -76,7 +89,9 @@ class Certificate(Base):
         default=CertificateStatus.VALID,
     )
     revoked_at: Mapped[datetime | None]
-    revocation_reason: Mapped[str | None] = mapped_column(Text)
+    revocation_category: Mapped[RevocationCategory | None] = mapped_column(
+        Enum(RevocationCategory, values_callable=enum_values, native_enum=False, length=32)
+    )
     superseded_by: Mapped[str | None] = mapped_column(String(24))
     # Deferred: lists and lookups never load the PDF bytes.
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))

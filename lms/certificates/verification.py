@@ -15,13 +15,19 @@ from sqlalchemy import select
 from lms.certificates import keys, numbers, tokens
 from lms.certificates.access import certificate_by_number
 from lms.certificates.errors import CertificateError
-from lms.certificates.issuing import NATIONAL_LEVELS, token_fields, verify_url
+from lms.certificates.issuing import (
+    NATIONAL_LEVELS,
+    REVOCATION_LABELS,
+    token_fields,
+    verify_url,
+)
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.i18n import _l
 from lms.state import get_session
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 TOKEN_OK = "valid"  # noqa: S105 - a verification outcome, not a secret
+NAME_MATCHES = "matches"
 
 
 class VerificationState(enum.StrEnum):
@@ -65,7 +71,8 @@ class Verification:
     #: True when the name given matches or the token is genuine: show everything.
     full: bool = False
     name_given: bool = False
-    name_matches: bool | None = None
+    #: the name given is the holder's (then ``full`` is True as well)
+    name_matches: bool = False
     #: None: no token given; else "valid" or the token error's code
     token_status: str | None = None
     message_key: str | None = None
@@ -79,7 +86,8 @@ class Verification:
         data: dict[str, Any] = {
             "state": self.state.value,
             "number": self.number,
-            "name_matches": self.name_matches,
+            # A wrong guess reads like no name at all: no bare yes/no oracle.
+            "name_check": NAME_MATCHES if self.name_matches else None,
             "token": self.token_status,
         }
         cert = self.certificate
@@ -103,7 +111,12 @@ class Verification:
             "issuer": cert.issuer_name,
             "key_id": cert.key_id,
             "revoked_at": cert.revoked_at.isoformat() if cert.revoked_at else None,
-            "revocation_reason": cert.revocation_reason,
+            "revocation_category": cert.revocation_category.value
+            if cert.revocation_category
+            else None,
+            "revocation_label": str(REVOCATION_LABELS[cert.revocation_category])
+            if cert.revocation_category
+            else None,
             "superseded_by": numbers.format_number(cert.superseded_by)
             if cert.superseded_by
             else None,
@@ -150,7 +163,7 @@ def verify_certificate(
         result.name_matches = _same_name(holder_name, certificate.holder_name)
     if token:
         result.token_status = _token_status(token, certificate)
-    result.full = bool(result.name_matches) or result.token_status == TOKEN_OK
+    result.full = result.name_matches or result.token_status == TOKEN_OK
     return result
 
 

@@ -17,6 +17,11 @@ other change of a certificate must show at once, so:
 * every answer also carries a deadline: at most ``LMS_VERIFY_CACHE_SECONDS``
   ahead and never past the moment the certificate expires.
 
+No process keeps a copy of its own: the one HMGET per lookup is what makes
+a revocation show on every process before the revoke request returns (the
+generation is rewritten before the commit's response is sent), and it costs
+far less than the database transaction and template it saves.
+
 Only answers about a certificate that exists are kept (enumerating unused
 numbers must not fill Redis), never an answer to a check by holder's name,
 and a page only when it holds nothing of the visitor's own (see
@@ -29,11 +34,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import secrets
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -55,7 +58,6 @@ GENERATION_FIELD = "gen"
 #: session.info key: numbers of the certificates changed, and issued, in this transaction
 CHANGED = "lms_changed_certificates"
 DEFAULT_LAYOUT = "lms/layout.html"
-LOCAL_KEY = "lms_verify_local_answers"
 RESTING_KEY = "lms_verify_cache_resting_until"
 REST_SECONDS = 5
 
@@ -70,65 +72,6 @@ class CachedLookup:
     body: bytes | None
     #: a page (it must not carry anything of the visitor's), not an API answer
     is_page: bool = False
-    #: this process's count of invalidations of the number when looked up
-    epoch: int = 0
-
-
-class LocalAnswers:
-    """This process's copy of answers it served in the last moment.
-
-    Saves the Redis round trip on a burst of checks of one certificate. Each
-    copy lives ``LMS_VERIFY_LOCAL_SECONDS`` at most, so a change made through
-    another process shows here within that time; a change made through this
-    process drops the copies at once. The epoch of a number counts those
-    drops, so a request that looked up before a drop cannot store after it.
-    """
-
-    LIMIT = 2000
-
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds = seconds
-        #: monotonic seconds; passed in so that expiry is tested without waiting
-        self.clock = clock
-        self.entries: dict[tuple[str, str], tuple[float, bytes]] = {}
-        self.epochs: dict[str, int] = {}
-        self.lock = threading.Lock()
-
-    def get(self, key: str, field: str) -> bytes | None:
-        entry = self.entries.get((key, field))
-        if entry is None or entry[0] <= self.clock():
-            return None
-        return entry[1]
-
-    def epoch(self, key: str) -> int:
-        return self.epochs.get(key, 0)
-
-    def put(self, key: str, field: str, body: bytes, deadline: float, epoch: int) -> None:
-        until = self.clock() + min(self.seconds, deadline - time.time())
-        with self.lock:
-            if self.epochs.get(key, 0) != epoch:
-                return
-            if len(self.entries) >= self.LIMIT:
-                self.entries.clear()
-            self.entries[(key, field)] = (until, body)
-
-    def forget(self, key: str) -> None:
-        with self.lock:
-            self.epochs[key] = self.epochs.get(key, 0) + 1
-            for entry in [entry for entry in self.entries if entry[0] == key]:
-                del self.entries[entry]
-
-
-def _local_answers() -> LocalAnswers | None:
-    seconds = float(config_value("LMS_VERIFY_LOCAL_SECONDS") or 0)
-    if seconds <= 0:
-        return None
-    found = current_app.extensions.get(LOCAL_KEY)
-    # A forked worker starts with an empty copy of its own.
-    if found is None or found[0] != os.getpid():
-        found = (os.getpid(), LocalAnswers(seconds))
-        current_app.extensions[LOCAL_KEY] = found
-    return found[1]
 
 
 def _ttl_seconds() -> int:
@@ -172,36 +115,27 @@ def _lookup(number_text: str, variant: str, is_page: bool) -> CachedLookup | Non
         return None  # answered without the database anyway
     digest = hashlib.sha256(request.full_path.encode("utf-8")).hexdigest()[:32]
     key, field = _hash_key(check.compact), f"{variant}:{select_locale()}:{digest}"
-    local = _local_answers()
-    if local is not None:
-        body = local.get(key, field)
-        if body is not None:
-            return CachedLookup(key, field, b"", body, is_page)
-    epoch = local.epoch(key) if local is not None else 0
     try:
         generation, stored = client.hmget(key, [GENERATION_FIELD, field])
     except Exception as error:  # Redis down: answer from the database
         _redis_failed(error)
         return None
     generation = generation or b""
-    body, deadline = _fresh(stored, generation)
-    if body is not None and local is not None:
-        local.put(key, field, body, deadline, epoch)
-    return CachedLookup(key, field, generation, body, is_page, epoch)
+    return CachedLookup(key, field, generation, _fresh(stored, generation), is_page)
 
 
-def _fresh(stored: bytes | None, generation: bytes) -> tuple[bytes | None, float]:
-    """The stored body and its deadline, if it is of this generation and in time."""
+def _fresh(stored: bytes | None, generation: bytes) -> bytes | None:
+    """The stored body, if it is of this generation and in time."""
     if not stored:
-        return None, 0.0
+        return None
     try:
         tag, deadline_text, body = stored.split(b"\n", 2)
         deadline = float(deadline_text)
     except ValueError:
-        return None, 0.0
+        return None
     if tag != generation or deadline <= time.time():
-        return None, 0.0
-    return body, deadline
+        return None
+    return body
 
 
 def page_lookup(number_text: str, name: str) -> CachedLookup | None:
@@ -258,10 +192,6 @@ def store(slot: CachedLookup, body: bytes, expires_on: dt.date | None) -> None:
             pipe.execute()
     except Exception as error:  # the answer was served; keeping it is optional
         _redis_failed(error)
-        return
-    local = _local_answers()
-    if local is not None:
-        local.put(slot.key, slot.field, body, deadline, slot.epoch)
 
 
 def invalidate(compact_numbers: Iterable[str]) -> bool:
@@ -271,10 +201,6 @@ def invalidate(compact_numbers: Iterable[str]) -> bool:
     if client is None or not wanted:
         return True
     seconds = _ttl_seconds()
-    local = _local_answers()
-    if local is not None:
-        for number in wanted:
-            local.forget(_hash_key(number))
     try:
         with client.pipeline(transaction=True) as pipe:
             for number in wanted:

@@ -35,7 +35,7 @@ from lms.accounts.access import (
 from lms.certificates import access, issuing, keys, numbers, verification, verify_cache
 from lms.certificates.errors import CertificateError
 from lms.certificates.labels import ACTION_LABELS, STATUS_LABELS
-from lms.certificates.models import Certificate, CertificateStatus
+from lms.certificates.models import Certificate, CertificateStatus, RevocationCategory
 from lms.certificates.verification import Verification, VerificationState
 from lms.config import config_value
 from lms.i18n import _, _l
@@ -300,27 +300,32 @@ def admin_detail(number: str) -> Any:
         ),
         format_number=numbers.format_number,
         valid=certificate.status is CertificateStatus.VALID,
+        revocation_labels=issuing.REVOCATION_LABELS,
+        note_max=issuing.NOTE_MAX,
     )
 
 
 @bp.route("/admin/certificates/<number>/revoke", methods=["POST"])
 @role_required(*ADMIN_ROLES)
 def revoke(number: str) -> Any:
-    """Revoke a certificate (reason required)."""
+    """Revoke a certificate (a public category required, a private note optional)."""
     certificate = _managed(number)
-    reason = request.form.get("reason", "")
+    category = request.form.get("category", "")
+    note = request.form.get("note", "")
     try:
         if request.form.get("confirm") != "yes":
             # First the admin sees what anyone checking the certificate will read.
-            issuing.check_revocation(certificate, reason)
+            chosen, note = issuing.check_revocation(certificate, category, note)
             return render_template(
                 "lms/certificates/revoke_confirm.html",
                 certificate=certificate,
-                reason=reason.strip(),
+                category=chosen,
+                category_label=issuing.REVOCATION_LABELS[chosen],
+                note=note,
                 public_message=str(STATE_MESSAGES[VerificationState.REVOKED]),
                 format_number=numbers.format_number,
             )
-        issuing.revoke_certificate(certificate, reason, require_profile().id)
+        issuing.revoke_certificate(certificate, category, note, require_profile().id)
     except CertificateError as error:
         get_session().rollback()
         return error_response(400, str(error.message))
@@ -414,6 +419,7 @@ def audit() -> Any:
         chosen=chosen,
         action_labels=ACTION_LABELS,
         format_number=numbers.format_number,
+        revocation_labels=issuing.REVOCATION_LABELS,
     )
 
 
@@ -427,7 +433,9 @@ def audit_csv() -> Any:
         return error_response(400, str(error.message))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("When"), _("What"), _("Certificate"), _("Holder"), _("By"), _("Reason")])
+    writer.writerow(
+        [_("When"), _("What"), _("Certificate"), _("Holder"), _("By"), _("Reason"), _("Note")]
+    )
     for event in events:
         certificate = certificates.get(event.certificate_id)
         actor = actors.get(event.actor_profile_id or 0)
@@ -438,13 +446,28 @@ def audit_csv() -> Any:
                 numbers.format_number(certificate.number) if certificate else "",
                 _spreadsheet_safe(certificate.holder_name if certificate else ""),
                 _spreadsheet_safe(actor.display_name) if actor else _("system"),
-                _spreadsheet_safe(str(event.detail.get("reason") or "")),
+                _revocation_label(event.detail.get("category")),
+                _spreadsheet_safe(
+                    str(event.detail.get("note") or event.detail.get("reason") or "")
+                ),
             ]
         )
     # A BOM so spreadsheet programs read the Chinese as UTF-8.
     response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="certificate-audit.csv"'
     return response
+
+
+def _audit_note(detail: dict[str, object]) -> str:
+    # Revocations before categories kept the admin's words as "reason".
+    return str(detail.get("note") or detail.get("reason") or "")
+
+
+def _revocation_label(category: object) -> str:
+    try:
+        return str(issuing.REVOCATION_LABELS[RevocationCategory(str(category))])
+    except ValueError:
+        return ""
 
 
 def _spreadsheet_safe(text: str) -> str:

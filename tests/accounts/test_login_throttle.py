@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from werkzeug.serving import make_server
 
 from lms.accounts import throttle
 from lms.accounts.services import AccountError, LoginThrottled
@@ -21,7 +23,15 @@ from lms.accounts.throttle import (
 )
 from lms.db import utcnow
 from lms.state import get_session
-from tests.conftest import PASSWORD, People, _dispose, build_test_app, log_in, post_form
+from tests.conftest import (
+    CSRF_PATTERN,
+    PASSWORD,
+    People,
+    _dispose,
+    build_test_app,
+    log_in,
+    post_form,
+)
 
 GUESSES = 20
 STATION = "10.8.0.1"
@@ -132,3 +142,38 @@ def test_the_known_device_cookie_of_another_rider_does_not_lift_the_lock(app, pe
         log_in(app.test_client(), rider.phone, "guessing")
 
     assert log_in(shared, rider.phone).status_code == 429
+
+
+def test_twenty_logins_at_once_over_http_get_answers_and_never_a_5xx(busy_app):
+    """Regression: 20 parallel logins answered some with a 500 (SQLite: no lock)."""
+    people = People(busy_app)
+    riders = [people.make() for _ in range(GUESSES // 2)]
+    target = people.make()
+    server = make_server("127.0.0.1", 0, busy_app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    barrier = threading.Barrier(GUESSES)
+
+    def one_login(index: int) -> int:
+        browser = requests.Session()
+        page = browser.get(f"{base}/login", timeout=30).text
+        token = CSRF_PATTERN.search(page).group(1)
+        right = index < len(riders)
+        form = {
+            "csrf_token": token,
+            "phone": riders[index].phone if right else target.phone,
+            "password": PASSWORD if right else f"wrong-{index}",
+        }
+        barrier.wait()
+        answer = browser.post(f"{base}/login", data=form, allow_redirects=False, timeout=30)
+        return answer.status_code
+
+    try:
+        with ThreadPoolExecutor(GUESSES) as pool:
+            statuses = list(pool.map(one_login, range(GUESSES)))
+    finally:
+        server.shutdown()
+
+    assert all(status < 500 for status in statuses), statuses
+    assert statuses[: len(riders)] == [302] * len(riders)
+    assert set(statuses[len(riders) :]) <= {400, 429}

@@ -85,7 +85,7 @@ def test_only_admins_of_the_issuer_manage_certificates(
     assert client.get("/admin/certificates").status_code == 200
 
 
-def test_revoke_needs_a_reason_and_changes_nothing_without_one(
+def test_revoke_needs_a_reason_category_and_changes_nothing_without_one(
     cert_app: Flask, cert_people: Any, learner: Any, issue: Issue
 ) -> None:
     number = issue(learner.profile_id)
@@ -93,29 +93,28 @@ def test_revoke_needs_a_reason_and_changes_nothing_without_one(
     client = cert_app.test_client()
     english(client)
     log_in(client, admin.phone)
-    refused = post_form(client, f"/admin/certificates/{number}/revoke", {"reason": "  "})
-    assert refused.status_code == 400 and "reason" in refused.get_data(as_text=True)
+    url = f"/admin/certificates/{number}/revoke"
+    refused = post_form(client, url, {"category": "  ", "note": "Wrong person"})
+    assert refused.status_code == 400 and "Choose why" in refused.get_data(as_text=True)
     assert load(cert_app, number).status is CertificateStatus.VALID
 
     # First the admin sees what the public will read, and nothing changes yet.
-    asked = post_form(client, f"/admin/certificates/{number}/revoke", {"reason": "Wrong person"})
+    asked = post_form(client, url, {"category": "issued_in_error", "note": "Wrong person"})
     assert asked.status_code == 200
     page = asked.get_data(as_text=True)
-    assert "Revoked: this certificate is no longer valid." in page and "Wrong person" in page
+    assert "Revoked: this certificate is no longer valid." in page and "Issued in error" in page
     assert load(cert_app, number).status is CertificateStatus.VALID
     done = post_form(
         client,
         f"/admin/certificates/{number}/revoke",
-        {"reason": "Wrong person", "confirm": "yes"},
+        {"category": "issued_in_error", "note": "Wrong person", "confirm": "yes"},
     )
     assert done.status_code == 302
     assert load(cert_app, number).status is CertificateStatus.REVOKED
-    again = post_form(
-        client, f"/admin/certificates/{number}/revoke", {"reason": "Twice", "confirm": "yes"}
-    )
+    again = post_form(client, url, {"category": "other", "note": "Twice", "confirm": "yes"})
     assert again.status_code == 400
     audit = client.get("/admin/certificates/audit").get_data(as_text=True)
-    assert "Revoked: Wrong person" in audit and "陈管理" in audit
+    assert "Revoked: Issued in error (Wrong person)" in audit and "陈管理" in audit
     assert ">revoked<" not in audit and ">valid<" not in audit
 
 
@@ -128,7 +127,9 @@ def test_the_audit_log_filters_by_day_actor_and_number_and_exports(
     english(client)
     log_in(client, admin.phone)
     post_form(
-        client, f"/admin/certificates/{first}/revoke", {"reason": "Duplicate", "confirm": "yes"}
+        client,
+        f"/admin/certificates/{first}/revoke",
+        {"category": "other", "note": "Duplicate", "confirm": "yes"},
     )
     with cert_app.app_context():
         from lms.state import get_session
@@ -176,7 +177,9 @@ def test_learners_cannot_revoke(cert_app: Flask, learner: Any, issue: Issue) -> 
     number = issue(learner.profile_id)
     client = cert_app.test_client()
     log_in(client, learner.phone)
-    response = post_form(client, f"/admin/certificates/{number}/revoke", {"reason": "mine"})
+    response = post_form(
+        client, f"/admin/certificates/{number}/revoke", {"category": "other", "note": "mine"}
+    )
     assert response.status_code == 403
     assert load(cert_app, number).status is CertificateStatus.VALID
 

@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from lms.certificates import numbers
+from lms.accounts.models import Role
+from lms.certificates import issuing, numbers
+from lms.certificates.models import CertificateKind
 from lms.ratelimit import storage_url
+from lms.state import get_session
 from tests.certificates.conftest import english, redis_or_skip
-from tests.conftest import _dispose, build_test_app
+from tests.conftest import People, _dispose, build_test_app
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 
@@ -112,3 +115,26 @@ def test_the_limit_holds_across_processes_with_redis(
             redis_client.delete(key)
         _dispose(first)
         _dispose(second)
+
+
+def test_guessing_a_holders_name_counts_against_the_lookup_limit(limited_app: Flask) -> None:
+    learner = People(limited_app).make(Role.LEARNER, name="欧阳晓明")
+    with limited_app.app_context():
+        number = issuing.issue_certificate(
+            profile_id=learner.profile_id,
+            kind=CertificateKind.TRAINING,
+            achievement_key="course:legal-safety:guessed",
+            title="Legal safety",
+            hours=1.0,
+            evidence={},
+            render=False,
+        ).number
+        get_session().commit()
+    guesser = limited_app.test_client()
+    statuses = [
+        guesser.get(f"/api/v1/certificates/{number}", query_string={"name": guess}).status_code
+        for guess in ("张三", "李四", "王五", "赵六", "钱七", "欧阳晓明")
+    ]
+    assert statuses == [200, 200, 200, 200, 200, 429]
+    page = guesser.get("/verify", query_string={"number": number, "name": "欧阳晓明"})
+    assert page.status_code == 429 and "欧阳晓明" not in page.get_data(as_text=True)

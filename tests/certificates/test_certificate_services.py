@@ -21,6 +21,7 @@ from lms.certificates.models import (
     CertificateEvent,
     CertificateKind,
     CertificateStatus,
+    RevocationCategory,
 )
 from lms.courses.models import Course
 from lms.state import get_session
@@ -122,18 +123,29 @@ def test_numbers_are_never_official_looking(cert_app: Flask, learner: Any, issue
     assert not (len(number) == 22 and number[0] in "YS")
 
 
-def test_revoking_needs_a_reason(cert_app: Flask, learner: Any, issue: Issue) -> None:
+def test_revoking_needs_a_known_category_and_keeps_the_note_in_the_audit_log_only(
+    cert_app: Flask, learner: Any, issue: Issue
+) -> None:
     number = issue(learner.profile_id)
     with cert_app.app_context():
         certificate = access.certificate_by_number(number)
+        for category in ("   ", "Cheating in the quiz", "revoked"):
+            with pytest.raises(CertificateError):
+                issuing.revoke_certificate(certificate, category, "", None)
         with pytest.raises(CertificateError):
-            issuing.revoke_certificate(certificate, "   ", None)
-        issuing.revoke_certificate(certificate, "Cheating in the quiz", None)
+            issuing.revoke_certificate(certificate, "other", "x" * 501, None)
+        issuing.revoke_certificate(certificate, "obtained_by_fraud", "Cheating in the quiz", None)
         get_session().commit()
     revoked = load(cert_app, number)
     assert revoked.status is CertificateStatus.REVOKED
-    assert revoked.revocation_reason == "Cheating in the quiz"
+    assert revoked.revocation_category is RevocationCategory.OBTAINED_BY_FRAUD
     assert revoked.revoked_at is not None
+    with cert_app.app_context():
+        events = get_session().scalars(
+            sa.select(CertificateEvent).where(CertificateEvent.certificate_id == revoked.id)
+        )
+        details = [e.detail for e in events if e.action is CertificateAction.REVOKED]
+    assert details == [{"category": "obtained_by_fraud", "note": "Cheating in the quiz"}]
 
 
 def test_reissue_supersedes_the_old_certificate(
@@ -166,6 +178,26 @@ def test_expiry_follows_the_configured_validity(
     cert_app.config["LMS_CERTIFICATE_VALID_YEARS"] = 3
     number = issue(learner.profile_id, issued_on=dt.date(2024, 2, 29))
     assert load(cert_app, number).expires_on == dt.date(2027, 2, 28)
+
+
+def test_reissuing_an_expired_certificate_keeps_its_dates(
+    cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    """Regression: the re-issued copy of an expired certificate never expired."""
+    cert_app.config["LMS_CERTIFICATE_VALID_YEARS"] = 1
+    old_number = issue(learner.profile_id, issued_on=dt.date(2023, 5, 10))
+    cert_app.config["LMS_CERTIFICATE_VALID_YEARS"] = None
+    with cert_app.app_context():
+        new = issuing.reissue_certificate(
+            access.certificate_by_number(old_number), "欧阳小明", None
+        )
+        get_session().commit()
+        new_number = new.number
+    new = load(cert_app, new_number)
+    assert new.issued_on == dt.date(2023, 5, 10)
+    assert new.expires_on == dt.date(2024, 5, 10)
+    with cert_app.app_context():
+        assert verification.verify_certificate(new_number).state.value == "expired"
 
 
 def test_masking() -> None:

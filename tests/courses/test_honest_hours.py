@@ -37,6 +37,7 @@ def forged_batch(count: int, newest_ms: int, spacing_s: int = 170) -> dict:
 def test_two_hundred_backdated_views_a_minute_after_joining_credit_at_most_that_minute(
     content_app, learner
 ):
+    started = time.monotonic()
     with content_app.app_context():
         profile = get_session().get(Profile, learner.profile_id)
         profile.created_at = profile.created_at - timedelta(seconds=60)
@@ -50,7 +51,8 @@ def test_two_hundred_backdated_views_a_minute_after_joining_credit_at_most_that_
 
     with content_app.app_context():
         credited = training_seconds(learner.profile_id)
-    assert credited <= 61
+    # The minute, plus however long this test itself took on a busy machine.
+    assert credited <= 60 + (time.monotonic() - started) + 1
 
 
 def test_a_dormant_account_cannot_backfill_the_days_it_was_away(content_app, learner):

@@ -274,3 +274,25 @@ def test_a_draft_cannot_take_a_shipped_course_id_or_its_lesson_ids(
     )
     lesson = trainer.get(f"/studio/drafts/{draft_id}/lessons/0").text
     assert "is used by another course" in lesson
+
+
+def test_a_nul_byte_in_any_authored_field_is_refused_and_the_draft_is_unchanged(
+    content_app, trainer, course_data
+):
+    """Regression: a NUL in a studio field was a 500 on PostgreSQL (text cannot hold it)."""
+    draft_id = make_draft(content_app, trainer.person, course_data)
+
+    def stored():
+        with content_app.app_context():
+            draft = get_session().get(Draft, draft_id)
+            return draft.revision, json.dumps(draft.data, sort_keys=True)
+
+    before = stored()
+    editors = [f"/studio/drafts/{draft_id}/lessons/{n}" for n in range(2)]
+    editors += [f"/studio/drafts/{draft_id}/questions/{n}" for n in range(4)]
+    for url in editors:
+        form = _poison(editor_form(trainer.get(url).text), "\x00")
+        response = trainer.client.post(url, data=form, headers=ENGLISH)
+        assert response.status_code == 400, url
+        assert "characters that cannot be saved" in response.get_data(as_text=True), url
+    assert stored() == before
