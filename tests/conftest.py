@@ -156,6 +156,18 @@ def build_test_app(
     return make_app(f"sqlite:///{target}", **overrides)
 
 
+def build_concurrent_app(
+    backend: dict[str, Any], tmp_path: Path, threads: int, with_content: bool
+) -> Flask:
+    """A fresh app whose database connections serve ``threads`` requests at once."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if backend["kind"] == "postgresql":
+        options.update(pool_size=threads + 5, max_overflow=5)
+    else:
+        options["connect_args"] = {"timeout": 10, "check_same_thread": False}
+    return build_test_app(backend, tmp_path, with_content, SQLALCHEMY_ENGINE_OPTIONS=options)
+
+
 @pytest.fixture
 def app(database_backend: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
     """The standalone app on an empty, migrated database."""

@@ -28,7 +28,7 @@ from tests.conftest import (
     PASSWORD,
     People,
     _dispose,
-    build_test_app,
+    build_concurrent_app,
     log_in,
     post_form,
 )
@@ -53,14 +53,8 @@ def guess(phone: str, password: str, address: str = STATION, now=None, known=Non
 
 @pytest.fixture
 def busy_app(database_backend: dict[str, Any], tmp_path: Path):
-    options: dict[str, Any] = {"pool_pre_ping": True}
-    if database_backend["kind"] == "postgresql":
-        options.update(pool_size=GUESSES + 5, max_overflow=5)
-    else:
-        options["connect_args"] = {"timeout": 10, "check_same_thread": False}
-    application = build_test_app(
-        database_backend, tmp_path, with_content=False, SQLALCHEMY_ENGINE_OPTIONS=options
-    )
+    """The app with enough database connections for every guess at once."""
+    application = build_concurrent_app(database_backend, tmp_path, GUESSES, with_content=False)
     yield application
     _dispose(application)
 

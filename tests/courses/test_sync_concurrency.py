@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from lms.courses.models import LessonProgress, StepEvent
 from lms.state import get_session
-from tests.conftest import People, _dispose, build_test_app, log_in, post_form
+from tests.conftest import People, _dispose, build_concurrent_app, log_in, post_form
 from tests.courses.conftest import COURSE, LESSON
 
 COPIES = 10
@@ -26,14 +26,7 @@ HEADERS = {"X-LMS-Sync": "1", "Sec-Fetch-Site": "same-origin", "Origin": "http:/
 @pytest.fixture
 def busy_app(database_backend: dict[str, Any], tmp_path: Path):
     """The app with enough database connections for every copy at once."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
-    if database_backend["kind"] == "postgresql":
-        options.update(pool_size=COPIES + 5, max_overflow=5)
-    else:
-        options["connect_args"] = {"timeout": 10, "check_same_thread": False}
-    application = build_test_app(
-        database_backend, tmp_path, with_content=True, SQLALCHEMY_ENGINE_OPTIONS=options
-    )
+    application = build_concurrent_app(database_backend, tmp_path, COPIES, with_content=True)
     yield application
     _dispose(application)
 
