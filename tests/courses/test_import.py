@@ -36,18 +36,20 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def test_import_publishes_the_three_shipped_courses(app):
+def test_import_publishes_the_five_shipped_courses(app):
     with app.app_context():
         report = import_content(CONTENT_DIR)
         get_session().commit()
         assert report.ok
         assert {c.key: c.status for c in report.courses} == {
+            "drivers": ImportStatus.CREATED,
             "ecommerce": ImportStatus.CREATED,
             "legal-safety": ImportStatus.CREATED,
             "logistics": ImportStatus.CREATED,
+            "rights-protection": ImportStatus.CREATED,
         }
         found = counts()
-        assert found["Course"] == 3
+        assert found["Course"] == 5
         assert found["LessonVersion"] >= 18
         assert found["QuestionVersion"] >= 45
 
@@ -98,7 +100,7 @@ def test_a_broken_course_is_rejected_whole_and_the_others_still_import(app, cont
         assert "ecommerce" not in statuses or statuses["ecommerce"] == ImportStatus.REJECTED
         assert statuses["logistics"] == ImportStatus.CREATED
         keys = set(get_session().scalars(select(Course.key)))
-        assert keys == {"legal-safety", "logistics"}
+        assert keys == {"drivers", "legal-safety", "logistics", "rights-protection"}
         messages = [str(error) for error in report.errors]
         assert all("courses/ecommerce/02-" in message for message in messages)
         assert any("unknown key 'consequense'" in message for message in messages)

@@ -42,12 +42,18 @@ def edit(path, old: str, new: str) -> None:
 
 def test_import_publishes_each_track_once_and_skips_unchanged(app):
     with app.app_context():
-        assert [t.key for t in published_tracks()] == [ODW, "courier", "ecommerce-operator"]
+        assert [t.key for t in published_tracks()] == [
+            ODW,
+            "courier",
+            "ecommerce-operator",
+            "ride-hailing-driver",
+            "truck-driver",
+        ]
         report = import_levels(CONTENT_DIR)
         assert report.ok
         assert {t.status for t in report.tracks} == {TrackImportStatus.UNCHANGED}
         count = get_session().scalar(select(func.count()).select_from(LevelTrackVersion))
-        assert count == 3
+        assert count == 5
 
 
 def test_a_changed_track_gets_a_new_version(app, content_copy):
@@ -66,7 +72,7 @@ def test_a_file_with_an_error_imports_nothing(app, content_copy):
         report = import_levels(content_copy)
         assert not report.ok
         assert "levels.yaml:" in str(report.errors[0])
-        assert get_session().scalar(select(func.count()).select_from(LevelTrackVersion)) == 3
+        assert get_session().scalar(select(func.count()).select_from(LevelTrackVersion)) == 5
 
 
 def test_a_track_removed_from_the_file_is_retired(app, content_copy):
