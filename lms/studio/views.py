@@ -22,8 +22,11 @@ from werkzeug.routing import BuildError
 from lms.accounts.access import STAFF_ROLES, require_profile, role_required
 from lms.accounts.models import Profile
 from lms.content.schema import (
+    AREA_LABELS,
     AREAS,
+    LANGUAGE_LABELS,
     LANGUAGES,
+    OCCUPATION_LABELS,
     OCCUPATIONS,
     REVIEW_MODES,
 )
@@ -103,19 +106,9 @@ def _common() -> dict[str, Any]:
         "check_types": registry.part_type_names(),
         "part_types": registry.part_type_names(),
         "type_labels": {name: _(qtype.label) for name, qtype in registry.QUESTION_TYPES.items()},
-        "area_labels": {
-            "legal-safety": _("Legal safety"),
-            "ecommerce": _("E-commerce operations"),
-            "logistics": _("Logistics management"),
-        },
-        "occupation_labels": {
-            "online-delivery-worker": _("Food and online delivery riders"),
-            "courier": _("Couriers"),
-            "ride-hailing-driver": _("Ride-hailing drivers"),
-            "truck-driver": _("Truck drivers"),
-            "ecommerce-operator": _("E-commerce operators"),
-        },
-        "language_labels": {"zh_CN": _("Chinese"), "en": _("English")},
+        "area_labels": {key: _(label) for key, label in AREA_LABELS.items()},
+        "occupation_labels": {key: _(label) for key, label in OCCUPATION_LABELS.items()},
+        "language_labels": {key: _(label) for key, label in LANGUAGE_LABELS.items()},
         "type_fragments": {
             name: qtype.fragment_name for name, qtype in registry.QUESTION_TYPES.items()
         },

@@ -54,8 +54,8 @@ def test_english_stays_required_when_the_course_is_in_both_languages(tmp_path):
     del data["course"]["languages"]
     _specs, errors = load_content(write_course(tmp_path, data))
     assert errors
-    messages = [error.message for error in errors]
-    assert "'en' translation in title is empty: write the English text" in messages
+    messages = [error.text() for error in errors]
+    assert "Title (English) is empty: write the English text" in messages
     assert all(isinstance(error, ContentError) for error in errors)
 
 
@@ -64,9 +64,9 @@ def test_an_unknown_language_is_an_error_with_its_line(tmp_path):
     course_file = root / "courses" / "zh-only" / "course.yaml"
     course_file.write_text(course_file.read_text().replace("  - zh_CN", "  - fr"))
     _specs, errors = load_content(root)
-    assert any(
-        "unknown language 'fr': use one of zh_CN, en" in error.message for error in errors
-    ), errors
+    assert any("unknown language 'fr': use one of zh_CN, en" in error.text() for error in errors), (
+        errors
+    )
 
 
 def test_a_chinese_only_course_from_files_tells_english_readers(content_app, tmp_path):
