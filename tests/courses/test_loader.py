@@ -493,14 +493,16 @@ SINGLE_ERRORS = [
         "  draw: 3",
         "  draw: 20",
         "  draw:",
-        "Questions drawn is 20, more than the 5 questions in questions.yaml: lower it or add questions",
+        "Questions drawn is 20, more than the 5 questions in questions.yaml: lower it or add "
+        "questions",
     ),
     (
         "course.yaml",
         "    traffic: 1",
         "    traffic: 3\n    safety: 2",
         "  draw_by_tag:",
-        "Questions drawn per topic asks for 5 questions, more than the 3 drawn: lower the counts or draw more",
+        "Questions drawn per topic asks for 5 questions, more than the 3 drawn: lower the counts "
+        "or draw more",
     ),
     (
         "course.yaml",
