@@ -351,15 +351,30 @@ def questions(profile: Profile, draft_id: int) -> Any:
     )
 
 
-@bp.post("/drafts/<int:draft_id>/questions/new")
+@bp.route("/drafts/<int:draft_id>/questions/new", methods=["GET", "POST"])
 @staff_view
 def add_question(profile: Profile, draft_id: int) -> Any:
     found = draft_of(profile, draft_id)
-    index = drafts.add_question(
-        found, revision_from_form(request.form), profile, str(request.form.get("type", ""))
+    if request.method == "POST":
+        index = drafts.add_question(
+            found,
+            revision_from_form(request.form),
+            profile,
+            question_from_form(unflatten(request.form), "bank"),
+        )
+        get_session().commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("lms.studio.question", draft_id=draft_id, index=index), 303)
+    # A blank form only: the question is stored when the trainer saves it.
+    blank = drafts.new_question(found, str(request.args.get("type") or "single")[:40])
+    return render_template(
+        "lms/studio/question.html",
+        draft=found,
+        index=None,
+        question=blank,
+        errors={},
+        **_common(),
     )
-    get_session().commit()
-    return redirect(url_for("lms.studio.question", draft_id=draft_id, index=index), 303)
 
 
 @bp.route("/drafts/<int:draft_id>/questions/<int:index>", methods=["GET", "POST"])
