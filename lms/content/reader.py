@@ -545,13 +545,14 @@ def read_file_text(path: Path, errors: list[ContentError], empty_fix: Message | 
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
+        byte = f"{raw[exc.start]:02x}"
         errors.append(
             ContentError(
                 path,
                 line,
                 msg(
                     "file is not valid UTF-8 (byte 0x%(byte)s): save it with UTF-8 encoding",
-                    byte=f"{raw[exc.start]:02x}",
+                    byte=byte,
                 ),
             )
         )

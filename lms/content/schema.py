@@ -124,6 +124,15 @@ OCCUPATION_LABELS: dict[str, str] = {
     "truck-driver": N_("Truck drivers"),
     "ecommerce-operator": N_("E-commerce operators"),
 }
+#: How the studio names each skill level a course counts toward (modelled on
+#: China's five vocational skill levels, 5 the first).
+LEVEL_LABELS: dict[int, str] = {
+    5: N_("Level 5 (junior worker)"),
+    4: N_("Level 4 (intermediate worker)"),
+    3: N_("Level 3 (senior worker)"),
+    2: N_("Level 2 (technician)"),
+    1: N_("Level 1 (senior technician)"),
+}
 #: How a message names the field a file key holds (the studio form's label).
 FIELD_LABELS: dict[str, str] = {
     "id": N_("ID"),

@@ -69,7 +69,7 @@ class Numerical(QuestionType):
     """Type a number; the best matching accepted answer gives the credit."""
 
     name = "numerical"
-    label = N_("Number")
+    label = N_("Numerical")
     file_keys = ("answers", "unit")
 
     def load(

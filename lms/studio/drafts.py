@@ -423,9 +423,7 @@ def new_question(draft: Draft, qtype: str) -> dict[str, Any]:
     return blank_question(qtype, new_question_id(draft.data, draft.course_key))
 
 
-def add_question(
-    draft: Draft, revision: int, profile: Profile, question: dict[str, Any]
-) -> int:
+def add_question(draft: Draft, revision: int, profile: Profile, question: dict[str, Any]) -> int:
     """Append the question the trainer wrote in the editor to the bank; returns its index."""
     if question.get("type") not in registry.QUESTION_TYPES:
         raise StudioError(_l("Choose a question type from the list."))

@@ -26,6 +26,7 @@ from lms.content.schema import (
     AREAS,
     LANGUAGE_LABELS,
     LANGUAGES,
+    LEVEL_LABELS,
     OCCUPATION_LABELS,
     OCCUPATIONS,
     REVIEW_MODES,
@@ -109,6 +110,7 @@ def _common() -> dict[str, Any]:
         "area_labels": {key: _(label) for key, label in AREA_LABELS.items()},
         "occupation_labels": {key: _(label) for key, label in OCCUPATION_LABELS.items()},
         "language_labels": {key: _(label) for key, label in LANGUAGE_LABELS.items()},
+        "level_labels": {key: _(label) for key, label in LEVEL_LABELS.items()},
         "type_fragments": {
             name: qtype.fragment_name for name, qtype in registry.QUESTION_TYPES.items()
         },

@@ -281,7 +281,7 @@ def test_a_bank_of_the_new_types_loads_into_the_grading_shape(tmp_path):
         (
             "    unit: {zh_CN: 公斤, en: kg}",
             "    unit: {zh_CN: 公斤, en: kg}\n    options: []",
-            "19: key 'options' is not used by a question of type Number: remove it",
+            "19: key 'options' is not used by a question of type Numerical: remove it",
         ),
     ],
 )
