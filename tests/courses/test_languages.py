@@ -107,3 +107,34 @@ def test_a_chinese_only_course_publishes_from_the_studio(content_app):
     old = trainer.get(f"/studio/drafts/{draft_id}")
     assert old.status_code == 301
     assert old.headers["Location"].endswith("/studio/courses/zh-studio")
+
+
+ENGLISH_MISSING = 'English <span class="missing">'
+
+
+def test_a_chinese_only_draft_edited_in_the_studio_never_asks_for_english(content_app):
+    from lms.accounts.models import Role
+
+    trainer = sign_in(content_app, People(content_app).make(Role.TRAINER, name="李老师"))
+    draft_id = make_draft(content_app, trainer.person, chinese_course("zh-edit"))
+    # Every question type's editor, lesson editors included, saved with English left empty.
+    for index in range(len(valid_course()["questions"])):
+        url = f"/studio/drafts/{draft_id}/questions/{index}"
+        assert ENGLISH_MISSING not in trainer.get(url).text
+        assert trainer.submit(url).status_code == 303
+    for index in (0, 1):
+        url = f"/studio/drafts/{draft_id}/lessons/{index}"
+        assert ENGLISH_MISSING not in trainer.get(url).text
+        assert trainer.submit(url).status_code == 303
+    page = trainer.get(f"/studio/drafts/{draft_id}")
+    checked = trainer.post(
+        f"/studio/drafts/{draft_id}/check", {"revision": editor_form(page.text)["revision"]}
+    )
+    assert checked.status_code == 303
+    with content_app.app_context():
+        from lms.studio.models import Draft
+
+        draft = get_session().get(Draft, draft_id)
+        assert draft.problems == []
+        feedback = draft.data["questions"][0]["options"][1]["feedback"]
+        assert feedback["zh_CN"] and not feedback["en"]
