@@ -23,6 +23,9 @@ KEYWORDS = {
     # Marks a string for translation where it is defined, without translating
     # it there (``lms.questions.base.N_``: the type labels, Flask-free).
     "N_": None,
+    # A content or studio message kept with its parameters and rendered where it
+    # is shown (``lms.content.messages.msg``).
+    "msg": None,
 }
 METHOD_MAP = [("**.py", "python"), ("templates/**.html", "jinja2")]
 

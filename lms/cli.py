@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from lms.accounts.models import OrganisationKind, Role
 from lms.config import config_value
+from lms.content.schema import LANGUAGES
 from lms.state import get_session
 
 
@@ -236,9 +237,22 @@ def _content_path(path: str | None) -> Path:
 
 @content_cli.command("check")
 @click.argument("path", required=False)
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Language of the messages (default: the deployment's first language).",
+)
 @with_appcontext
-def content_check(path: str | None) -> None:
+def content_check(path: str | None, lang: str | None) -> None:
     """Validate content files; errors name the file and line."""
+    from lms.content.messages import catalog_translate, rendering_in
+
+    with rendering_in(catalog_translate(lang or config_value("LMS_LANGUAGES")[0])):
+        _content_check(path)
+
+
+def _content_check(path: str | None) -> None:
     from lms.content.schema import LEVELS_FILE
     from lms.courses.cues import answer_cues
     from lms.courses.loader import load_content
@@ -266,24 +280,35 @@ def content_check(path: str | None) -> None:
 
 @content_cli.command("import")
 @click.argument("path", required=False)
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Language of the messages (default: the deployment's first language).",
+)
 @with_appcontext
-def content_import(path: str | None) -> None:
+def content_import(path: str | None, lang: str | None) -> None:
     """Publish content: changed courses get a new version, unchanged ones are skipped."""
+    from lms.content.messages import catalog_translate, rendering_in
     from lms.courses.services import import_content
     from lms.levels.services import import_levels
 
+    translate = catalog_translate(lang or config_value("LMS_LANGUAGES")[0])
+
     report = import_content(_content_path(path))
     get_session().commit()
-    for error in report.errors:
-        click.echo(str(error), err=True)
+    with rendering_in(translate):
+        for error in report.errors:
+            click.echo(str(error), err=True)
     for course in report.courses:
         version = f" v{course.version}" if course.version else ""
         click.echo(f"{course.key}: {course.status.value}{version}")
     # Tracks refer to courses, so they are imported once the courses are in.
     levels = import_levels(_content_path(path))
     get_session().commit()
-    for error in levels.errors:
-        click.echo(str(error), err=True)
+    with rendering_in(translate):
+        for error in levels.errors:
+            click.echo(str(error), err=True)
     for track in levels.tracks:
         version = f" v{track.version}" if track.version else ""
         click.echo(f"track {track.key}: {track.status.value}{version}")

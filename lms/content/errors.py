@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lms.content.messages import Message, Translate, render
+
 __all__ = ["ContentError", "ContentErrors", "display_path"]
 
 
@@ -24,11 +26,15 @@ class ContentError:
 
     path: Path
     line: int
-    message: str
+    message: Message | str
+
+    def text(self, translate: Translate | None = None) -> str:
+        """The message alone, in the language of ``translate``."""
+        return render(self.message, translate)
 
     def __str__(self) -> str:
         """Return ``path:line: message`` with the path relative to the cwd when possible."""
-        return f"{display_path(self.path)}:{self.line}: {self.message}"
+        return f"{display_path(self.path)}:{self.line}: {self.text()}"
 
 
 class ContentErrors(Exception):

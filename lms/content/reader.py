@@ -22,7 +22,8 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from lms.content.errors import ContentError
-from lms.content.schema import ID_RE, LANGUAGE_NAMES, LANGUAGES
+from lms.content.messages import Message, msg
+from lms.content.schema import FIELD_LABELS, ID_RE, LANGUAGE_LABELS, LANGUAGES
 
 __all__ = [
     "BOOL_TAG",
@@ -38,6 +39,8 @@ __all__ = [
     "closest",
     "compose_yaml",
     "enum_field",
+    "field_label",
+    "language_label",
     "id_field",
     "int_field",
     "is_null",
@@ -68,14 +71,25 @@ SAFE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # ------------------------------------------------------------------ wording
 
 
-def quoted(node: Node) -> str:
+def field_label(key: str) -> Message | str:
+    """How a message names the field a key holds: its label, or the key when it has none."""
+    label = FIELD_LABELS.get(key)
+    return msg(label) if label is not None else key
+
+
+def language_label(lang: str) -> Message:
+    """How a message names a language."""
+    return msg(LANGUAGE_LABELS[lang])
+
+
+def quoted(node: Node) -> Message | str:
     """How a bad value is quoted back in an error message (shared by every content loader)."""
     if isinstance(node, MappingNode):
-        return "a mapping"
+        return msg("a mapping")
     if isinstance(node, SequenceNode):
-        return "a list"
+        return msg("a list")
     if node.tag == NULL_TAG:
-        return "nothing"
+        return msg("nothing")
     if node.tag == STR_TAG:
         return f"'{node.value}'"
     return str(node.value)
@@ -116,7 +130,7 @@ class YamlDocument:
         """The 1-based line of the file the node starts on."""
         return node.start_mark.line + 1 + self.offset
 
-    def error(self, line: int, message: str) -> None:
+    def error(self, line: int, message: Message | str) -> None:
         """Report a problem on a line of this document's file."""
         self.errors.append(ContentError(self.path, line, message))
 
@@ -147,26 +161,36 @@ def unknown_keys(
 class YamlMapping:
     """A YAML mapping with the line of the key that owns it and a label for messages."""
 
-    def __init__(self, doc: YamlDocument, node: MappingNode, line: int, label: str) -> None:
+    def __init__(
+        self, doc: YamlDocument, node: MappingNode, line: int, label: Message | str
+    ) -> None:
         self.doc = doc
         self.line = line
         self.label = label
         self.fields: dict[str, tuple[Node, Node]] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
-                doc.error(doc.line(key_node), "a key must be a plain name: remove the brackets")
+                doc.error(
+                    doc.line(key_node), msg("a key must be a plain name: remove the brackets")
+                )
                 continue
             key = str(key_node.value)
             if key in self.fields:
                 first = doc.line(self.fields[key][0])
                 doc.error(
                     doc.line(key_node),
-                    f"duplicate key '{key}' (first at line {first}): keep only one",
+                    msg(
+                        "duplicate key '%(key)s' (first at line %(first)d): keep only one",
+                        key=key,
+                        first=first,
+                    ),
                 )
                 continue
             self.fields[key] = (key_node, value_node)
 
-    def check_keys(self, allowed: Sequence[str], elsewhere: dict[str, str] | None = None) -> None:
+    def check_keys(
+        self, allowed: Sequence[str], elsewhere: Mapping[str, Message | str] | None = None
+    ) -> None:
         """Report keys that are not allowed here, with a fix for each."""
         elsewhere = elsewhere or {}
         for key, key_node, guess in unknown_keys(self.fields, allowed):
@@ -174,10 +198,18 @@ class YamlMapping:
             if key in elsewhere:
                 self.doc.error(line, elsewhere[key])
             elif guess is not None:
-                self.doc.error(line, f"unknown key '{key}': did you mean '{guess}'?")
+                self.doc.error(
+                    line,
+                    msg("unknown key '%(key)s': did you mean '%(guess)s'?", key=key, guess=guess),
+                )
             else:
                 self.doc.error(
-                    line, f"unknown key '{key}': remove it (allowed here: {one_of(allowed)})"
+                    line,
+                    msg(
+                        "unknown key '%(key)s': remove it (allowed here: %(allowed)s)",
+                        key=key,
+                        allowed=one_of(allowed),
+                    ),
                 )
 
     def has(self, key: str) -> bool:
@@ -193,24 +225,40 @@ class YamlMapping:
         """The line of a key that is written here."""
         return self.doc.line(self.fields[key][0])
 
-    def missing(self, key: str, fix: str) -> None:
+    def missing(self, key: str, fix: Message | str) -> None:
         """Report a required key that is not written, on the line that owns the mapping."""
-        self.doc.error(self.line, f"{self.label} has no {key}: {fix}")
+        self.doc.error(
+            self.line,
+            msg(
+                "%(owner)s has no %(field)s: %(fix)s",
+                owner=self.label,
+                field=field_label(key),
+                fix=fix,
+            ),
+        )
 
 
 def as_mapping(
     doc: YamlDocument,
     node: Node | None,
     line: int,
-    label: str,
-    what: str,
-    fix: str = "write one 'key: value' per line",
+    label: Message | str,
+    what: Message | str,
+    fix: Message | str | None = None,
 ) -> YamlMapping | None:
     """The node as a mapping, or None with an error when it is anything else."""
     if isinstance(node, MappingNode):
         return YamlMapping(doc, node, line, label)
-    got = "nothing" if node is None else quoted(node)
-    doc.error(line, f"{what} must be a mapping of keys, got {got}: {fix}")
+    got = msg("nothing") if node is None else quoted(node)
+    doc.error(
+        line,
+        msg(
+            "%(what)s must be a mapping of keys, got %(got)s: %(fix)s",
+            what=what,
+            got=got,
+            fix=fix if fix is not None else msg("write one 'key: value' per line"),
+        ),
+    )
     return None
 
 
@@ -255,9 +303,9 @@ def publishing_in(languages: Sequence[str]) -> Iterator[None]:
 def read_translations(
     texts: YamlMapping,
     *,
-    missing: Callable[[str], str],
-    not_text: Callable[[str, Node], str],
-    empty: Callable[[str], str],
+    missing: Callable[[str], Message | str],
+    not_text: Callable[[str, Node], Message | str],
+    empty: Callable[[str], Message | str],
 ) -> dict[str, str] | None:
     """The text in every language of a bilingual mapping, or None when any is bad.
 
@@ -287,32 +335,60 @@ def read_translations(
     return result if len(result) == len(LANGUAGES) else None
 
 
+def _languages_fix() -> Message:
+    """How to write a text: in the course's languages, each on its own line."""
+    if required_languages() == ("zh_CN",):
+        return msg("put 'zh_CN: ...' on its own line under it")
+    return msg("put 'zh_CN: ...' and 'en: ...' on their own lines under it")
+
+
 def text_value(doc: YamlDocument, node: Node, line: int, name: str) -> dict[str, str] | None:
     """Validate a bilingual text node found at ``line`` (the line of its key)."""
+    label = field_label(name)
     if is_null(node):
-        doc.error(line, f"{name} is empty: add zh_CN and en under {name}")
+        doc.error(line, msg("%(field)s is empty: %(fix)s", field=label, fix=_languages_fix()))
         return None
     if isinstance(node, ScalarNode):
         doc.error(
             line,
-            f"{name} must be written in both languages: put 'zh_CN: ...' and 'en: ...' "
-            f"on their own lines under {name}",
+            msg(
+                "%(field)s must be written per language: %(fix)s",
+                field=label,
+                fix=_languages_fix(),
+            ),
         )
         return None
     if isinstance(node, SequenceNode):
-        doc.error(line, f"{name} must be a mapping with zh_CN and en, not a list")
+        doc.error(
+            line,
+            msg(
+                "%(field)s must be a text per language, not a list: %(fix)s",
+                field=label,
+                fix=_languages_fix(),
+            ),
+        )
         return None
     assert isinstance(node, MappingNode)  # noqa: S101 - the three node kinds are exhaustive
-    texts = YamlMapping(doc, node, line, name)
+    texts = YamlMapping(doc, node, line, label)
     texts.check_keys(LANGUAGES)
     return read_translations(
         texts,
-        missing=lambda lang: f"missing '{lang}' translation in {name}",
-        not_text=lambda lang, value: (
-            f"'{lang}' translation in {name} must be text, got {quoted(value)}"
+        missing=lambda lang: msg(
+            "%(field)s (%(language)s) is missing: add '%(lang)s: ...' under it",
+            field=label,
+            language=language_label(lang),
+            lang=lang,
         ),
-        empty=lambda lang: (
-            f"'{lang}' translation in {name} is empty: write the {LANGUAGE_NAMES[lang]} text"
+        not_text=lambda lang, value: msg(
+            "%(field)s (%(language)s) must be text, got %(got)s",
+            field=label,
+            language=language_label(lang),
+            got=quoted(value),
+        ),
+        empty=lambda lang: msg(
+            "%(field)s (%(language)s) is empty: write the %(language)s text",
+            field=label,
+            language=language_label(lang),
         ),
     )
 
@@ -322,7 +398,7 @@ def text_field(m: YamlMapping, key: str, required: bool = True) -> dict[str, str
     node = m.value(key)
     if node is None:
         if required:
-            m.missing(key, f"add {key} with zh_CN and en")
+            m.missing(key, msg("add it in every language of the course"))
         return None
     return text_value(m.doc, node, m.key_line(key), key)
 
@@ -333,17 +409,25 @@ def int_field(
     """A whole number under ``key`` from ``low`` to ``high`` (no upper bound when None)."""
     node = m.value(key)
     wanted = (
-        f"a whole number from {low} to {high}"
+        msg("a whole number from %(low)d to %(high)d", low=low, high=high)
         if high is not None
-        else (f"a whole number, {low} or more")
+        else msg("a whole number, %(low)d or more", low=low)
     )
     if node is None:
         if required:
-            m.missing(key, f"add {key}: {wanted}")
+            m.missing(key, msg("add %(key)s: %(wanted)s", key=key, wanted=wanted))
         return None
     value = m.doc.scalar(node) if isinstance(node, ScalarNode) and node.tag == INT_TAG else None
     if value is None or value < low or (high is not None and value > high):
-        m.doc.error(m.key_line(key), f"{key} must be {wanted}, got {quoted(node)}")
+        m.doc.error(
+            m.key_line(key),
+            msg(
+                "%(field)s must be %(wanted)s, got %(got)s",
+                field=field_label(key),
+                wanted=wanted,
+                got=quoted(node),
+            ),
+        )
         return None
     return int(value)
 
@@ -353,29 +437,42 @@ def bool_field(m: YamlMapping, key: str, required: bool = True, default: bool = 
     node = m.value(key)
     if node is None:
         if required:
-            m.missing(key, f"add {key}: true or {key}: false")
+            m.missing(key, msg("add %(key)s: true or %(key)s: false", key=key))
         return default
     value = m.doc.scalar(node) if isinstance(node, ScalarNode) and node.tag == BOOL_TAG else None
     if isinstance(value, bool):
         return value
-    m.doc.error(m.key_line(key), f"{key} must be true or false, got {quoted(node)}")
+    m.doc.error(
+        m.key_line(key),
+        msg(
+            "%(field)s must be true or false, got %(got)s", field=field_label(key), got=quoted(node)
+        ),
+    )
     return default
 
 
 def enum_field(
-    m: YamlMapping, key: str, choices: Sequence[str], what: str, required: bool = True
+    m: YamlMapping, key: str, choices: Sequence[str], what: Message | str, required: bool = True
 ) -> str | None:
     """One of ``choices`` under ``key``; ``what`` names the kind of value in the error."""
     node = m.value(key)
     if node is None:
         if required:
-            m.missing(key, f"add {key}: one of {one_of(choices)}")
+            m.missing(key, msg("add %(key)s: one of %(choices)s", key=key, choices=one_of(choices)))
         return None
     word = scalar_word(node)
     if word in choices:
         return word
     shown = f"'{word}'" if word is not None else quoted(node)
-    m.doc.error(m.key_line(key), f"unknown {what} {shown}: use one of {one_of(choices)}")
+    m.doc.error(
+        m.key_line(key),
+        msg(
+            "unknown %(what)s %(value)s: use one of %(choices)s",
+            what=what,
+            value=shown,
+            choices=one_of(choices),
+        ),
+    )
     return None
 
 
@@ -383,22 +480,31 @@ def id_field(m: YamlMapping, key: str = "id", pattern: re.Pattern[str] = ID_RE) 
     """A stable id under ``key`` that matches ``pattern``."""
     node = m.value(key)
     if node is None:
-        m.missing(key, "add a stable id (lowercase letters, digits and -)")
+        m.missing(key, msg("add a stable id (lowercase letters, digits and -)"))
         return None
     word = scalar_word(node)
     if word is None or not pattern.match(word):
         rule = "2-64" if pattern is ID_RE else "1-64"
         m.doc.error(
             m.key_line(key),
-            f"invalid {key} {quoted(node)}: use {rule} lowercase letters, digits and -, "
-            "starting with a letter or digit",
+            msg(
+                "invalid %(field)s %(value)s: use %(rule)s lowercase letters, digits and -, "
+                "starting with a letter or digit",
+                field=field_label(key),
+                value=quoted(node),
+                rule=rule,
+            ),
         )
         return None
     return word
 
 
 def seq_field(
-    m: YamlMapping, key: str, low: int, high: int | None, count_message: Callable[[int], str]
+    m: YamlMapping,
+    key: str,
+    low: int,
+    high: int | None,
+    count_message: Callable[[int], Message | str],
 ) -> list[Node] | None:
     """Return the items of a list field; errors for a non-list or a bad count."""
     node = m.value(key)
@@ -408,7 +514,14 @@ def seq_field(
         if is_null(node):
             m.doc.error(m.key_line(key), count_message(0))
         else:
-            m.doc.error(m.key_line(key), f"{key} must be a list ('- ' items), got {quoted(node)}")
+            m.doc.error(
+                m.key_line(key),
+                msg(
+                    "%(field)s must be a list ('- ' items), got %(got)s",
+                    field=field_label(key),
+                    got=quoted(node),
+                ),
+            )
         return None
     count = len(node.value)
     if count < low or (high is not None and count > high):
@@ -419,29 +532,34 @@ def seq_field(
 # ------------------------------------------------------------------ files
 
 
-def read_file_text(path: Path, errors: list[ContentError], empty_fix: str) -> str | None:
+def read_file_text(path: Path, errors: list[ContentError], empty_fix: Message | str) -> str | None:
     """Read a UTF-8 file; BOM and CRLF are normalised so they never reach the hash."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        errors.append(ContentError(path, 1, f"cannot read file ({exc.strerror})"))
+        errors.append(
+            ContentError(path, 1, msg("cannot read file (%(reason)s)", reason=exc.strerror))
+        )
         return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
+        byte = f"{raw[exc.start]:02x}"
         errors.append(
             ContentError(
                 path,
                 line,
-                f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}): "
-                "save it with UTF-8 encoding",
+                msg(
+                    "file is not valid UTF-8 (byte 0x%(byte)s): save it with UTF-8 encoding",
+                    byte=byte,
+                ),
             )
         )
         return None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        errors.append(ContentError(path, 1, f"file is empty: {empty_fix}"))
+        errors.append(ContentError(path, 1, msg("file is empty: %(fix)s", fix=empty_fix)))
         return None
     return text
 
@@ -482,16 +600,29 @@ def compose_yaml(doc: YamlDocument, text: str) -> Node | None:
     if parsed.is_syntax:
         doc.error(
             line,
-            f"YAML syntax error: {parsed.problem}: check the indentation and put text that "
-            "contains ': ' or ' #' in quotes",
+            msg(
+                "YAML syntax error: %(problem)s: check the indentation and put text that "
+                "contains ': ' or ' #' in quotes",
+                problem=parsed.problem,
+            ),
         )
     else:
-        doc.error(line, f"YAML error: {parsed.problem}: remove the character or fix the file")
+        doc.error(
+            line,
+            msg(
+                "YAML error: %(problem)s: remove the character or fix the file",
+                problem=parsed.problem,
+            ),
+        )
     return None
 
 
 def read_yaml_mapping(
-    path: Path, errors: list[ContentError], empty_fix: str, label: str, what: str
+    path: Path,
+    errors: list[ContentError],
+    empty_fix: Message | str,
+    label: Message | str,
+    what: Message | str,
 ) -> YamlMapping | None:
     """The top-level mapping of a YAML file, or None when it cannot be read as one.
 

@@ -102,3 +102,95 @@ COURSE_FILE = "course.yaml"
 BANK_FILE = "questions.yaml"
 #: The skill-level tracks, at the top of the content folder.
 LEVELS_FILE = "levels.yaml"
+
+
+def N_(message: str) -> str:
+    """Mark a label for translation where it is defined; it is translated when shown."""
+    return message
+
+
+#: How a message names each language (translated where the message is shown).
+LANGUAGE_LABELS: dict[str, str] = {"zh_CN": N_("Chinese"), "en": N_("English")}
+#: How the studio and the checks name each area, occupation and review mode.
+AREA_LABELS: dict[str, str] = {
+    "legal-safety": N_("Legal safety"),
+    "ecommerce": N_("E-commerce operations"),
+    "logistics": N_("Logistics management"),
+}
+OCCUPATION_LABELS: dict[str, str] = {
+    "online-delivery-worker": N_("Food and online delivery riders"),
+    "courier": N_("Couriers"),
+    "ride-hailing-driver": N_("Ride-hailing drivers"),
+    "truck-driver": N_("Truck drivers"),
+    "ecommerce-operator": N_("E-commerce operators"),
+}
+#: How the studio names each skill level a course counts toward (modelled on
+#: China's five vocational skill levels, 5 the first).
+LEVEL_LABELS: dict[int, str] = {
+    5: N_("Level 5 (junior worker)"),
+    4: N_("Level 4 (intermediate worker)"),
+    3: N_("Level 3 (senior worker)"),
+    2: N_("Level 2 (technician)"),
+    1: N_("Level 1 (senior technician)"),
+}
+#: How a message names the field a file key holds (the studio form's label).
+FIELD_LABELS: dict[str, str] = {
+    "id": N_("ID"),
+    "type": N_("Question type"),
+    "title": N_("Title"),
+    "summary": N_("Summary"),
+    "area": N_("Area"),
+    "occupations": N_("Occupations"),
+    "level": N_("Level"),
+    "languages": N_("Languages"),
+    "lessons": N_("Lessons"),
+    "quiz": N_("Quiz"),
+    "bank": N_("Question file"),
+    "draw": N_("Questions drawn"),
+    "draw_by_tag": N_("Questions drawn per topic"),
+    "pass_mark": N_("Pass mark"),
+    "shuffle_questions": N_("Shuffle questions"),
+    "shuffle_options": N_("Shuffle options"),
+    "max_attempts": N_("Attempts allowed"),
+    "cooldown_minutes": N_("Minutes between attempts"),
+    "time_limit_minutes": N_("Time limit (minutes)"),
+    "review": N_("What learners see afterwards"),
+    "minutes": N_("Minutes"),
+    "tags": N_("Topics"),
+    "topic": N_("Topics"),
+    "decision": N_("Decision"),
+    "rule_source": N_("Source of the rule"),
+    "check": N_("Check questions"),
+    "questions": N_("Questions"),
+    "difficulty": N_("Difficulty"),
+    "critical": N_("Critical"),
+    "prompt": N_("Question"),
+    "explanation": N_("Explanation"),
+    "rule": N_("Rule"),
+    "situation": N_("Situation"),
+    "outcome": N_("Outcome"),
+    "options": N_("Options"),
+    "text": N_("Text"),
+    "feedback": N_("Feedback"),
+    "consequence": N_("Consequence"),
+    "best": N_("Best option"),
+    "correct": N_("Correct"),
+    "answer": N_("Answer"),
+    "case": N_("Case"),
+    "parts": N_("Parts"),
+    "scoring": N_("Scoring"),
+    "items": N_("Items"),
+    "pairs": N_("Pairs"),
+    "match": N_("Match"),
+    "distractors": N_("Wrong matches"),
+    "answers": N_("Accepted answers"),
+    "value": N_("Value"),
+    "tolerance": N_("Tolerance"),
+    "min": N_("Lowest value"),
+    "max": N_("Highest value"),
+    "unit": N_("Unit"),
+    "partial": N_("Partial credit"),
+    "credit": N_("Credit"),
+    "chinese_variants": N_("Traditional and simplified alike"),
+    "case_sensitive": N_("Case sensitive"),
+}

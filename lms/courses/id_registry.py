@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lms.content.errors import ContentError, display_path
+from lms.content.messages import msg
 from lms.content.reader import YamlDocument, YamlMapping
 
 __all__ = ["CourseIds", "IdRegistry", "IdUse"]
@@ -36,11 +37,16 @@ class IdRegistry:
         if first is None:
             self.first[use.id] = use
             return
+        first_use = f"{display_path(first.path)}:{first.line}"
         errors.append(
             ContentError(
                 use.path,
                 use.line,
-                f"duplicate id '{use.id}' (first used in {display_path(first.path)}:{first.line})",
+                msg(
+                    "duplicate id '%(id)s' (first used in %(where)s)",
+                    id=use.id,
+                    where=first_use,
+                ),
             )
         )
 

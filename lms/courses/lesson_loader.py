@@ -12,6 +12,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from lms.content.errors import ContentError
+from lms.content.messages import Message, msg
 from lms.content.reader import (
     YamlDocument,
     YamlMapping,
@@ -19,9 +20,10 @@ from lms.content.reader import (
     bool_field,
     closest,
     compose_yaml,
+    field_label,
     id_field,
     int_field,
-    plural,
+    language_label,
     quoted,
     read_file_text,
     required_languages,
@@ -30,7 +32,6 @@ from lms.content.reader import (
     text_field,
 )
 from lms.content.schema import (
-    LANGUAGE_NAMES,
     LANGUAGES,
     LESSON_KEYS,
     OPTION_ID_RE,
@@ -52,36 +53,50 @@ _heading_parser = MarkdownIt("commonmark").enable("table")
 def _decision(m: YamlMapping) -> dict[str, Any]:
     node = m.value("decision")
     if node is None:
-        m.missing("decision", "add decision with a prompt and 2 to 4 options")
+        m.missing("decision", msg("add decision with a prompt and 2 to 4 options"))
         return {"prompt": None, "options": []}
-    d = as_mapping(m.doc, node, m.key_line("decision"), "decision", "decision")
+    label = msg("the decision")
+    d = as_mapping(m.doc, node, m.key_line("decision"), label, label)
     if d is None:
         return {"prompt": None, "options": []}
     d.check_keys(("prompt", "options"))
     prompt = text_field(d, "prompt")
     nodes = seq_field(
-        d, "options", 2, 4, lambda n: f"decision has {plural(n, 'option')}: give 2 to 4 options"
+        d,
+        "options",
+        2,
+        4,
+        lambda n: msg("the decision has %(count)d options: give 2 to 4 options", count=n),
     )
     if nodes is None and not d.has("options"):
-        d.missing("options", "add 2 to 4 options, each with id, text and consequence")
+        d.missing("options", msg("add 2 to 4 options, each with id, text and consequence"))
     options: list[dict[str, Any]] = []
     seen: set[str] = set()
     best: list[str] = []
     for index, option_node in enumerate(nodes or [], 1):
-        o = as_mapping(d.doc, option_node, d.doc.line(option_node), f"option {index}", "an option")
+        o = as_mapping(
+            d.doc,
+            option_node,
+            d.doc.line(option_node),
+            msg("option %(number)d", number=index),
+            msg("an option"),
+        )
         if o is None:
             continue
         option_id = id_field(o, pattern=OPTION_ID_RE) if o.has("id") else None
         if option_id is not None:
-            o.label = f"option '{option_id}'"
+            o.label = msg("option '%(id)s'", id=option_id)
             if option_id in seen:
                 o.doc.error(
                     o.key_line("id"),
-                    f"duplicate option id '{option_id}' in decision: give each option its own id",
+                    msg(
+                        "duplicate option id '%(id)s' in the decision: give each option its own id",
+                        id=option_id,
+                    ),
                 )
             seen.add(option_id)
         elif not o.has("id"):
-            o.missing("id", "add id: a, b, c ... (unique within the decision)")
+            o.missing("id", msg("add id: a, b, c ... (unique within the decision)"))
         o.check_keys(("id", "text", "consequence", "best"))
         is_best = bool_field(o, "best", required=False)
         if is_best:
@@ -95,12 +110,16 @@ def _decision(m: YamlMapping) -> dict[str, Any]:
             }
         )
     if options and not best:
-        d.missing("best option", "mark exactly one option with best: true")
+        d.missing("best", msg("mark exactly one option with best: true"))
     elif len(best) > 1:
         m.doc.error(
             d.key_line("options"),
-            f"decision has {len(best)} best options ({', '.join(best)}): "
-            "mark exactly one with best: true",
+            msg(
+                "the decision has %(count)d best options (%(ids)s): mark exactly one with "
+                "best: true",
+                count=len(best),
+                ids=", ".join(best),
+            ),
         )
     return {"prompt": prompt, "options": options}
 
@@ -118,7 +137,7 @@ def _sections(
     ]
     found: dict[tuple[str, str], tuple[int, str]] = {}
 
-    def err(body_line: int, message: str) -> None:
+    def err(body_line: int, message: Message) -> None:
         errors.append(ContentError(path, first_line + body_line, message))
 
     if headings:
@@ -146,19 +165,32 @@ def _sections(
         if token.markup in ("=", "-"):
             err(
                 start,
-                f"'{title}' is underlined with {token.markup * 3}, which makes it a heading: "
-                "leave a blank line before a --- rule, or use '## step [lang]' for a section",
+                msg(
+                    "'%(title)s' is underlined with %(markup)s, which makes it a heading: "
+                    "leave a blank line before a --- rule, or use '## step [lang]' for a section",
+                    title=title,
+                    markup=token.markup * 3,
+                ),
             )
             continue
         if token.tag == "h1":
-            err(start, f"heading '# {title}' is not allowed: use ### or deeper inside a section")
+            err(
+                start,
+                msg(
+                    "heading '# %(title)s' is not allowed: use ### or deeper inside a section",
+                    title=title,
+                ),
+            )
             continue
         match = _HEADING_RE.match(title)
         if match is None:
             err(
                 start,
-                f"heading '## {title}' is not a section: write '## situation [zh_CN]' "
-                "(situation, outcome or rule; zh_CN or en), and use ### inside a section",
+                msg(
+                    "heading '## %(title)s' is not a section: write '## situation [zh_CN]' "
+                    "(situation, outcome or rule; zh_CN or en), and use ### inside a section",
+                    title=title,
+                ),
             )
             continue
         name, lang = match.group(1), match.group(2)
@@ -166,16 +198,39 @@ def _sections(
         if name in ("decision", "check"):
             err(
                 start,
-                f"section '{name}' does not belong in the body: {name} goes in the front matter",
+                msg(
+                    "section '%(name)s' does not belong in the body: %(name)s goes in the "
+                    "front matter",
+                    name=name,
+                ),
             )
             bad = True
         elif name not in SECTIONS:
             guess = closest(name, SECTIONS)
-            hint = f"did you mean '{guess}'? " if guess else ""
-            err(start, f"unknown section '{name}': {hint}use situation, outcome or rule")
+            if guess:
+                err(
+                    start,
+                    msg(
+                        "unknown section '%(name)s': did you mean '%(guess)s'? use situation, "
+                        "outcome or rule",
+                        name=name,
+                        guess=guess,
+                    ),
+                )
+            else:
+                err(
+                    start,
+                    msg("unknown section '%(name)s': use situation, outcome or rule", name=name),
+                )
             bad = True
         if lang not in LANGUAGES:
-            err(start, f"unknown language '{lang}' in section heading: use [zh_CN] or [en]")
+            err(
+                start,
+                msg(
+                    "unknown language '%(lang)s' in section heading: use [zh_CN] or [en]",
+                    lang=lang,
+                ),
+            )
             bad = True
         if bad:
             continue
@@ -183,14 +238,24 @@ def _sections(
             first = first_line + found[(name, lang)][0]
             err(
                 start,
-                f"duplicate section '{name} [{lang}]' (first at line {first}): merge them into one",
+                msg(
+                    "duplicate section '%(name)s [%(lang)s]' (first at line %(first)d): merge "
+                    "them into one",
+                    name=name,
+                    lang=lang,
+                    first=first,
+                ),
             )
             continue
         found[(name, lang)] = (start, content)
         if not content.strip() and lang in required_languages():
             err(
                 start,
-                f"section '{name} [{lang}]' is empty: write the {name} in {LANGUAGE_NAMES[lang]}",
+                msg(
+                    "%(field)s (%(language)s) is empty: write the %(language)s text",
+                    field=field_label(name),
+                    language=language_label(lang),
+                ),
             )
 
     html: dict[str, dict[str, str]] = {name: {} for name in SECTIONS}
@@ -198,7 +263,17 @@ def _sections(
         for lang in LANGUAGES:
             if (name, lang) not in found:
                 if lang in required_languages():
-                    err(0, f"missing section '## {name} [{lang}]': add it to the lesson body")
+                    err(
+                        0,
+                        msg(
+                            "%(field)s (%(language)s) is missing: add a '## %(name)s [%(lang)s]' "
+                            "section to the lesson body",
+                            field=field_label(name),
+                            language=language_label(lang),
+                            name=name,
+                            lang=lang,
+                        ),
+                    )
                 continue
             start, content = found[(name, lang)]
             if not content.strip():
@@ -207,8 +282,12 @@ def _sections(
             if not rendered:
                 err(
                     start,
-                    f"section '{name} [{lang}]' has nothing left once unsafe HTML is removed: "
-                    "write it in Markdown",
+                    msg(
+                        "%(field)s (%(language)s) has nothing left once unsafe HTML is removed: "
+                        "write it in Markdown",
+                        field=field_label(name),
+                        language=language_label(lang),
+                    ),
                 )
                 continue
             html[name][lang] = rendered
@@ -224,7 +303,7 @@ def load_lesson(
 ) -> LessonSpec | None:
     """Read ``<name>.md`` of a course folder; None when it has any error."""
     path = folder / f"{name}.md"
-    text = read_file_text(path, errors, "write the front matter and the six body sections")
+    text = read_file_text(path, errors, msg("write the front matter and the six body sections"))
     if text is None:
         return None
     lines = text.split("\n")
@@ -233,8 +312,10 @@ def load_lesson(
             ContentError(
                 path,
                 1,
-                "lesson has no front matter: start the file with a '---' line, the lesson "
-                "fields, and a closing '---' line",
+                msg(
+                    "lesson has no front matter: start the file with a '---' line, the lesson "
+                    "fields, and a closing '---' line"
+                ),
             )
         )
         return None
@@ -242,7 +323,7 @@ def load_lesson(
     if closing is None:
         errors.append(
             ContentError(
-                path, 1, "front matter is not closed: add a '---' line after the lesson fields"
+                path, 1, msg("front matter is not closed: add a '---' line after the lesson fields")
             )
         )
         return None
@@ -253,10 +334,13 @@ def load_lesson(
     if root is None:
         if len(errors) == before:
             doc.error(
-                1, "front matter is empty: add id, title, minutes, decision, rule_source and check"
+                1,
+                msg(
+                    "front matter is empty: add id, title, minutes, decision, rule_source and check"
+                ),
             )
         return None
-    m = as_mapping(doc, root, doc.line(root), "lesson", "the front matter")
+    m = as_mapping(doc, root, doc.line(root), msg("the lesson"), msg("the front matter"))
     if m is None:
         return None
     m.check_keys(LESSON_KEYS)
@@ -265,25 +349,34 @@ def load_lesson(
     title = text_field(m, "title")
     minutes = int_field(m, "minutes", 2, 5)
     tags: list[str] = []
-    tag_nodes = seq_field(m, "tags", 0, None, lambda n: "tags must be a list")
+    tag_nodes = seq_field(
+        m, "tags", 0, None, lambda n: msg("%(field)s must be a list", field=field_label("tags"))
+    )
     for tag_node in tag_nodes or []:
         tag = scalar_word(tag_node)
         if tag is None or not TAG_RE.match(tag):
             doc.error(
                 doc.line(tag_node),
-                f"invalid tag {quoted(tag_node)}: use lowercase tags such as traffic",
+                msg(
+                    "invalid topic %(value)s: use lowercase tags such as traffic",
+                    value=quoted(tag_node),
+                ),
             )
         elif tag in tags:
-            doc.error(doc.line(tag_node), f"duplicate tag '{tag}': list it once")
+            doc.error(doc.line(tag_node), msg("duplicate topic '%(tag)s': list it once", tag=tag))
         else:
             tags.append(tag)
     decision = _decision(m)
     rule_source = text_field(m, "rule_source")
     check_nodes = seq_field(
-        m, "check", 1, 2, lambda n: f"check has {plural(n, 'question')}: give 1 or 2 questions"
+        m,
+        "check",
+        1,
+        2,
+        lambda n: msg("the lesson has %(count)d check questions: give 1 or 2", count=n),
     )
     if check_nodes is None and not m.has("check"):
-        m.missing("check", "add 1 or 2 check questions")
+        m.missing("check", msg("add 1 or 2 check questions"))
     check = []
     for index, node in enumerate(check_nodes or [], 1):
         question = load_question(doc, node, index, "check", ids)

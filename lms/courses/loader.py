@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from lms.content.errors import ContentError, ContentErrors
+from lms.content.messages import msg
 from lms.content.reader import (
     YamlMapping,
     as_mapping,
     bool_field,
     enum_field,
+    field_label,
     id_field,
     int_field,
     is_null,
@@ -68,9 +70,9 @@ def _quiz(
 ) -> dict[str, Any] | None:
     node = m.value("quiz")
     if node is None:
-        m.missing("quiz", "add quiz with id, title, bank, draw, pass_mark and review")
+        m.missing("quiz", msg("add quiz with id, title, bank, draw, pass_mark and review"))
         return None
-    q = as_mapping(m.doc, node, m.key_line("quiz"), "quiz", "quiz")
+    q = as_mapping(m.doc, node, m.key_line("quiz"), msg("Quiz"), msg("Quiz"))
     if q is None:
         return None
     q.check_keys(QUIZ_KEYS)
@@ -86,7 +88,7 @@ def _quiz(
         "max_attempts": int_field(q, "max_attempts", 0, None),
         "cooldown_minutes": int_field(q, "cooldown_minutes", 0, None),
         "time_limit_minutes": None,
-        "review": enum_field(q, "review", REVIEW_MODES, "review mode"),
+        "review": enum_field(q, "review", REVIEW_MODES, msg("review mode")),
     }
     limit_node = q.value("time_limit_minutes")
     if limit_node is not None and not is_null(limit_node):
@@ -96,10 +98,14 @@ def _quiz(
     tag_lines: dict[str, int] = {}
     tag_node = q.value("draw_by_tag")
     if tag_node is not None and not is_null(tag_node):
-        tags = as_mapping(q.doc, tag_node, q.key_line("draw_by_tag"), "draw_by_tag", "draw_by_tag")
+        label = msg("Questions drawn per topic")
+        tags = as_mapping(q.doc, tag_node, q.key_line("draw_by_tag"), label, label)
         for tag, (key_node, _value) in tags.fields.items() if tags else ():
             if not TAG_RE.match(tag):
-                q.doc.error(q.doc.line(key_node), f"invalid tag '{tag}': use a lowercase topic tag")
+                q.doc.error(
+                    q.doc.line(key_node),
+                    msg("invalid topic '%(tag)s': use a lowercase topic tag", tag=tag),
+                )
                 continue
             count = int_field(tags, tag, 1, None) if tags else None
             if count is not None:
@@ -110,18 +116,25 @@ def _quiz(
     questions: list[dict[str, Any]] | None = None
     bank_node = q.value("bank")
     if bank_node is None:
-        q.missing("bank", "add bank: questions.yaml (the question file next to course.yaml)")
+        q.missing("bank", msg("add bank: questions.yaml (the question file next to course.yaml)"))
     else:
         bank = scalar_word(bank_node)
         if not bank or not LESSON_NAME_RE.match(bank):
             q.doc.error(
                 q.key_line("bank"),
-                f"invalid bank {quoted(bank_node)}: give the name of a file next to course.yaml",
+                msg(
+                    "invalid question file %(value)s: give the name of a file next to course.yaml",
+                    value=quoted(bank_node),
+                ),
             )
         elif not (folder / bank).is_file():
             q.doc.error(
                 q.key_line("bank"),
-                f"bank file '{bank}' not found next to course.yaml: create it or fix the name",
+                msg(
+                    "question file '%(name)s' not found next to course.yaml: create it or fix "
+                    "the name",
+                    name=bank,
+                ),
             )
         else:
             questions = load_bank(folder / bank, ids, errors)
@@ -132,21 +145,40 @@ def _quiz(
         if draw is not None and draw > len(questions):
             q.doc.error(
                 q.key_line("draw"),
-                f"draw {draw} is more than the {len(questions)} questions in {bank_name}",
+                msg(
+                    "%(field)s is %(draw)d, more than the %(count)d questions in %(bank)s: "
+                    "lower it or add questions",
+                    field=field_label("draw"),
+                    draw=draw,
+                    count=len(questions),
+                    bank=bank_name,
+                ),
             )
         if draw is not None and sum(draw_by_tag.values()) > draw:
             q.doc.error(
                 q.key_line("draw_by_tag"),
-                f"draw_by_tag asks for {sum(draw_by_tag.values())} questions, more than "
-                f"draw {draw}: lower the counts or raise draw",
+                msg(
+                    "%(field)s asks for %(asked)d questions, more than the %(draw)d drawn: "
+                    "lower the counts or draw more",
+                    field=field_label("draw_by_tag"),
+                    asked=sum(draw_by_tag.values()),
+                    draw=draw,
+                ),
             )
         for tag, count in draw_by_tag.items():
             available = sum(1 for question in questions if question.get("topic") == tag)
             if available < count:
                 q.doc.error(
                     tag_lines[tag],
-                    f"draw_by_tag asks for {count} '{tag}' questions but {bank_name} has "
-                    f"{available} with topic: {tag}: add questions or lower the count",
+                    msg(
+                        "%(field)s asks for %(count)d questions on '%(tag)s' but %(bank)s has "
+                        "%(available)d with that topic: add questions or lower the count",
+                        field=field_label("draw_by_tag"),
+                        count=count,
+                        tag=tag,
+                        bank=bank_name,
+                        available=available,
+                    ),
                 )
     quiz["questions"] = questions or []
     return quiz
@@ -157,13 +189,15 @@ def _course_fields(
 ) -> tuple[dict[str, Any], list[LessonSpec], dict[str, Any] | None] | None:
     path = folder / COURSE_FILE
     if not path.is_file():
-        errors.append(ContentError(path, 1, "course.yaml not found: every course folder needs one"))
+        errors.append(
+            ContentError(path, 1, msg("course.yaml not found: every course folder needs one"))
+        )
         return None
     m = read_yaml_mapping(
         path,
         errors,
-        "add id, title, summary, area, occupations, level, lessons and quiz",
-        "course",
+        msg("add id, title, summary, area, occupations, level, lessons and quiz"),
+        msg("the course"),
         "course.yaml",
     )
     if m is None:
@@ -183,7 +217,12 @@ def _languages(m: YamlMapping) -> list[str]:
         "languages",
         1,
         len(LANGUAGES),
-        lambda n: f"languages has {n}: list one or more of {one_of(LANGUAGES)}",
+        lambda n: msg(
+            "%(field)s lists %(count)d: list one or more of %(choices)s",
+            field=field_label("languages"),
+            count=n,
+            choices=one_of(LANGUAGES),
+        ),
     )
     chosen: list[str] = []
     for item in nodes or []:
@@ -191,7 +230,12 @@ def _languages(m: YamlMapping) -> list[str]:
         if word not in LANGUAGES:
             shown = f"'{word}'" if word is not None else quoted(item)
             m.doc.error(
-                m.doc.line(item), f"unknown language {shown}: use one of {one_of(LANGUAGES)}"
+                m.doc.line(item),
+                msg(
+                    "unknown language %(value)s: use one of %(choices)s",
+                    value=shown,
+                    choices=one_of(LANGUAGES),
+                ),
             )
         elif word not in chosen:
             chosen.append(word)
@@ -210,7 +254,7 @@ def _course_body(
         "id": course_id,
         "title": text_field(m, "title"),
         "summary": text_field(m, "summary"),
-        "area": enum_field(m, "area", AREAS, "area"),
+        "area": enum_field(m, "area", AREAS, msg("area")),
         "level": int_field(m, "level", 1, 5),
     }
 
@@ -220,19 +264,32 @@ def _course_body(
         "occupations",
         1,
         None,
-        lambda n: f"occupations is empty: list one or more of {one_of(OCCUPATIONS)}",
+        lambda n: msg(
+            "%(field)s is empty: list one or more of %(choices)s",
+            field=field_label("occupations"),
+            choices=one_of(OCCUPATIONS),
+        ),
     )
     if occupation_nodes is None and not m.has("occupations"):
-        m.missing("occupations", f"list one or more of {one_of(OCCUPATIONS)}")
+        m.missing(
+            "occupations", msg("list one or more of %(choices)s", choices=one_of(OCCUPATIONS))
+        )
     for node in occupation_nodes or []:
         word = scalar_word(node)
         if word not in OCCUPATIONS:
             shown = f"'{word}'" if word is not None else quoted(node)
             doc.error(
-                doc.line(node), f"unknown occupation {shown}: use one of {one_of(OCCUPATIONS)}"
+                doc.line(node),
+                msg(
+                    "unknown occupation %(value)s: use one of %(choices)s",
+                    value=shown,
+                    choices=one_of(OCCUPATIONS),
+                ),
             )
         elif word in occupations:
-            doc.error(doc.line(node), f"duplicate occupation '{word}': list it once")
+            doc.error(
+                doc.line(node), msg("duplicate occupation '%(value)s': list it once", value=word)
+            )
         else:
             occupations.append(word)
     fields["occupations"] = occupations
@@ -244,32 +301,43 @@ def _course_body(
         "lessons",
         1,
         None,
-        lambda n: "lessons is empty: list the lesson files in order (names without .md)",
+        lambda n: msg(
+            "%(field)s is empty: list the lesson files in order (names without .md)",
+            field=field_label("lessons"),
+        ),
     )
     if lesson_nodes is None and not m.has("lessons"):
-        m.missing("lessons", "list the lesson files in order (names without .md)")
+        m.missing("lessons", msg("list the lesson files in order (names without .md)"))
     for node in lesson_nodes or []:
         name = scalar_word(node)
         line = doc.line(node)
         if name is None or not LESSON_NAME_RE.match(name):
             doc.error(
                 line,
-                f"invalid lesson name {quoted(node)}: give a file name in this folder, without .md",
+                msg(
+                    "invalid lesson name %(value)s: give a file name in this folder, without .md",
+                    value=quoted(node),
+                ),
             )
             continue
         if name.endswith(".md"):
-            doc.error(line, f"write lesson names without .md: '{name[:-3]}'")
+            doc.error(line, msg("write lesson names without .md: '%(name)s'", name=name[:-3]))
             listed.add(name[:-3])
             continue
         if name in listed:
-            doc.error(line, f"lesson '{name}' is listed twice: list each lesson once")
+            doc.error(
+                line, msg("lesson '%(name)s' is listed twice: list each lesson once", name=name)
+            )
             continue
         listed.add(name)
         if not (folder / f"{name}.md").is_file():
             doc.error(
                 line,
-                f"lesson '{name}' has no file: create {name}.md next to course.yaml "
-                "or fix the name",
+                msg(
+                    "lesson '%(name)s' has no file: create %(name)s.md next to course.yaml "
+                    "or fix the name",
+                    name=name,
+                ),
             )
             continue
         lesson = load_lesson(folder, name, len(lessons) + 1, ids, errors)
@@ -282,8 +350,11 @@ def _course_body(
                 ContentError(
                     md_file,
                     1,
-                    f"lesson file is not listed in course.yaml: add '- {md_file.stem}' to "
-                    "lessons or delete the file",
+                    msg(
+                        "lesson file is not listed in course.yaml: add '- %(name)s' to "
+                        "lessons or delete the file",
+                        name=md_file.stem,
+                    ),
                 )
             )
 
@@ -357,11 +428,13 @@ def load_course(folder: Path) -> CourseSpec:
 
 def _course_folders(root: Path) -> tuple[list[Path], list[ContentError]]:
     if not root.exists():
-        return [], [ContentError(root, 1, "path not found: give the content folder or a course")]
+        return [], [
+            ContentError(root, 1, msg("path not found: give the content folder or a course"))
+        ]
     if root.is_file():
         if root.name == COURSE_FILE:
             return [root.parent], []
-        return [], [ContentError(root, 1, "not a course: give a folder or a course.yaml")]
+        return [], [ContentError(root, 1, msg("not a course: give a folder or a course.yaml"))]
     if (root / COURSE_FILE).is_file():
         return [root], []
     courses_dir = root / "courses" if (root / "courses").is_dir() else root
@@ -377,7 +450,7 @@ def _course_folders(root: Path) -> tuple[list[Path], list[ContentError]]:
                 ContentError(
                     child / COURSE_FILE,
                     1,
-                    "course.yaml not found: add one or move this folder out of courses/",
+                    msg("course.yaml not found: add one or move this folder out of courses/"),
                 )
             )
     if not folders and not errors:
@@ -385,7 +458,7 @@ def _course_folders(root: Path) -> tuple[list[Path], list[ContentError]]:
             ContentError(
                 courses_dir,
                 1,
-                "no course found: each course is a folder with a course.yaml in it",
+                msg("no course found: each course is a folder with a course.yaml in it"),
             )
         )
     return folders, errors

@@ -14,11 +14,13 @@ from typing import Any
 from yaml.nodes import Node
 
 from lms.content.errors import ContentError
+from lms.content.messages import Message, msg
 from lms.content.reader import (
     YamlDocument,
     YamlMapping,
     as_mapping,
     bool_field,
+    field_label,
     id_field,
     int_field,
     one_of,
@@ -41,24 +43,28 @@ def _question_keys(m: YamlMapping, qtype: str | None, kind: str) -> None:
     found = registry.QUESTION_TYPES.get(qtype or "")
     type_keys = found.file_keys if found is not None else all_keys
     allowed = tuple(common) + tuple(type_keys)
-    elsewhere: dict[str, str] = {}
+    elsewhere: dict[str, Message] = {}
     if found is not None:
         for key in all_keys:
             if key not in type_keys:
-                elsewhere[key] = (
-                    f"key '{key}' is not used by a {qtype} question: {found.foreign_key_fix}"
+                elsewhere[key] = msg(
+                    "key '%(key)s' is not used by a question of type %(type)s: %(fix)s",
+                    key=key,
+                    type=msg(found.label),
+                    fix=msg(found.foreign_key_fix),
                 )
     for key in BANK_QUESTION_KEYS:
         if key in common:
             continue
         if kind == "check":
-            elsewhere[key] = f"key '{key}' is not used in lesson checks: remove it"
+            elsewhere[key] = msg("key '%(key)s' is not used in lesson checks: remove it", key=key)
         elif key == "difficulty":
-            elsewhere[key] = "key 'difficulty' is not used in scenario parts: remove it"
+            elsewhere[key] = msg("key 'difficulty' is not used in scenario parts: remove it")
         else:
-            elsewhere[key] = (
-                f"key '{key}' is not used in scenario parts: a part takes topic, critical "
-                "and rule from its scenario; remove it"
+            elsewhere[key] = msg(
+                "key '%(key)s' is not used in scenario parts: a part takes topic, critical "
+                "and rule from its scenario; remove it",
+                key=key,
             )
     m.check_keys(allowed, elsewhere)
 
@@ -72,15 +78,21 @@ def load_question(
     parent: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Validate one question (``kind``: bank, check or part) into the grading shape."""
-    noun = "part" if kind == "part" else "question"
-    m = as_mapping(doc, node, doc.line(node), f"{noun} {index}", f"{noun} {index}")
+    numbered = (
+        msg("part %(number)d", number=index)
+        if kind == "part"
+        else msg("question %(number)d", number=index)
+    )
+    m = as_mapping(doc, node, doc.line(node), numbered, numbered)
     if m is None:
         return None
     qid = id_field(m) if m.has("id") else None
     if qid is not None:
-        m.label = f"{noun} '{qid}'"
+        m.label = (
+            msg("part '%(id)s'", id=qid) if kind == "part" else msg("question '%(id)s'", id=qid)
+        )
     elif not m.has("id"):
-        m.missing("id", "add a stable id (lowercase letters, digits and -)")
+        m.missing("id", msg("add a stable id (lowercase letters, digits and -)"))
     ids.add(doc, m, qid)
     label = m.label
 
@@ -89,7 +101,7 @@ def load_question(
     qtype: str | None = None
     type_node = m.value("type")
     if type_node is None:
-        m.missing("type", f"add type: one of {one_of(allowed_types)}")
+        m.missing("type", msg("add type: one of %(choices)s", choices=one_of(allowed_types)))
     else:
         word = scalar_word(type_node)
         if word in allowed_types:
@@ -97,13 +109,21 @@ def load_question(
         elif kind == "part" and word in registry.QUESTION_TYPES:
             doc.error(
                 m.key_line("type"),
-                f"part type '{word}' is not allowed in a scenario: use one of {one_of(part_types)}",
+                msg(
+                    "part type '%(type)s' is not allowed in a scenario: use one of %(choices)s",
+                    type=word,
+                    choices=one_of(part_types),
+                ),
             )
         else:
             shown = f"'{word}'" if word is not None else quoted(type_node)
             doc.error(
                 m.key_line("type"),
-                f"unknown question type {shown}: use one of {one_of(allowed_types)}",
+                msg(
+                    "unknown question type %(value)s: use one of %(choices)s",
+                    value=shown,
+                    choices=one_of(allowed_types),
+                ),
             )
     _question_keys(m, qtype, kind)
 
@@ -116,7 +136,10 @@ def load_question(
             if topic is None or not TAG_RE.match(topic):
                 doc.error(
                     m.key_line("topic"),
-                    f"invalid topic {quoted(topic_node)}: use one lowercase tag such as traffic",
+                    msg(
+                        "invalid topic %(value)s: use one lowercase tag such as traffic",
+                        value=quoted(topic_node),
+                    ),
                 )
                 topic = None
         spec["topic"] = topic
@@ -157,21 +180,24 @@ def load_bank(
     second error for it.
     """
     m = read_yaml_mapping(
-        path, errors, "add 'questions:' and a list of questions", path.name, path.name
+        path, errors, msg("add 'questions:' and a list of questions"), path.name, path.name
     )
     if m is None:
         return None
     doc = m.doc
     m.check_keys(("questions",))
     if not m.has("questions"):
-        m.missing("questions", "add 'questions:' and a list of questions under it")
+        m.missing("questions", msg("add 'questions:' and a list of questions under it"))
         return None
     nodes = seq_field(
         m,
         "questions",
         1,
         None,
-        lambda n: "questions is empty: add at least as many questions as the quiz draws",
+        lambda n: msg(
+            "%(field)s is empty: add at least as many questions as the quiz draws",
+            field=field_label("questions"),
+        ),
     )
     if nodes is None:
         return None

@@ -16,6 +16,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from lms.content.errors import ContentError, ContentErrors
+from lms.content.messages import Message, msg
 from lms.content.reader import (
     INT_TAG,
     STR_TAG,
@@ -79,25 +80,43 @@ class _Reader:
         self.errors: list[ContentError] = []
         self.doc = YamlDocument(path, self.errors)
 
-    def error(self, node: Node | int, message: str) -> None:
+    def error(self, node: Node | int, message: Message | str) -> None:
         line = node if isinstance(node, int) else self.doc.line(node)
         self.doc.error(line, message)
 
-    def mapping(self, node: Node | None, line: int, what: str) -> dict[str, tuple[Node, Node]]:
+    def mapping(
+        self, node: Node | None, line: int, what: Message | str
+    ) -> dict[str, tuple[Node, Node]]:
         """The keys of a mapping node (first of any duplicate), or {} with an error."""
-        found = as_mapping(self.doc, node, line, what, what, fix="write 'key: value' lines")
+        found = as_mapping(self.doc, node, line, what, what, fix=msg("write 'key: value' lines"))
         return found.fields if found is not None else {}
 
     def check_keys(
-        self, fields: Mapping[str, tuple[Node, Node]], allowed: Sequence[str], where: str
+        self,
+        fields: Mapping[str, tuple[Node, Node]],
+        allowed: Sequence[str],
+        where: Message | str,
     ) -> None:
         for key, key_node, guess in unknown_keys(fields, allowed):
             if guess is not None:
-                self.error(key_node, f"unknown key '{key}' in {where}: did you mean '{guess}'?")
+                self.error(
+                    key_node,
+                    msg(
+                        "unknown key '%(key)s' in %(where)s: did you mean '%(guess)s'?",
+                        key=key,
+                        where=where,
+                        guess=guess,
+                    ),
+                )
             else:
                 self.error(
                     key_node,
-                    f"unknown key '{key}' in {where}: remove it (allowed: {one_of(allowed)})",
+                    msg(
+                        "unknown key '%(key)s' in %(where)s: remove it (allowed: %(allowed)s)",
+                        key=key,
+                        where=where,
+                        allowed=one_of(allowed),
+                    ),
                 )
 
     def text(
@@ -105,32 +124,53 @@ class _Reader:
         fields: Mapping[str, tuple[Node, Node]],
         key: str,
         line: int,
-        where: str,
+        where: Message | str,
         required: bool = True,
     ) -> dict[str, str] | None:
         """A bilingual text: a mapping with every language, none empty."""
         if key not in fields:
             if required:
-                self.error(line, f"{where} has no {key}: add {key} with zh_CN and en")
+                self.error(
+                    line,
+                    msg(
+                        "%(where)s has no %(key)s: add %(key)s with zh_CN and en",
+                        where=where,
+                        key=key,
+                    ),
+                )
             return None
         key_node, node = fields[key]
         if not isinstance(node, MappingNode):
             self.error(
                 key_node,
-                f"{key} in {where} must be written in both languages: put 'zh_CN: ...' and "
-                f"'en: ...' on their own lines under {key}",
+                msg(
+                    "%(key)s in %(where)s must be written in both languages: put 'zh_CN: ...' "
+                    "and 'en: ...' on their own lines under %(key)s",
+                    key=key,
+                    where=where,
+                ),
             )
             return None
         texts = YamlMapping(self.doc, node, self.doc.line(key_node), key)
         self.check_keys(texts.fields, LANGUAGES, key)
 
-        def empty(lang: str) -> str:
-            return f"'{lang}' translation in {key} of {where} is empty: write it"
+        def empty(lang: str) -> Message:
+            return msg(
+                "'%(lang)s' translation in %(key)s of %(where)s is empty: write it",
+                lang=lang,
+                key=key,
+                where=where,
+            )
 
         # Unlike a course file, a value that is not text is reported as empty here.
         return read_translations(
             texts,
-            missing=lambda lang: f"missing '{lang}' translation in {key} of {where}",
+            missing=lambda lang: msg(
+                "missing '%(lang)s' translation in %(key)s of %(where)s",
+                lang=lang,
+                key=key,
+                where=where,
+            ),
             not_text=lambda lang, _value: empty(lang),
             empty=empty,
         )
@@ -140,33 +180,58 @@ class _Reader:
         fields: Mapping[str, tuple[Node, Node]],
         key: str,
         line: int,
-        where: str,
+        where: Message | str,
         low: int,
         high: int,
     ) -> int | None:
-        wanted = f"a whole number from {low} to {high}"
+        wanted = msg("a whole number from %(low)d to %(high)d", low=low, high=high)
         if key not in fields:
-            self.error(line, f"{where} has no {key}: add {key}: {wanted}")
+            self.error(
+                line,
+                msg(
+                    "%(where)s has no %(key)s: add %(key)s: %(wanted)s",
+                    where=where,
+                    key=key,
+                    wanted=wanted,
+                ),
+            )
             return None
         key_node, node = fields[key]
         # The digits as written, as this file has always been read: the course
         # loader's YAML 1.1 constructor would read 080 as octal, for one.
         value = int(node.value) if isinstance(node, ScalarNode) and node.tag == INT_TAG else None
         if value is None or not low <= value <= high:
-            self.error(key_node, f"{key} in {where} must be {wanted}, got {quoted(node)}")
+            self.error(
+                key_node,
+                msg(
+                    "%(key)s in %(where)s must be %(wanted)s, got %(got)s",
+                    key=key,
+                    where=where,
+                    wanted=wanted,
+                    got=quoted(node),
+                ),
+            )
             return None
         return value
 
     def word(
-        self, fields: Mapping[str, tuple[Node, Node]], key: str, line: int, where: str
+        self, fields: Mapping[str, tuple[Node, Node]], key: str, line: int, where: Message | str
     ) -> tuple[str, int] | None:
         """A plain scalar (an id, a url) and its line."""
         if key not in fields:
-            self.error(line, f"{where} has no {key}: add {key}")
+            self.error(line, msg("%(where)s has no %(key)s: add %(key)s", where=where, key=key))
             return None
         key_node, node = fields[key]
         if not isinstance(node, ScalarNode) or node.tag != STR_TAG or not str(node.value).strip():
-            self.error(key_node, f"{key} in {where} must be plain text, got {quoted(node)}")
+            self.error(
+                key_node,
+                msg(
+                    "%(key)s in %(where)s must be plain text, got %(got)s",
+                    key=key,
+                    where=where,
+                    got=quoted(node),
+                ),
+            )
             return None
         return str(node.value).strip(), self.doc.line(key_node)
 
@@ -175,22 +240,44 @@ class _Reader:
         fields: Mapping[str, tuple[Node, Node]],
         key: str,
         line: int,
-        where: str,
+        where: Message | str,
         required: bool,
     ) -> list[tuple[str, int]] | None:
         """A list of plain scalars (course ids) with their lines."""
         if key not in fields:
             if required:
-                self.error(line, f"{where} has no {key}: add {key}: [course-id, ...]")
+                self.error(
+                    line,
+                    msg(
+                        "%(where)s has no %(key)s: add %(key)s: [course-id, ...]",
+                        where=where,
+                        key=key,
+                    ),
+                )
             return None
         key_node, node = fields[key]
         if not isinstance(node, SequenceNode) or not node.value:
-            self.error(key_node, f"{key} in {where} must be a list of course ids, e.g. [logistics]")
+            self.error(
+                key_node,
+                msg(
+                    "%(key)s in %(where)s must be a list of course ids, e.g. [logistics]",
+                    key=key,
+                    where=where,
+                ),
+            )
             return None
         found: list[tuple[str, int]] = []
         for item in node.value:
             if not isinstance(item, ScalarNode) or item.tag != STR_TAG:
-                self.error(item, f"{key} in {where} must list course ids, got {quoted(item)}")
+                self.error(
+                    item,
+                    msg(
+                        "%(key)s in %(where)s must list course ids, got %(got)s",
+                        key=key,
+                        where=where,
+                        got=quoted(item),
+                    ),
+                )
                 continue
             found.append((str(item.value).strip(), self.doc.line(item)))
         return found
@@ -209,7 +296,11 @@ def _recognition(reader: _Reader, key_node: Node, node: Node) -> Recognition | N
     url = reader.word(fields, "url", line, "recognition")
     if url is not None and not _URL_RE.match(url[0]):
         reader.error(
-            url[1], f"url in recognition must start with http:// or https://, got '{url[0]}'"
+            url[1],
+            msg(
+                "url in recognition must start with http:// or https://, got '%(url)s'",
+                url=url[0],
+            ),
         )
         url = None
     note = reader.text(fields, "note", line, "recognition")
@@ -219,41 +310,73 @@ def _recognition(reader: _Reader, key_node: Node, node: Node) -> Recognition | N
 
 
 def _course_ref(
-    reader: _Reader, course: str, line: int, where: str, courses: Mapping[str, CourseFacts] | None
+    reader: _Reader,
+    course: str,
+    line: int,
+    where: Message | str,
+    courses: Mapping[str, CourseFacts] | None,
 ) -> bool:
     if courses is None or course in courses:
         return True
     guess = closest(course, courses)
-    hint = f"did you mean '{guess}'?" if guess else f"use one of {', '.join(sorted(courses))}"
-    reader.error(line, f"unknown course '{course}' in {where}: {hint}")
+    hint = (
+        msg("did you mean '%(guess)s'?", guess=guess)
+        if guess
+        else msg("use one of %(choices)s", choices=", ".join(sorted(courses)))
+    )
+    reader.error(
+        line,
+        msg(
+            "unknown course '%(course)s' in %(where)s: %(hint)s",
+            course=course,
+            where=where,
+            hint=hint,
+        ),
+    )
     return False
 
 
 def _requirement(
     reader: _Reader,
     node: Node,
-    where: str,
+    where: Message | str,
     lower_levels: Sequence[int],
     courses: Mapping[str, CourseFacts] | None,
 ) -> Requirement | None:
     line = node.start_mark.line + 1
-    fields = reader.mapping(node, line, f"a requirement of {where}")
+    fields = reader.mapping(node, line, msg("a requirement of %(where)s", where=where))
     if not fields:
         return None
     if "kind" not in fields:
         reader.error(
             line,
-            f"requirement in {where} has no kind: add kind: one of {', '.join(REQUIREMENT_KINDS)}",
+            msg(
+                "requirement in %(where)s has no kind: add kind: one of %(choices)s",
+                where=where,
+                choices=", ".join(REQUIREMENT_KINDS),
+            ),
         )
         return None
     kind_node = fields["kind"][1]
     kind = str(kind_node.value) if isinstance(kind_node, ScalarNode) else ""
     if kind not in REQUIREMENT_KINDS:
         guess = closest(kind, REQUIREMENT_KINDS)
-        hint = f"did you mean '{guess}'?" if guess else f"use one of {', '.join(REQUIREMENT_KINDS)}"
-        reader.error(kind_node, f"unknown requirement kind '{kind}' in {where}: {hint}")
+        hint = (
+            msg("did you mean '%(guess)s'?", guess=guess)
+            if guess
+            else msg("use one of %(choices)s", choices=", ".join(REQUIREMENT_KINDS))
+        )
+        reader.error(
+            kind_node,
+            msg(
+                "unknown requirement kind '%(kind)s' in %(where)s: %(hint)s",
+                kind=kind,
+                where=where,
+                hint=hint,
+            ),
+        )
         return None
-    label = f"{kind} requirement of {where}"
+    label = msg("%(kind)s requirement of %(where)s", kind=kind, where=where)
     reader.check_keys(fields, ("kind", *_KIND_KEYS[kind]), label)
     if kind == "course_passed":
         course = reader.word(fields, "course", line, label)
@@ -271,8 +394,12 @@ def _requirement(
                 if not courses[name].critical_keys:
                     reader.error(
                         at,
-                        f"course '{name}' has no critical questions: remove it from "
-                        f"{label} or mark its safety questions critical: true",
+                        msg(
+                            "course '%(name)s' has no critical questions: remove it from "
+                            "%(label)s or mark its safety questions critical: true",
+                            name=name,
+                            label=label,
+                        ),
                     )
                     ok = False
         if not ok:
@@ -294,11 +421,17 @@ def _requirement(
             pool = [courses[name] for name in names] if names else list(courses.values())
             available = sum(len(course.lesson_keys) for course in pool)
             if count > available:
-                where_from = "those courses" if names else "all courses"
+                where_from = msg("those courses") if names else msg("all courses")
                 reader.error(
                     fields["count"][0],
-                    f"count {count} in {label} is more than the "
-                    f"{available} lessons in {where_from}: lower it",
+                    msg(
+                        "count %(count)d in %(label)s is more than the %(available)d lessons in "
+                        "%(where_from)s: lower it",
+                        count=count,
+                        label=label,
+                        available=available,
+                        where_from=where_from,
+                    ),
                 )
                 return None
         suffix = f":{'+'.join(names)}" if names else ""
@@ -310,7 +443,12 @@ def _requirement(
         if level not in lower_levels:
             reader.error(
                 fields["level"][0],
-                f"level_held {level} in {where} must name a level listed before it in this track",
+                msg(
+                    "level_held %(level)d in %(where)s must name a level listed before it in "
+                    "this track",
+                    level=level,
+                    where=where,
+                ),
             )
             return None
         return Requirement(f"level_held:{level}", kind, level=level)
@@ -319,7 +457,11 @@ def _requirement(
     if signoff_id is not None and not ID_RE.match(signoff_id[0]):
         reader.error(
             signoff_id[1],
-            f"invalid id '{signoff_id[0]}' in {label}: use 2-64 lowercase letters, digits and -",
+            msg(
+                "invalid id '%(id)s' in %(label)s: use 2-64 lowercase letters, digits and -",
+                id=signoff_id[0],
+                label=label,
+            ),
         )
         signoff_id = None
     title = reader.text(fields, "title", line, label)
@@ -339,34 +481,55 @@ def _level(
     courses: Mapping[str, CourseFacts] | None,
 ) -> LevelSpec | None:
     line = node.start_mark.line + 1
-    fields = reader.mapping(node, line, f"a level of track '{track}'")
+    a_level = msg("a level of track '%(track)s'", track=track)
+    fields = reader.mapping(node, line, a_level)
     if not fields:
         return None
-    reader.check_keys(fields, ("level", "title", "summary", "requirements"), "a level")
-    number = reader.integer(fields, "level", line, f"a level of track '{track}'", 1, 5)
-    where = f"level {number} of track '{track}'" if number else f"a level of track '{track}'"
+    reader.check_keys(fields, ("level", "title", "summary", "requirements"), msg("a level"))
+    number = reader.integer(fields, "level", line, a_level, 1, 5)
+    where = (
+        msg("level %(number)d of track '%(track)s'", number=number, track=track)
+        if number
+        else a_level
+    )
     ok = number is not None
     if number is not None and previous:
         if number in previous:
-            reader.error(fields["level"][0], f"level {number} appears twice in track '{track}'")
+            reader.error(
+                fields["level"][0],
+                msg(
+                    "level %(number)d appears twice in track '%(track)s'",
+                    number=number,
+                    track=track,
+                ),
+            )
             ok = False
         elif number != previous[-1] - 1:
             reader.error(
                 fields["level"][0],
-                f"levels of track '{track}' go from the lowest up one step at a time: "
-                f"after level {previous[-1]} comes level {previous[-1] - 1}, not {number}",
+                msg(
+                    "levels of track '%(track)s' go from the lowest up one step at a time: "
+                    "after level %(previous)d comes level %(next)d, not %(number)d",
+                    track=track,
+                    previous=previous[-1],
+                    next=previous[-1] - 1,
+                    number=number,
+                ),
             )
             ok = False
     title = reader.text(fields, "title", line, where)
     summary = reader.text(fields, "summary", line, where)
     requirements: list[Requirement] = []
     if "requirements" not in fields:
-        reader.error(line, f"{where} has no requirements: add at least one")
+        reader.error(line, msg("%(where)s has no requirements: add at least one", where=where))
         ok = False
     else:
         key_node, seq = fields["requirements"]
         if not isinstance(seq, SequenceNode) or not seq.value:
-            reader.error(key_node, f"requirements of {where} must be a list of one or more items")
+            reader.error(
+                key_node,
+                msg("requirements of %(where)s must be a list of one or more items", where=where),
+            )
             ok = False
         else:
             seen: dict[str, int] = {}
@@ -379,8 +542,13 @@ def _level(
                 if requirement.key in seen:
                     reader.error(
                         at,
-                        f"the same requirement ({requirement.key}) is listed twice in "
-                        f"{where} (first at line {seen[requirement.key]}): keep one",
+                        msg(
+                            "the same requirement (%(key)s) is listed twice in %(where)s (first "
+                            "at line %(first)d): keep one",
+                            key=requirement.key,
+                            where=where,
+                            first=seen[requirement.key],
+                        ),
                     )
                     ok = False
                     continue
@@ -389,8 +557,12 @@ def _level(
             if ok and previous and number is not None and f"level_held:{previous[-1]}" not in seen:
                 reader.error(
                     key_node,
-                    f"{where} must require the level below it: add "
-                    f"'- kind: level_held' with 'level: {previous[-1]}'",
+                    msg(
+                        "%(where)s must require the level below it: add '- kind: level_held' "
+                        "with 'level: %(level)d'",
+                        where=where,
+                        level=previous[-1],
+                    ),
                 )
                 ok = False
     if not ok or title is None or summary is None or number is None:
@@ -406,27 +578,37 @@ def _track(
     courses: Mapping[str, CourseFacts] | None,
 ) -> TrackSpec | None:
     line = node.start_mark.line + 1
-    fields = reader.mapping(node, line, f"track {position}")
+    numbered = msg("track %(position)d", position=position)
+    fields = reader.mapping(node, line, numbered)
     if not fields:
         return None
     reader.check_keys(
-        fields, ("id", "occupation", "title", "official_occupation", "levels"), f"track {position}"
+        fields, ("id", "occupation", "title", "official_occupation", "levels"), numbered
     )
-    found = reader.word(fields, "id", line, f"track {position}")
+    found = reader.word(fields, "id", line, numbered)
     key = None
     if found is not None:
         if ID_RE.match(found[0]):
             key = found[0]
         else:
             reader.error(
-                found[1], f"invalid track id '{found[0]}': use 2-64 lowercase letters, digits and -"
+                found[1],
+                msg(
+                    "invalid track id '%(id)s': use 2-64 lowercase letters, digits and -",
+                    id=found[0],
+                ),
             )
-    where = f"track '{key}'" if key else f"track {position}"
+    where = msg("track '%(key)s'", key=key) if key else numbered
     occupation = reader.word(fields, "occupation", line, where)
     if occupation is not None and occupation[0] not in OCCUPATIONS:
         reader.error(
             occupation[1],
-            f"unknown occupation '{occupation[0]}' in {where}: use one of {', '.join(OCCUPATIONS)}",
+            msg(
+                "unknown occupation '%(value)s' in %(where)s: use one of %(choices)s",
+                value=occupation[0],
+                where=where,
+                choices=", ".join(OCCUPATIONS),
+            ),
         )
         occupation = None
     title = reader.text(fields, "title", line, where)
@@ -434,12 +616,15 @@ def _track(
     levels: list[LevelSpec] = []
     ok = True
     if "levels" not in fields:
-        reader.error(line, f"{where} has no levels: add levels 5, 4 and 3")
+        reader.error(line, msg("%(where)s has no levels: add levels 5, 4 and 3", where=where))
         ok = False
     else:
         key_node, seq = fields["levels"]
         if not isinstance(seq, SequenceNode) or not seq.value:
-            reader.error(key_node, f"levels of {where} must be a list of one or more levels")
+            reader.error(
+                key_node,
+                msg("levels of %(where)s must be a list of one or more levels", where=where),
+            )
             ok = False
         else:
             numbers: list[int] = []
@@ -464,8 +649,12 @@ def _track(
                         if requirement.key in signoffs:
                             reader.error(
                                 item,
-                                f"sign-off id '{requirement.key.split(':', 1)[1]}' "
-                                f"is used twice in {where}: give each its own id",
+                                msg(
+                                    "sign-off id '%(id)s' is used twice in %(where)s: give each "
+                                    "its own id",
+                                    id=requirement.key.split(":", 1)[1],
+                                    where=where,
+                                ),
                             )
                             ok = False
                         signoffs[requirement.key] = level.level
@@ -487,38 +676,47 @@ def read_levels(
     try:
         text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
     except OSError as exc:
-        return None, [ContentError(path, 1, f"cannot read file ({exc.strerror})")]
+        return None, [
+            ContentError(path, 1, msg("cannot read file (%(reason)s)", reason=exc.strerror))
+        ]
     except UnicodeDecodeError:
-        return None, [ContentError(path, 1, "file is not valid UTF-8: save it with UTF-8 encoding")]
+        return None, [
+            ContentError(path, 1, msg("file is not valid UTF-8: save it with UTF-8 encoding"))
+        ]
     # The pure-Python parser, as this file has always been read: libyaml words
     # some syntax errors differently.
     parsed = parse_yaml(text, loader=yaml.SafeLoader)
     if isinstance(parsed, YamlProblem):
         if not parsed.is_syntax:
-            return None, [ContentError(path, 1, f"YAML error: {parsed.problem}")]
+            return None, [
+                ContentError(path, 1, msg("YAML error: %(problem)s", problem=parsed.problem))
+            ]
         return None, [
             ContentError(
                 path,
                 parsed.line,
-                f"YAML syntax error: {parsed.problem}: check the "
-                "indentation and quote text that contains ': ' or ' #'",
+                msg(
+                    "YAML syntax error: %(problem)s: check the indentation and quote text that "
+                    "contains ': ' or ' #'",
+                    problem=parsed.problem,
+                ),
             )
         ]
     root = parsed
     fields = reader.mapping(root, 1, "levels.yaml")
     if not fields:
-        return None, reader.errors or [ContentError(path, 1, "file is empty: add tracks")]
+        return None, reader.errors or [ContentError(path, 1, msg("file is empty: add tracks"))]
     reader.check_keys(fields, ("recognition", "tracks"), "levels.yaml")
     recognition = None
     if "recognition" in fields:
         recognition = _recognition(reader, *fields["recognition"])
     tracks: list[TrackSpec] = []
     if "tracks" not in fields:
-        reader.error(1, "levels.yaml has no tracks: add a list of tracks")
+        reader.error(1, msg("levels.yaml has no tracks: add a list of tracks"))
     else:
         key_node, seq = fields["tracks"]
         if not isinstance(seq, SequenceNode) or not seq.value:
-            reader.error(key_node, "tracks must be a list of one or more tracks")
+            reader.error(key_node, msg("tracks must be a list of one or more tracks"))
         else:
             seen: dict[str, int] = {}
             for position, item in enumerate(seq.value, start=1):
@@ -529,8 +727,12 @@ def read_levels(
                 if track.key in seen:
                     reader.error(
                         at,
-                        f"duplicate track id '{track.key}' (first at line "
-                        f"{seen[track.key]}): give each track its own id",
+                        msg(
+                            "duplicate track id '%(key)s' (first at line %(first)d): give each "
+                            "track its own id",
+                            key=track.key,
+                            first=seen[track.key],
+                        ),
                     )
                     continue
                 seen[track.key] = at

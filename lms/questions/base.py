@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, ClassVar, Protocol
 
+from lms.content.messages import Message
 from lms.content.reader import YamlMapping
 from lms.content.schema import REVIEW_MODES
 
@@ -197,7 +198,7 @@ class QuestionType:
     #: Keys that export writes before the prompt.
     leading_keys: ClassVar[tuple[str, ...]] = ()
     #: What the loader tells an author to do with another type's key.
-    foreign_key_fix: ClassVar[str] = "remove it"
+    foreign_key_fix: ClassVar[str] = N_("remove it")
     #: The stem of the type's templates under ``lms/questions/``:
     #: ``<fragment>_input.html``, ``<fragment>_review.html``, ``<fragment>_editor.html``.
     fragment: ClassVar[str] = ""
@@ -207,7 +208,9 @@ class QuestionType:
         """The template stem, the type's name unless it reuses another's fragments."""
         return self.fragment or self.name
 
-    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+    def load(
+        self, m: YamlMapping, spec: dict[str, Any], label: Message | str, load_part: PartLoader
+    ) -> None:
         """Read and validate the type's own keys from a file into ``spec``."""
 
     def blank(self, question_id: str, texts: BlankTexts, blank_part: BlankPart) -> dict[str, Any]:

@@ -11,13 +11,13 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any, ClassVar
 
+from lms.content.messages import Message, msg
 from lms.content.reader import (
     YamlMapping,
     as_mapping,
     bool_field,
     enum_field,
     id_field,
-    plural,
     seq_field,
     text_field,
 )
@@ -46,9 +46,12 @@ from lms.questions.base import (
     gift_percent,
 )
 
+#: How a message names each choice type (the types' own labels below).
+CHOICE_LABELS = {"single": N_("Single choice"), "multiple": N_("Multiple choice")}
+
 
 def read_options(
-    m: YamlMapping, label: str, low: int, high: int, qtype: str
+    m: YamlMapping, label: Message | str, low: int, high: int, qtype: str
 ) -> list[dict[str, Any]]:
     """The ``options`` list of a choice question file, each with id, text, correct, feedback."""
     nodes = seq_field(
@@ -56,29 +59,45 @@ def read_options(
         "options",
         low,
         high,
-        lambda n: f"{label} has {plural(n, 'option')}: a {qtype} question needs {low} to {high}",
+        lambda n: msg(
+            "%(owner)s has %(count)d options: a question of type %(type)s needs %(low)d to "
+            "%(high)d",
+            owner=label,
+            count=n,
+            type=msg(CHOICE_LABELS.get(qtype, qtype)),
+            low=low,
+            high=high,
+        ),
     )
     if nodes is None:
         if not m.has("options"):
-            m.missing("options", f"add {low} to {high} options, each with id and text")
+            m.missing(
+                "options",
+                msg("add %(low)d to %(high)d options, each with id and text", low=low, high=high),
+            )
         return []
     options: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, node in enumerate(nodes, 1):
-        option = as_mapping(m.doc, node, m.doc.line(node), f"option {index}", f"option {index}")
+        numbered = msg("option %(number)d", number=index)
+        option = as_mapping(m.doc, node, m.doc.line(node), numbered, numbered)
         if option is None:
             continue
         option_id = id_field(option, pattern=OPTION_ID_RE) if option.has("id") else None
         if option_id is not None:
-            option.label = f"option '{option_id}'"
+            option.label = msg("option '%(id)s'", id=option_id)
         elif not option.has("id"):
-            option.missing("id", "add id: a, b, c ... (unique within the question)")
+            option.missing("id", msg("add id: a, b, c ... (unique within the question)"))
         option.check_keys(("id", "text", "correct", "feedback"))
         if option_id is not None:
             if option_id in seen:
                 m.doc.error(
                     option.key_line("id"),
-                    f"duplicate option id '{option_id}' in {label}: give each option its own id",
+                    msg(
+                        "duplicate option id '%(id)s' in %(owner)s: give each option its own id",
+                        id=option_id,
+                        owner=label,
+                    ),
                 )
             seen.add(option_id)
         options.append(
@@ -92,38 +111,56 @@ def read_options(
     return options
 
 
-def read_items(m: YamlMapping, label: str, low: int = 3, high: int = 7) -> list[dict[str, Any]]:
+def read_items(
+    m: YamlMapping, label: Message | str, low: int = 3, high: int = 7
+) -> list[dict[str, Any]]:
     """The ``items`` list of an ordering question file, each with id and text."""
     nodes = seq_field(
         m,
         "items",
         low,
         high,
-        lambda n: f"{label} has {plural(n, 'item')}: an ordering question needs {low} to {high}",
+        lambda n: msg(
+            "%(owner)s has %(count)d items: an ordering question needs %(low)d to %(high)d",
+            owner=label,
+            count=n,
+            low=low,
+            high=high,
+        ),
     )
     if nodes is None:
         if not m.has("items"):
             m.missing(
-                "items", f"add {low} to {high} items, each with id and text, in the correct order"
+                "items",
+                msg(
+                    "add %(low)d to %(high)d items, each with id and text, in the correct order",
+                    low=low,
+                    high=high,
+                ),
             )
         return []
     items: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, node in enumerate(nodes, 1):
-        item = as_mapping(m.doc, node, m.doc.line(node), f"item {index}", f"item {index}")
+        numbered = msg("item %(number)d", number=index)
+        item = as_mapping(m.doc, node, m.doc.line(node), numbered, numbered)
         if item is None:
             continue
         item_id = id_field(item, pattern=OPTION_ID_RE) if item.has("id") else None
         if item_id is not None:
-            item.label = f"item '{item_id}'"
+            item.label = msg("item '%(id)s'", id=item_id)
         elif not item.has("id"):
-            item.missing("id", "add id: a, b, c ... (unique within the question)")
+            item.missing("id", msg("add id: a, b, c ... (unique within the question)"))
         item.check_keys(("id", "text"))
         if item_id is not None:
             if item_id in seen:
                 m.doc.error(
                     item.key_line("id"),
-                    f"duplicate item id '{item_id}' in {label}: give each item its own id",
+                    msg(
+                        "duplicate item id '%(id)s' in %(owner)s: give each item its own id",
+                        id=item_id,
+                        owner=label,
+                    ),
                 )
             seen.add(item_id)
         items.append({"id": item_id, "text": text_field(item, "text")})
@@ -240,17 +277,24 @@ class SingleChoice(_ChoiceType):
     name = "single"
     label = N_("Single choice")
 
-    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+    def load(
+        self, m: YamlMapping, spec: dict[str, Any], label: Message | str, load_part: PartLoader
+    ) -> None:
         """Read 2 to 6 options, exactly one of them correct."""
         options = read_options(m, label, self.low, self.high, self.name)
         spec["options"] = options
         correct = sum(1 for option in options if option["correct"])
         if options and correct == 0:
-            m.missing("correct option", "mark exactly one option with correct: true")
+            m.missing("correct", msg("mark exactly one option with correct: true"))
         elif correct > 1:
             m.doc.error(
                 m.key_line("options"),
-                f"{label} has {correct} correct options: a single question needs exactly one",
+                msg(
+                    "%(owner)s has %(count)d correct options: a single choice question needs "
+                    "exactly one",
+                    owner=label,
+                    count=correct,
+                ),
             )
 
     def blank(self, question_id: str, texts: BlankTexts, blank_part: BlankPart) -> dict[str, Any]:
@@ -312,17 +356,23 @@ class MultipleChoice(_ChoiceType):
     low = 3
     high = 8
 
-    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+    def load(
+        self, m: YamlMapping, spec: dict[str, Any], label: Message | str, load_part: PartLoader
+    ) -> None:
         """Read 3 to 8 options, at least two correct, and the scoring rule."""
         options = read_options(m, label, self.low, self.high, self.name)
         spec["options"] = options
-        spec["scoring"] = enum_field(m, "scoring", MULTIPLE_SCORING, "scoring")
+        spec["scoring"] = enum_field(m, "scoring", MULTIPLE_SCORING, msg("scoring"))
         correct = sum(1 for option in options if option["correct"])
         if options and correct < 2:
             m.doc.error(
                 m.key_line("options"),
-                f"{label} has {correct} correct option{'s' if correct != 1 else ''}: "
-                "a multiple question needs at least two (use type single for one)",
+                msg(
+                    "%(owner)s has too few correct options (%(count)d): a multiple choice "
+                    "question needs at least two (use type single for one)",
+                    owner=label,
+                    count=correct,
+                ),
             )
 
     def blank(self, question_id: str, texts: BlankTexts, blank_part: BlankPart) -> dict[str, Any]:
@@ -404,7 +454,7 @@ class TrueFalse(QuestionType):
     name = "true_false"
     label = N_("True or false")
     file_keys = ("answer",)
-    foreign_key_fix = "use answer: true or false"
+    foreign_key_fix = N_("use answer: true or false")
     _FORM_VALUES: ClassVar[dict[str, bool]] = {"true": True, "false": False}
 
     def normalise_answer(self, spec: Spec, raw: Any) -> bool | None:
@@ -417,10 +467,12 @@ class TrueFalse(QuestionType):
             return self._FORM_VALUES[raw.strip().lower()]
         raise InvalidAnswer(f"a true/false answer must be true or false, got {raw!r}")
 
-    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+    def load(
+        self, m: YamlMapping, spec: dict[str, Any], label: Message | str, load_part: PartLoader
+    ) -> None:
         """Read ``answer: true`` or ``answer: false``."""
         if m.value("answer") is None:
-            m.missing("answer", "add answer: true or answer: false")
+            m.missing("answer", msg("add answer: true or answer: false"))
             spec["answer"] = None
         else:
             spec["answer"] = bool_field(m, "answer")
@@ -462,7 +514,9 @@ class Ordering(QuestionType):
     label = N_("Ordering")
     file_keys = ("items",)
 
-    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+    def load(
+        self, m: YamlMapping, spec: dict[str, Any], label: Message | str, load_part: PartLoader
+    ) -> None:
         """Read 3 to 7 items in the correct order."""
         spec["items"] = read_items(m, label)
 

@@ -8,16 +8,24 @@ from decimal import Decimal, InvalidOperation
 
 from yaml.nodes import ScalarNode
 
+from lms.content.messages import Message, msg
 from lms.content.reader import (
     YamlMapping,
     as_mapping,
+    field_label,
     id_field,
     is_null,
-    plural,
     quoted,
     seq_field,
 )
-from lms.content.schema import OPTION_ID_RE
+from lms.content.schema import N_, OPTION_ID_RE
+
+#: How a message numbers, then names, an entry of each list.
+ENTRY_NAMES: dict[str, tuple[str, str]] = {
+    "pair": (N_("pair %(number)d"), N_("pair '%(id)s'")),
+    "distractor": (N_("wrong match %(number)d"), N_("wrong match '%(id)s'")),
+    "answer": (N_("answer %(number)d"), N_("answer '%(id)s'")),
+}
 
 #: Longest number a learner or author may write (digits, sign, point).
 MAX_NUMBER_CHARS = 40
@@ -29,7 +37,7 @@ def read_entries(
     low: int,
     high: int,
     noun: str,
-    label: str,
+    label: Message | str,
     keys: Sequence[str],
     with_id: bool = True,
     required: bool = True,
@@ -40,30 +48,44 @@ def read_entries(
         key,
         low,
         high,
-        lambda n: f"{label} has {plural(n, noun)} under {key}: it needs {low} to {high}",
+        lambda n: msg(
+            "%(owner)s has %(count)d under %(field)s: it needs %(low)d to %(high)d",
+            owner=label,
+            count=n,
+            field=field_label(key),
+            low=low,
+            high=high,
+        ),
     )
     if nodes is None:
         if required and not m.has(key):
-            m.missing(key, f"add {key}: {low} to {high} entries")
+            m.missing(
+                key, msg("add %(key)s: %(low)d to %(high)d entries", key=key, low=low, high=high)
+            )
         return []
     entries: list[tuple[YamlMapping, str | None]] = []
     seen: set[str] = set()
     for index, node in enumerate(nodes, 1):
-        entry = as_mapping(m.doc, node, m.doc.line(node), f"{noun} {index}", f"{noun} {index}")
+        numbered = msg(ENTRY_NAMES[noun][0], number=index)
+        entry = as_mapping(m.doc, node, m.doc.line(node), numbered, numbered)
         if entry is None:
             continue
         entry_id = None
         if with_id:
             entry_id = id_field(entry, pattern=OPTION_ID_RE) if entry.has("id") else None
             if entry_id is not None:
-                entry.label = f"{noun} '{entry_id}'"
+                entry.label = msg(ENTRY_NAMES[noun][1], id=entry_id)
             elif not entry.has("id"):
-                entry.missing("id", "add id: a, b, c ... (unique within the question)")
+                entry.missing("id", msg("add id: a, b, c ... (unique within the question)"))
             if entry_id is not None:
                 if entry_id in seen:
                     m.doc.error(
                         entry.key_line("id"),
-                        f"duplicate {noun} id '{entry_id}' in {label}: give each its own id",
+                        msg(
+                            "duplicate id '%(id)s' in %(owner)s: give each its own id",
+                            id=entry_id,
+                            owner=label,
+                        ),
                     )
                 seen.add(entry_id)
         entry.check_keys(tuple(keys))
@@ -88,7 +110,7 @@ def number_field(m: YamlMapping, key: str, required: bool = False) -> str | None
     node = m.value(key)
     if node is None:
         if required:
-            m.missing(key, f"add {key}: a number such as 12.5")
+            m.missing(key, msg("add %(key)s: a number such as 12.5", key=key))
         return None
     value = (
         parse_number(str(node.value))
@@ -96,7 +118,14 @@ def number_field(m: YamlMapping, key: str, required: bool = False) -> str | None
         else None
     )
     if value is None:
-        m.doc.error(m.key_line(key), f"{key} must be a number such as 12.5, got {quoted(node)}")
+        m.doc.error(
+            m.key_line(key),
+            msg(
+                "%(field)s must be a number such as 12.5, got %(got)s",
+                field=field_label(key),
+                got=quoted(node),
+            ),
+        )
         return None
     return format_number(value)
 
@@ -116,7 +145,11 @@ def credit_field(m: YamlMapping) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
         m.doc.error(
             m.key_line("credit"),
-            f"credit must be a whole percent from 1 to 100, got {quoted(node)}",
+            msg(
+                "%(field)s must be a whole percent from 1 to 100, got %(got)s",
+                field=field_label("credit"),
+                got=quoted(node),
+            ),
         )
         return 100
     return value

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
+from lms.content.messages import Message, msg
 from lms.content.reader import YamlMapping, enum_field, text_field
 from lms.content.schema import MULTIPLE_SCORING
 from lms.questions.base import (
@@ -43,7 +44,9 @@ class Matching(QuestionType):
     file_keys = ("pairs", "distractors", "scoring")
     leading_keys = ("scoring",)
 
-    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+    def load(
+        self, m: YamlMapping, spec: dict[str, Any], label: Message | str, load_part: PartLoader
+    ) -> None:
         """Read 2 to 8 pairs (stem and match) and up to 4 distractor answers."""
         pairs = []
         for entry, entry_id in read_entries(
@@ -63,13 +66,18 @@ class Matching(QuestionType):
             if entry_id is not None and entry_id in {pair["id"] for pair in pairs}:
                 m.doc.error(
                     entry.key_line("id"),
-                    f"distractor id '{entry_id}' is also a pair id in {label}: give it its own id",
+                    msg(
+                        "wrong match id '%(id)s' is also a pair id in %(owner)s: "
+                        "give it its own id",
+                        id=entry_id,
+                        owner=label,
+                    ),
                 )
             distractors.append({"id": entry_id, "text": text_field(entry, "text")})
         spec["pairs"] = pairs
         spec["distractors"] = distractors
         spec["scoring"] = (
-            enum_field(m, "scoring", MULTIPLE_SCORING, "scoring", required=False) or "partial"
+            enum_field(m, "scoring", MULTIPLE_SCORING, msg("scoring"), required=False) or "partial"
         )
 
     def blank(self, question_id: str, texts: BlankTexts, blank_part: BlankPart) -> dict[str, Any]:

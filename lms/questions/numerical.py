@@ -14,7 +14,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from lms.content.reader import YamlMapping, text_field
+from lms.content.messages import Message, msg
+from lms.content.reader import YamlMapping, field_label, text_field
 from lms.questions.base import (
     N_,
     BlankPart,
@@ -68,10 +69,12 @@ class Numerical(QuestionType):
     """Type a number; the best matching accepted answer gives the credit."""
 
     name = "numerical"
-    label = N_("Number")
+    label = N_("Numerical")
     file_keys = ("answers", "unit")
 
-    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+    def load(
+        self, m: YamlMapping, spec: dict[str, Any], label: Message | str, load_part: PartLoader
+    ) -> None:
         """Read 1 to 6 accepted answers (value with optional tolerance, or min and max)."""
         answers = []
         for entry, _entry_id in read_entries(
@@ -89,14 +92,22 @@ class Numerical(QuestionType):
                 if entry.has("value") or entry.has("tolerance"):
                     entry.doc.error(
                         entry.line,
-                        f"{entry.label} has both a range and a value: write either "
-                        "min and max, or value (with an optional tolerance)",
+                        msg(
+                            "%(owner)s has both a range and a value: write either min and max, "
+                            "or value (with an optional tolerance)",
+                            owner=entry.label,
+                        ),
                     )
                 low = number_field(entry, "min", required=True)
                 high = number_field(entry, "max", required=True)
                 if low is not None and high is not None and Decimal(low) > Decimal(high):
                     entry.doc.error(
-                        entry.key_line("min"), f"min {low} is above max {high}: swap them"
+                        entry.key_line("min"),
+                        msg(
+                            "the lowest value %(low)s is above the highest %(high)s: swap them",
+                            low=low,
+                            high=high,
+                        ),
                     )
                 answer |= {"min": low, "max": high}
             else:
@@ -105,7 +116,11 @@ class Numerical(QuestionType):
                 if tolerance is not None and Decimal(tolerance) < 0:
                     entry.doc.error(
                         entry.key_line("tolerance"),
-                        f"tolerance must be 0 or more, got {tolerance}",
+                        msg(
+                            "%(field)s must be 0 or more, got %(got)s",
+                            field=field_label("tolerance"),
+                            got=tolerance,
+                        ),
                     )
                 answer["tolerance"] = tolerance
             answer["feedback"] = text_field(entry, "feedback", required=False)
@@ -113,7 +128,10 @@ class Numerical(QuestionType):
         if answers and not any(answer["credit"] == 100 for answer in answers):
             m.doc.error(
                 m.key_line("answers"),
-                f"{label} has no answer with credit 100: give the right answer full credit",
+                msg(
+                    "%(owner)s has no answer with credit 100: give the right answer full credit",
+                    owner=label,
+                ),
             )
         spec["answers"] = answers
         spec["unit"] = text_field(m, "unit", required=False)

@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
-from lms.content.reader import YamlMapping, enum_field, plural, seq_field, text_field
+from lms.content.messages import Message, msg
+from lms.content.reader import YamlMapping, enum_field, seq_field, text_field
 from lms.content.schema import SCENARIO_SCORING
 from lms.questions.base import (
     N_,
@@ -62,15 +63,23 @@ class Scenario(QuestionType):
             raise ValueError(f"scenario {spec['id']!r} has no parts")
         return parts
 
-    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+    def load(
+        self, m: YamlMapping, spec: dict[str, Any], label: Message | str, load_part: PartLoader
+    ) -> None:
         """Read the case, the scoring rule and 2 to 4 parts."""
         spec["case"] = text_field(m, "case")
-        spec["scoring"] = enum_field(m, "scoring", SCENARIO_SCORING, "scoring")
+        spec["scoring"] = enum_field(m, "scoring", SCENARIO_SCORING, msg("scoring"))
         part_nodes = seq_field(
-            m, "parts", 2, 4, lambda n: f"{label} has {plural(n, 'part')}: a scenario needs 2 to 4"
+            m,
+            "parts",
+            2,
+            4,
+            lambda n: msg(
+                "%(owner)s has %(count)d parts: a scenario needs 2 to 4", owner=label, count=n
+            ),
         )
         if part_nodes is None and not m.has("parts"):
-            m.missing("parts", "add 2 to 4 parts, each a question with id, type and prompt")
+            m.missing("parts", msg("add 2 to 4 parts, each a question with id, type and prompt"))
         parts = []
         for part_index, part_node in enumerate(part_nodes or [], 1):
             part = load_part(part_node, part_index)

@@ -16,6 +16,7 @@ from typing import Any
 
 from yaml.nodes import ScalarNode
 
+from lms.content.messages import Message, msg
 from lms.content.reader import YamlMapping, bool_field, is_null, text_field
 from lms.questions.base import (
     N_,
@@ -77,7 +78,9 @@ class ShortAnswer(QuestionType):
     label = N_("Short answer")
     file_keys = ("answers", "chinese_variants")
 
-    def load(self, m: YamlMapping, spec: dict[str, Any], label: str, load_part: PartLoader) -> None:
+    def load(
+        self, m: YamlMapping, spec: dict[str, Any], label: Message | str, load_part: PartLoader
+    ) -> None:
         """Read 1 to 10 accepted answers (plain text with a credit) and the variants flag."""
         answers = []
         for entry, _entry_id in read_entries(
@@ -90,12 +93,15 @@ class ShortAnswer(QuestionType):
                 else ""
             )
             if node is None:
-                entry.missing("text", "add text: an answer the learner may type")
+                entry.missing("text", msg("add text: an answer the learner may type"))
             elif not text or not normalise_text(text):
                 entry.doc.error(
                     entry.key_line("text"),
-                    f"text of {entry.label} is empty once spaces and punctuation are "
-                    "removed: write the words a learner would type",
+                    msg(
+                        "the text of %(owner)s is empty once spaces and punctuation are "
+                        "removed: write the words a learner would type",
+                        owner=entry.label,
+                    ),
                 )
             answers.append(
                 {
@@ -107,14 +113,19 @@ class ShortAnswer(QuestionType):
         if answers and not any(answer["credit"] == 100 for answer in answers):
             m.doc.error(
                 m.key_line("answers"),
-                f"{label} has no answer with credit 100: give the right answer full credit",
+                msg(
+                    "%(owner)s has no answer with credit 100: give the right answer full credit",
+                    owner=label,
+                ),
             )
         variants = bool_field(m, "chinese_variants", required=False)
         if variants and not variants_available():
             m.doc.error(
                 m.key_line("chinese_variants"),
-                "chinese_variants needs the opencc package, which is not installed here: "
-                "install it or remove chinese_variants",
+                msg(
+                    "chinese_variants needs the opencc package, which is not installed here: "
+                    "install it or remove chinese_variants"
+                ),
             )
         spec["answers"] = answers
         spec["chinese_variants"] = variants

@@ -113,8 +113,12 @@ def bank_export_command(
     except BankFileError as error:
         raise click.ClickException(error.message) from None
     if errors:
-        for error in errors:
-            click.echo(str(error), err=True)
+        from lms.content.messages import catalog_translate, rendering_in
+        from lms.i18n import lms_locale
+
+        with rendering_in(catalog_translate(lms_locale())):
+            for error in errors:
+                click.echo(str(error), err=True)
         raise click.ClickException(f"{len(errors)} error(s) in the question bank.")
     exported = EXPORTERS[fmt](questions, language)
     for qid, reason in exported.skipped:

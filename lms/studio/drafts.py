@@ -409,7 +409,8 @@ def _question_index(data: dict[str, Any], index: int) -> int:
     return index
 
 
-def _new_question_id(data: dict[str, Any], key: str) -> str:
+def new_question_id(data: dict[str, Any], key: str) -> str:
+    """A question id no lesson or question of the draft uses yet."""
     taken = _ids_in(data)
     number = len(data["questions"]) + 1
     while f"{key[:54]}-q{number}" in taken:
@@ -417,11 +418,18 @@ def _new_question_id(data: dict[str, Any], key: str) -> str:
     return f"{key[:54]}-q{number}"
 
 
-def add_question(draft: Draft, revision: int, profile: Profile, qtype: str) -> int:
-    """Append an empty question of a type to the bank; returns its index."""
+def new_question(draft: Draft, qtype: str) -> dict[str, Any]:
+    """An empty question of a type for the editor to fill in; nothing is stored."""
+    return blank_question(qtype, new_question_id(draft.data, draft.course_key))
+
+
+def add_question(draft: Draft, revision: int, profile: Profile, question: dict[str, Any]) -> int:
+    """Append the question the trainer wrote in the editor to the bank; returns its index."""
+    if question.get("type") not in registry.QUESTION_TYPES:
+        raise StudioError(_l("Choose a question type from the list."))
 
     def change(data: dict[str, Any]) -> int:
-        data["questions"].append(blank_question(qtype, _new_question_id(data, draft.course_key)))
+        data["questions"].append(question)
         return len(data["questions"]) - 1
 
     return _save(draft, revision, profile, change)
@@ -459,7 +467,7 @@ def import_questions(
             # A readable id made from the file's question name is kept when free.
             named = str(added.get("id") or "")
             if not ID_RE.match(named) or named == "imported" or named in taken:
-                added["id"] = _new_question_id(data, draft.course_key)
+                added["id"] = new_question_id(data, draft.course_key)
             data["questions"].append(added)
         return len(questions)
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lms.content.messages import Message, Translate, render
 from lms.i18n import _l
 
-__all__ = ["Problem", "StaleDraft", "StudioError"]
+__all__ = ["Problem", "StaleDraft", "StudioError", "problem_text"]
 
 
 class StudioError(Exception):
@@ -37,10 +38,24 @@ class StaleDraft(StudioError):
 
 @dataclass(frozen=True)
 class Problem:
-    """A validation error tied to the draft field it belongs to (a dotted path)."""
+    """A validation error tied to the draft field it belongs to (a dotted path).
+
+    A loader's message is kept as its msgid and parameters, so the draft's
+    stored problems are shown in the language of whoever opens it.
+    """
 
     path: str
-    message: str
+    message: Message | str
 
-    def as_dict(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.message}
+    def as_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"path": self.path, "message": render(self.message)}
+        if isinstance(self.message, Message):
+            found["msg"] = self.message.as_data()
+        return found
+
+
+def problem_text(problem: dict[str, Any], translate: Translate) -> str:
+    """A stored problem's message in the language of ``translate``."""
+    if problem.get("msg"):
+        return Message.from_data(problem["msg"]).render(translate)
+    return str(problem["message"])

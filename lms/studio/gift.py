@@ -16,8 +16,11 @@ reason (a person must mark an essay; a description asks nothing).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from pypinyin import Style, lazy_pinyin
 
 from lms.content.schema import ID_RE, TAG_RE
 from lms.courses.markdown import render_markdown
@@ -81,8 +84,13 @@ def _restore(text: str) -> str:
 
 
 def _slug(text: str) -> str:
-    """Lowercase ASCII letters and digits joined by ``-``; ``""`` when none."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    """Lowercase ASCII letters and digits joined by ``-``; ``""`` when none.
+
+    Chinese characters become their toneless pinyin, one syllable per part
+    (闯红灯 -> chuang-hong-deng); full-width letters and digits their ASCII form.
+    """
+    syllables = lazy_pinyin(unicodedata.normalize("NFKC", text), style=Style.NORMAL)
+    return re.sub(r"[^a-z0-9]+", "-", "-".join(syllables).lower()).strip("-")
 
 
 def readable_id(name: str, taken: set[str]) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -26,10 +27,10 @@ from lms.courses.models import (
     QuizQuestion,
 )
 from lms.courses.services import CourseImport, publish_course
-from lms.i18n import _l
+from lms.i18n import _l, gettext
 from lms.state import get_session
 from lms.studio.drafts import check_revision, course_data
-from lms.studio.errors import Problem, StudioError
+from lms.studio.errors import Problem, StudioError, problem_text
 from lms.studio.export import ExportedCourse, draft_files, write_folder
 from lms.studio.models import Draft, VersionSource
 from lms.studio.scope import authoring_organisation, own_course, visible_course
@@ -195,10 +196,16 @@ def export_course(key: str, profile: Profile | None = None, draft: bool = False)
     return draft_files(course_data(course))
 
 
-def problems_by_page(problems: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
-    """Problems grouped by the studio page that edits their field."""
+def _shown(problem: dict[str, Any]) -> str:
+    """A stored problem in the language of the page being rendered."""
+    return problem_text(problem, gettext)
+
+
+def problems_by_page(problems: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+    """Problems grouped by the studio page that edits their field, in the page's language."""
     pages: dict[str, list[dict[str, str]]] = {}
-    for problem in problems:
+    for stored in problems:
+        problem = {"path": stored["path"], "message": _shown(stored)}
         parts = problem["path"].split(".")
         if parts[0] in ("lessons", "questions") and len(parts) > 1 and parts[1].isdigit():
             page = f"{parts[0]}.{parts[1]}"
@@ -216,7 +223,7 @@ def field_problems(draft: Draft, prefix: str) -> dict[str, list[str]]:
     for problem in draft.problems or []:
         path = problem["path"]
         if path == prefix.rstrip("."):
-            errors.setdefault("", []).append(problem["message"])
+            errors.setdefault("", []).append(_shown(problem))
         elif path.startswith(prefix):
-            errors.setdefault(path[len(prefix) :], []).append(problem["message"])
+            errors.setdefault(path[len(prefix) :], []).append(_shown(problem))
     return errors

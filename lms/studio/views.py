@@ -22,8 +22,12 @@ from werkzeug.routing import BuildError
 from lms.accounts.access import STAFF_ROLES, require_profile, role_required
 from lms.accounts.models import Profile
 from lms.content.schema import (
+    AREA_LABELS,
     AREAS,
+    LANGUAGE_LABELS,
     LANGUAGES,
+    LEVEL_LABELS,
+    OCCUPATION_LABELS,
     OCCUPATIONS,
     REVIEW_MODES,
 )
@@ -103,19 +107,10 @@ def _common() -> dict[str, Any]:
         "check_types": registry.part_type_names(),
         "part_types": registry.part_type_names(),
         "type_labels": {name: _(qtype.label) for name, qtype in registry.QUESTION_TYPES.items()},
-        "area_labels": {
-            "legal-safety": _("Legal safety"),
-            "ecommerce": _("E-commerce operations"),
-            "logistics": _("Logistics management"),
-        },
-        "occupation_labels": {
-            "online-delivery-worker": _("Food and online delivery riders"),
-            "courier": _("Couriers"),
-            "ride-hailing-driver": _("Ride-hailing drivers"),
-            "truck-driver": _("Truck drivers"),
-            "ecommerce-operator": _("E-commerce operators"),
-        },
-        "language_labels": {"zh_CN": _("Chinese"), "en": _("English")},
+        "area_labels": {key: _(label) for key, label in AREA_LABELS.items()},
+        "occupation_labels": {key: _(label) for key, label in OCCUPATION_LABELS.items()},
+        "language_labels": {key: _(label) for key, label in LANGUAGE_LABELS.items()},
+        "level_labels": {key: _(label) for key, label in LEVEL_LABELS.items()},
         "type_fragments": {
             name: qtype.fragment_name for name, qtype in registry.QUESTION_TYPES.items()
         },
@@ -358,15 +353,30 @@ def questions(profile: Profile, draft_id: int) -> Any:
     )
 
 
-@bp.post("/drafts/<int:draft_id>/questions/new")
+@bp.route("/drafts/<int:draft_id>/questions/new", methods=["GET", "POST"])
 @staff_view
 def add_question(profile: Profile, draft_id: int) -> Any:
     found = draft_of(profile, draft_id)
-    index = drafts.add_question(
-        found, revision_from_form(request.form), profile, str(request.form.get("type", ""))
+    if request.method == "POST":
+        index = drafts.add_question(
+            found,
+            revision_from_form(request.form),
+            profile,
+            question_from_form(unflatten(request.form), "bank"),
+        )
+        get_session().commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("lms.studio.question", draft_id=draft_id, index=index), 303)
+    # A blank form only: the question is stored when the trainer saves it.
+    blank = drafts.new_question(found, str(request.args.get("type") or "single")[:40])
+    return render_template(
+        "lms/studio/question.html",
+        draft=found,
+        index=None,
+        question=blank,
+        errors={},
+        **_common(),
     )
-    get_session().commit()
-    return redirect(url_for("lms.studio.question", draft_id=draft_id, index=index), 303)
 
 
 @bp.route("/drafts/<int:draft_id>/questions/<int:index>", methods=["GET", "POST"])

@@ -72,7 +72,8 @@ def write_lesson(page, number: int) -> None:
 def write_scenario(page) -> None:
     page.get_by_label("Type").select_option("scenario")
     page.get_by_role("button", name="Add", exact=True).click()
-    page.wait_for_url("**/questions/0")
+    # An empty editor: nothing is in the bank until the question is saved.
+    page.wait_for_url("**/questions/new?type=scenario")
     values = {
         **bi("prompt", "读案例，回答两个小题。", "Read the case and answer both parts."),
         **bi(
@@ -90,6 +91,7 @@ def write_scenario(page) -> None:
         values.update(bi(f"parts.{part}.explanation", "开灯。", "Lights on."))
     fill(page, values)
     page.get_by_role("button", name="Save question").click()
+    page.wait_for_url("**/questions/0")
     page.get_by_text("Saved.").wait_for()
 
 

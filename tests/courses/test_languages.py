@@ -54,8 +54,8 @@ def test_english_stays_required_when_the_course_is_in_both_languages(tmp_path):
     del data["course"]["languages"]
     _specs, errors = load_content(write_course(tmp_path, data))
     assert errors
-    messages = [error.message for error in errors]
-    assert "'en' translation in title is empty: write the English text" in messages
+    messages = [error.text() for error in errors]
+    assert "Title (English) is empty: write the English text" in messages
     assert all(isinstance(error, ContentError) for error in errors)
 
 
@@ -64,9 +64,9 @@ def test_an_unknown_language_is_an_error_with_its_line(tmp_path):
     course_file = root / "courses" / "zh-only" / "course.yaml"
     course_file.write_text(course_file.read_text().replace("  - zh_CN", "  - fr"))
     _specs, errors = load_content(root)
-    assert any(
-        "unknown language 'fr': use one of zh_CN, en" in error.message for error in errors
-    ), errors
+    assert any("unknown language 'fr': use one of zh_CN, en" in error.text() for error in errors), (
+        errors
+    )
 
 
 def test_a_chinese_only_course_from_files_tells_english_readers(content_app, tmp_path):
@@ -107,3 +107,34 @@ def test_a_chinese_only_course_publishes_from_the_studio(content_app):
     old = trainer.get(f"/studio/drafts/{draft_id}")
     assert old.status_code == 301
     assert old.headers["Location"].endswith("/studio/courses/zh-studio")
+
+
+ENGLISH_MISSING = 'English <span class="missing">'
+
+
+def test_a_chinese_only_draft_edited_in_the_studio_never_asks_for_english(content_app):
+    from lms.accounts.models import Role
+
+    trainer = sign_in(content_app, People(content_app).make(Role.TRAINER, name="李老师"))
+    draft_id = make_draft(content_app, trainer.person, chinese_course("zh-edit"))
+    # Every question type's editor, lesson editors included, saved with English left empty.
+    for index in range(len(valid_course()["questions"])):
+        url = f"/studio/drafts/{draft_id}/questions/{index}"
+        assert ENGLISH_MISSING not in trainer.get(url).text
+        assert trainer.submit(url).status_code == 303
+    for index in (0, 1):
+        url = f"/studio/drafts/{draft_id}/lessons/{index}"
+        assert ENGLISH_MISSING not in trainer.get(url).text
+        assert trainer.submit(url).status_code == 303
+    page = trainer.get(f"/studio/drafts/{draft_id}")
+    checked = trainer.post(
+        f"/studio/drafts/{draft_id}/check", {"revision": editor_form(page.text)["revision"]}
+    )
+    assert checked.status_code == 303
+    with content_app.app_context():
+        from lms.studio.models import Draft
+
+        draft = get_session().get(Draft, draft_id)
+        assert draft.problems == []
+        feedback = draft.data["questions"][0]["options"][1]["feedback"]
+        assert feedback["zh_CN"] and not feedback["en"]

@@ -369,7 +369,7 @@ SINGLE_ERRORS = [
         "id: t-course",
         "id: T_Course",
         "id: T_Course",
-        "invalid id 'T_Course': use 2-64 lowercase letters, digits and -, "
+        "invalid ID 'T_Course': use 2-64 lowercase letters, digits and -, "
         "starting with a letter or digit",
     ),
     (
@@ -392,7 +392,7 @@ SINGLE_ERRORS = [
         "occupations:\n  - courier",
         "occupations: []",
         "occupations:",
-        "occupations is empty: list one or more of online-delivery-worker, courier, "
+        "Occupations is empty: list one or more of online-delivery-worker, courier, "
         "ride-hailing-driver, truck-driver, ecommerce-operator",
     ),
     (
@@ -400,38 +400,50 @@ SINGLE_ERRORS = [
         "level: 5",
         "level: 6",
         "level:",
-        "level must be a whole number from 1 to 5, got 6",
+        "Level must be a whole number from 1 to 5, got 6",
     ),
     (
         "course.yaml",
         "level: 5",
         "level: five",
         "level:",
-        "level must be a whole number from 1 to 5, got 'five'",
+        "Level must be a whole number from 1 to 5, got 'five'",
     ),
     (
         "course.yaml",
         "  en: Test course",
         "  en: ''",
         "  en: ''",
-        "'en' translation in title is empty: write the English text",
+        "Title (English) is empty: write the English text",
     ),
-    ("course.yaml", "  en: Test course", "", "title:", "missing 'en' translation in title"),
-    ("course.yaml", "  zh_CN: 测试课程\n", "", "title:", "missing 'zh_CN' translation in title"),
+    (
+        "course.yaml",
+        "  en: Test course",
+        "",
+        "title:",
+        "Title (English) is missing: add 'en: ...' under it",
+    ),
+    (
+        "course.yaml",
+        "  zh_CN: 测试课程\n",
+        "",
+        "title:",
+        "Title (Chinese) is missing: add 'zh_CN: ...' under it",
+    ),
     (
         "course.yaml",
         "title:\n  zh_CN: 测试课程\n  en: Test course",
         "title: Test course",
         "title:",
-        "title must be written in both languages: put 'zh_CN: ...' and 'en: ...' on their "
-        "own lines under title",
+        "Title must be written per language: put 'zh_CN: ...' and 'en: ...' on their "
+        "own lines under it",
     ),
     (
         "course.yaml",
         "summary:\n  zh_CN: 一门测试课程。\n  en: A test course.\n",
         "",
         "id: t-course",
-        "course has no summary: add summary with zh_CN and en",
+        "the course has no Summary: add it in every language of the course",
     ),
     (
         "course.yaml",
@@ -467,36 +479,38 @@ SINGLE_ERRORS = [
         "  id: t-quiz",
         "  id: q",
         "  id: q",
-        "invalid id 'q': use 2-64 lowercase letters, digits and -, starting with a letter or digit",
+        "invalid ID 'q': use 2-64 lowercase letters, digits and -, starting with a letter or digit",
     ),
     (
         "course.yaml",
         "  draw: 3",
         "  draw: 0",
         "  draw:",
-        "draw must be a whole number, 1 or more, got 0",
+        "Questions drawn must be a whole number, 1 or more, got 0",
     ),
     (
         "course.yaml",
         "  draw: 3",
         "  draw: 20",
         "  draw:",
-        "draw 20 is more than the 5 questions in questions.yaml",
+        "Questions drawn is 20, more than the 5 questions in questions.yaml: lower it or add "
+        "questions",
     ),
     (
         "course.yaml",
         "    traffic: 1",
         "    traffic: 3\n    safety: 2",
         "  draw_by_tag:",
-        "draw_by_tag asks for 5 questions, more than draw 3: lower the counts or raise draw",
+        "Questions drawn per topic asks for 5 questions, more than the 3 drawn: lower the counts "
+        "or draw more",
     ),
     (
         "course.yaml",
         "    traffic: 1",
         "    safety: 3",
         "    safety: 3",
-        "draw_by_tag asks for 3 'safety' questions but questions.yaml has 2 with topic: safety: "
-        "add questions or lower the count",
+        "Questions drawn per topic asks for 3 questions on 'safety' but questions.yaml has 2 "
+        "with that topic: add questions or lower the count",
     ),
     (
         "course.yaml",
@@ -510,35 +524,35 @@ SINGLE_ERRORS = [
         "  pass_mark: 80",
         "  pass_mark: 0",
         "  pass_mark:",
-        "pass_mark must be a whole number from 1 to 100, got 0",
+        "Pass mark must be a whole number from 1 to 100, got 0",
     ),
     (
         "course.yaml",
         "  pass_mark: 80",
         "  pass_mark: 101",
         "  pass_mark:",
-        "pass_mark must be a whole number from 1 to 100, got 101",
+        "Pass mark must be a whole number from 1 to 100, got 101",
     ),
     (
         "course.yaml",
         "  max_attempts: 3",
         "  max_attempts: -1",
         "  max_attempts:",
-        "max_attempts must be a whole number, 0 or more, got -1",
+        "Attempts allowed must be a whole number, 0 or more, got -1",
     ),
     (
         "course.yaml",
         "  cooldown_minutes: 30",
         "  cooldown_minutes: 1.5",
         "  cooldown_minutes:",
-        "cooldown_minutes must be a whole number, 0 or more, got 1.5",
+        "Minutes between attempts must be a whole number, 0 or more, got 1.5",
     ),
     (
         "course.yaml",
         "  time_limit_minutes: 20",
         "  time_limit_minutes: 0",
         "  time_limit_minutes:",
-        "time_limit_minutes must be a whole number, 1 or more, got 0",
+        "Time limit (minutes) must be a whole number, 1 or more, got 0",
     ),
     (
         "course.yaml",
@@ -552,28 +566,28 @@ SINGLE_ERRORS = [
         "  review: explanations\n",
         "",
         "quiz:",
-        "quiz has no review: add review: one of score, answers, explanations",
+        "Quiz has no What learners see afterwards: add review: one of score, answers, explanations",
     ),
     (
         "course.yaml",
         "  shuffle_options: true",
         "  shuffle_options: maybe",
         "  shuffle_options:",
-        "shuffle_options must be true or false, got 'maybe'",
+        "Shuffle options must be true or false, got 'maybe'",
     ),
     (
         "course.yaml",
         "  bank: questions.yaml",
         "  bank: qs.yaml",
         "  bank:",
-        "bank file 'qs.yaml' not found next to course.yaml: create it or fix the name",
+        "question file 'qs.yaml' not found next to course.yaml: create it or fix the name",
     ),
     (
         "course.yaml",
         "  bank: questions.yaml",
         "  bank: ../questions.yaml",
         "  bank:",
-        "invalid bank '../questions.yaml': give the name of a file next to course.yaml",
+        "invalid question file '../questions.yaml': give the name of a file next to course.yaml",
     ),
     (
         "course.yaml",
@@ -589,14 +603,14 @@ SINGLE_ERRORS = [
         "minutes: 3",
         "minutes: 7",
         "minutes:",
-        "minutes must be a whole number from 2 to 5, got 7",
+        "Minutes must be a whole number from 2 to 5, got 7",
     ),
     (
         "01-first.md",
         "id: t-lesson",
         "id: t_lesson",
         "id: t_lesson",
-        "invalid id 't_lesson': use 2-64 lowercase letters, digits and -, "
+        "invalid ID 't_lesson': use 2-64 lowercase letters, digits and -, "
         "starting with a letter or digit",
     ),
     (
@@ -604,28 +618,28 @@ SINGLE_ERRORS = [
         "tags: [traffic]",
         "tags: [Traffic]",
         "tags:",
-        "invalid tag 'Traffic': use lowercase tags such as traffic",
+        "invalid topic 'Traffic': use lowercase tags such as traffic",
     ),
     (
         "01-first.md",
         "      consequence: {zh_CN: 安全。, en: Safe.}\n",
         "",
         "    - id: b",
-        "option 'b' has no consequence: add consequence with zh_CN and en",
+        "option 'b' has no Consequence: add it in every language of the course",
     ),
     (
         "01-first.md",
         "      best: true\n",
         "",
         "decision:",
-        "decision has no best option: mark exactly one option with best: true",
+        "the decision has no Best option: mark exactly one option with best: true",
     ),
     (
         "01-first.md",
         "en: You are fined.}",
         "en: You are fined.}\n      best: true",
         "  options:",
-        "decision has 2 best options (a, b): mark exactly one with best: true",
+        "the decision has 2 best options (a, b): mark exactly one with best: true",
     ),
     (
         "01-first.md",
@@ -633,14 +647,14 @@ SINGLE_ERRORS = [
         "      consequence: {zh_CN: 被罚款。, en: You are fined.}\n",
         "",
         "  options:",
-        "decision has 1 option: give 2 to 4 options",
+        "the decision has 1 options: give 2 to 4 options",
     ),
     (
         "01-first.md",
         "    - id: b\n      text: {zh_CN: 等绿灯",
         "    - id: a\n      text: {zh_CN: 等绿灯",
         "    - id: a",
-        "duplicate option id 'a' in decision: give each option its own id",
+        "duplicate option id 'a' in the decision: give each option its own id",
         2,
     ),
     (
@@ -648,14 +662,14 @@ SINGLE_ERRORS = [
         "rule_source:\n  zh_CN: 《道路交通安全法》第38条\n  en: Road Traffic Safety Law, Art. 38\n",
         "",
         "id: t-lesson",
-        "lesson has no rule_source: add rule_source with zh_CN and en",
+        "the lesson has no Source of the rule: add it in every language of the course",
     ),
     (
         "01-first.md",
         CHECK_BLOCK.format(p="t"),
         "check: []\n",
         "check:",
-        "check has 0 questions: give 1 or 2 questions",
+        "the lesson has 0 check questions: give 1 or 2",
     ),
     (
         "01-first.md",
@@ -669,7 +683,7 @@ SINGLE_ERRORS = [
         "    explanation: {zh_CN: 红灯停。, en: Red means stop.}\n",
         "",
         "  - id: t-check-1",
-        "question 't-check-1' has no explanation: add explanation with zh_CN and en",
+        "question 't-check-1' has no Explanation: add it in every language of the course",
     ),
     # lesson body
     (
@@ -677,7 +691,7 @@ SINGLE_ERRORS = [
         "The outcome.\n",
         "",
         "## outcome [en]",
-        "section 'outcome [en]' is empty: write the outcome in English",
+        "Outcome (English) is empty: write the English text",
     ),
     (
         "01-first.md",
@@ -721,7 +735,7 @@ SINGLE_ERRORS = [
         "The outcome.",
         "<script>alert(1)</script>",
         "## outcome [en]",
-        "section 'outcome [en]' has nothing left once unsafe HTML is removed: write it in Markdown",
+        "Outcome (English) has nothing left once unsafe HTML is removed: write it in Markdown",
     ),
     # question bank
     (
@@ -738,29 +752,29 @@ SINGLE_ERRORS = [
         "        text: {zh_CN: 错, en: Wrong}\n        correct: true\n"
         "    explanation: {zh_CN: 解释。",
         "    options:",
-        "question 't-q-single' has 2 correct options: a single question needs exactly one",
+        "question 't-q-single' has 2 correct options: a single choice question needs exactly one",
     ),
     (
         "questions.yaml",
         "        correct: true\n        feedback",
         "        feedback",
         "  - id: t-q-single",
-        "question 't-q-single' has no correct option: mark exactly one option with correct: true",
+        "question 't-q-single' has no Correct: mark exactly one option with correct: true",
     ),
     (
         "questions.yaml",
         "      - id: b\n        text: {zh_CN: 错, en: Wrong}\n    explanation: {zh_CN: 解释。",
         "    explanation: {zh_CN: 解释。",
         "    options:",
-        "question 't-q-single' has 1 option: a single question needs 2 to 6",
+        "question 't-q-single' has 1 options: a question of type Single choice needs 2 to 6",
     ),
     (
         "questions.yaml",
         "        text: {zh_CN: 乙, en: B}\n        correct: true\n",
         "        text: {zh_CN: 乙, en: B}\n",
         "    options:",
-        "question 't-q-multiple' has 1 correct option: a multiple question needs at least two "
-        "(use type single for one)",
+        "question 't-q-multiple' has too few correct options (1): a multiple choice question "
+        "needs at least two (use type single for one)",
         2,
     ),
     (
@@ -775,21 +789,21 @@ SINGLE_ERRORS = [
         "    answer: false",
         "    answer: maybe",
         "    answer: maybe",
-        "answer must be true or false, got 'maybe'",
+        "Answer must be true or false, got 'maybe'",
     ),
     (
         "questions.yaml",
         "    answer: false\n",
         "",
         "  - id: t-q-true-false",
-        "question 't-q-true-false' has no answer: add answer: true or answer: false",
+        "question 't-q-true-false' has no Answer: add answer: true or answer: false",
     ),
     (
         "questions.yaml",
         "    answer: false",
         "    answer: false\n    options: []",
         "    options: []",
-        "key 'options' is not used by a true_false question: use answer: true or false",
+        "key 'options' is not used by a question of type True or false: use answer: true or false",
     ),
     (
         "questions.yaml",
@@ -818,7 +832,7 @@ SINGLE_ERRORS = [
         "    case: {zh_CN: 案例。, en: The case.}\n",
         "",
         "  - id: t-q-scenario",
-        "question 't-q-scenario' has no case: add case with zh_CN and en",
+        "question 't-q-scenario' has no Case: add it in every language of the course",
     ),
     (
         "questions.yaml",
@@ -827,7 +841,7 @@ SINGLE_ERRORS = [
         "        explanation: {zh_CN: 解释二。, en: Explanation two.}\n",
         "",
         "    parts:",
-        "question 't-q-scenario' has 1 part: a scenario needs 2 to 4",
+        "question 't-q-scenario' has 1 parts: a scenario needs 2 to 4",
     ),
     (
         "questions.yaml",
@@ -842,7 +856,7 @@ SINGLE_ERRORS = [
         "        explanation: {zh_CN: 解释二。, en: Explanation two.}\n",
         "",
         "      - id: t-q-scenario-2",
-        "part 't-q-scenario-2' has no explanation: add explanation with zh_CN and en",
+        "part 't-q-scenario-2' has no Explanation: add it in every language of the course",
     ),
     (
         "questions.yaml",
@@ -857,7 +871,7 @@ SINGLE_ERRORS = [
         "    rule: {zh_CN: 规则。, en: Rule.}\n  - id: t-q-multiple",
         "  - id: t-q-multiple",
         "  - id: t-q-single",
-        "question 't-q-single' has no rule: add rule with zh_CN and en",
+        "question 't-q-single' has no Rule: add it in every language of the course",
     ),
     (
         "questions.yaml",
@@ -865,21 +879,21 @@ SINGLE_ERRORS = [
         "    explanation: {zh_CN: 解释。, en: Explanation.}\n",
         "    answer: false\n    prompt: {zh_CN: 判断题, en: True or false}\n",
         "  - id: t-q-true-false",
-        "question 't-q-true-false' has no explanation: add explanation with zh_CN and en",
+        "question 't-q-true-false' has no Explanation: add it in every language of the course",
     ),
     (
         "questions.yaml",
         "    difficulty: 1",
         "    difficulty: 4",
         "    difficulty:",
-        "difficulty must be a whole number from 1 to 3, got 4",
+        "Difficulty must be a whole number from 1 to 3, got 4",
     ),
     (
         "questions.yaml",
         "    critical: true\n    prompt: {zh_CN: 单选题",
         "    critical: yes please\n    prompt: {zh_CN: 单选题",
         "    critical: yes please",
-        "critical must be true or false, got 'yes please'",
+        "Critical must be true or false, got 'yes please'",
     ),
     (
         "questions.yaml",
@@ -926,7 +940,7 @@ def test_single_error(course: Path, case: tuple) -> None:
 def test_unknown_key_suggests_the_right_one(course: Path) -> None:
     edit(course / "course.yaml", "title:\n  zh_CN: 测试课程", "titel:\n  zh_CN: 测试课程")
     assert errors_of(course) == [
-        "course/course.yaml:1: course has no title: add title with zh_CN and en",
+        "course/course.yaml:1: the course has no Title: add it in every language of the course",
         "course/course.yaml:2: unknown key 'titel': did you mean 'title'?",
     ]
 
@@ -935,7 +949,7 @@ def test_unknown_translation_key_suggests_zh_cn(course: Path) -> None:
     edit(course / "course.yaml", "  zh_CN: 测试课程", "  zh-cn: 测试课程")
     title = line_of(course / "course.yaml", "title:")
     assert errors_of(course) == [
-        f"course/course.yaml:{title}: missing 'zh_CN' translation in title",
+        f"course/course.yaml:{title}: Title (Chinese) is missing: add 'zh_CN: ...' under it",
         f"course/course.yaml:{title + 1}: unknown key 'zh-cn': did you mean 'zh_CN'?",
     ]
 
@@ -944,7 +958,11 @@ def test_misspelt_option_key_in_lesson(course: Path) -> None:
     md = course / "01-first.md"
     edit(md, "      consequence: {zh_CN: 安全。", "      consequense: {zh_CN: 安全。")
     assert errors_of(course) == [
-        at(md, "    - id: b", "option 'b' has no consequence: add consequence with zh_CN and en"),
+        at(
+            md,
+            "    - id: b",
+            "option 'b' has no Consequence: add it in every language of the course",
+        ),
         at(md, "consequense:", "unknown key 'consequense': did you mean 'consequence'?"),
     ]
 
@@ -975,7 +993,7 @@ def test_empty_lessons_list(course: Path) -> None:
         at(
             course / "course.yaml",
             "lessons:",
-            "lessons is empty: list the lesson files in order (names without .md)",
+            "Lessons is empty: list the lesson files in order (names without .md)",
         ),
     ]
 
@@ -990,7 +1008,7 @@ def test_check_with_three_questions(course: Path) -> None:
         + extra.replace("t-check-1", "t-check-2")
         + extra.replace("t-check-1", "t-check-3"),
     )
-    assert errors_of(course) == [at(md, "check:", "check has 3 questions: give 1 or 2 questions")]
+    assert errors_of(course) == [at(md, "check:", "the lesson has 3 check questions: give 1 or 2")]
 
 
 def test_missing_body_section_points_at_the_first_body_line(course: Path) -> None:
@@ -999,8 +1017,8 @@ def test_missing_body_section_points_at_the_first_body_line(course: Path) -> Non
     # The body starts on the line after the closing '---' of the front matter.
     body_start = line_of(md, "---", 2) + 1
     assert errors_of(course) == [
-        f"course/01-first.md:{body_start}: missing section '## rule [en]': "
-        "add it to the lesson body"
+        f"course/01-first.md:{body_start}: Rule (English) is missing: "
+        "add a '## rule [en]' section to the lesson body"
     ]
 
 
@@ -1010,8 +1028,8 @@ def test_body_duplicate_section_also_reports_the_missing_one(course: Path) -> No
     body_start = line_of(md, "---", 2) + 1
     first = line_of(md, "## situation [en]")
     assert errors_of(course) == [
-        f"course/01-first.md:{body_start}: missing section '## outcome [en]': "
-        "add it to the lesson body",
+        f"course/01-first.md:{body_start}: Outcome (English) is missing: "
+        "add a '## outcome [en]' section to the lesson body",
         f"course/01-first.md:{line_of(md, '## situation [en]', 2)}: duplicate section "
         f"'situation [en]' (first at line {first}): merge them into one",
     ]
@@ -1032,8 +1050,8 @@ def test_body_bad_section_heading(course: Path, heading: str, message: str) -> N
     edit(md, "## outcome [en]", heading)
     body_start = line_of(md, "---", 2) + 1
     assert errors_of(course) == [
-        f"course/01-first.md:{body_start}: missing section '## outcome [en]': "
-        "add it to the lesson body",
+        f"course/01-first.md:{body_start}: Outcome (English) is missing: "
+        "add a '## outcome [en]' section to the lesson body",
         at(md, heading, message),
     ]
 
@@ -1102,7 +1120,7 @@ def test_front_matter_errors_use_file_line_numbers(course: Path) -> None:
     md = course / "01-first.md"
     edit(md, "minutes: 3", "minutes: 7")
     (error,) = errors_of(course)
-    assert error == "course/01-first.md:6: minutes must be a whole number from 2 to 5, got 7"
+    assert error == "course/01-first.md:6: Minutes must be a whole number from 2 to 5, got 7"
 
 
 def test_non_utf8_file(course: Path) -> None:
@@ -1135,7 +1153,7 @@ def test_missing_course_yaml(tmp_path: Path) -> None:
 def test_bank_that_is_not_a_list(course: Path) -> None:
     (course / "questions.yaml").write_text("questions: 3\n", encoding="utf-8")
     assert errors_of(course) == [
-        "course/questions.yaml:1: questions must be a list ('- ' items), got 3"
+        "course/questions.yaml:1: Questions must be a list ('- ' items), got 3"
     ]
 
 
@@ -1236,7 +1254,7 @@ def test_load_content_returns_valid_courses_and_errors(tmp_path: Path) -> None:
     loaded, errors = load_content(courses)
     assert [course.id for course in loaded] == ["good-course"]
     assert [str(error) for error in errors] == [
-        "courses/bad/course.yaml:11: level must be a whole number from 1 to 5, got 0",
+        "courses/bad/course.yaml:11: Level must be a whole number from 1 to 5, got 0",
         "courses/stray/course.yaml:1: course.yaml not found: add one or move this folder out "
         "of courses/",
     ]
@@ -1355,7 +1373,7 @@ def test_cli_errors(course: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit(course / "course.yaml", "level: 5", "level: 9")
     assert main(["course"]) == 1
     assert capsys.readouterr().out == (
-        "course/course.yaml:11: level must be a whole number from 1 to 5, got 9\n"
+        "course/course.yaml:11: Level must be a whole number from 1 to 5, got 9\n"
         "1 error; valid: 0 courses, 0 lessons, 0 questions\n"
     )
 
@@ -1385,9 +1403,13 @@ def test_yaml_tags_are_never_constructed(course: Path, tmp_path: Path) -> None:
     edit(course / "course.yaml", "  draw: 3", "  draw: !!int three")
     assert errors_of(course) == [
         at(
-            course / "course.yaml", "level:", "level must be a whole number from 1 to 5, got a list"
+            course / "course.yaml", "level:", "Level must be a whole number from 1 to 5, got a list"
         ),
-        at(course / "course.yaml", "  draw:", "draw must be a whole number, 1 or more, got three"),
+        at(
+            course / "course.yaml",
+            "  draw:",
+            "Questions drawn must be a whole number, 1 or more, got three",
+        ),
     ]
     assert not marker.exists()
 

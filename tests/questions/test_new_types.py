@@ -254,12 +254,12 @@ def test_a_bank_of_the_new_types_loads_into_the_grading_shape(tmp_path):
         (
             "      - {min: 9, max: 11, credit: 50}",
             "      - {min: 12, max: 11, credit: 50}",
-            "21: min 12 is above max 11: swap them",
+            "21: the lowest value 12 is above the highest 11: swap them",
         ),
         (
             "      - {value: 10, tolerance: 0.1}",
             "      - {value: ten, tolerance: 0.1}",
-            "20: value must be a number such as 12.5, got 'ten'",
+            "20: Value must be a number such as 12.5, got 'ten'",
         ),
         (
             "      - {value: 10, tolerance: 0.1}",
@@ -270,18 +270,18 @@ def test_a_bank_of_the_new_types_loads_into_the_grading_shape(tmp_path):
         (
             "      - {id: x, text: {zh_CN: 放门口, en: Leave it}}",
             "      - {id: fish, text: {zh_CN: 放门口, en: Leave it}}",
-            "11: distractor id 'fish' is also a pair id in question 'q-match': give it its own id",
+            "11: wrong match id 'fish' is also a pair id in question 'q-match': give it its own id",
         ),
         (
             "      - {text: Fragile}",
             "      - {text: '!!'}",
-            "31: text of answer 2 is empty once spaces and punctuation are removed: write the "
+            "31: the text of answer 2 is empty once spaces and punctuation are removed: write the "
             "words a learner would type",
         ),
         (
             "    unit: {zh_CN: 公斤, en: kg}",
             "    unit: {zh_CN: 公斤, en: kg}\n    options: []",
-            "19: key 'options' is not used by a numerical question: remove it",
+            "19: key 'options' is not used by a question of type Numerical: remove it",
         ),
     ],
 )

@@ -205,6 +205,7 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("lms.studio.question", "GET"): staff(200, 404, 404),
     ("lms.studio.question", "POST"): staff(400, 404, 404),
     ("lms.studio.delete_question", "POST"): staff(400, 404, 404),
+    ("lms.studio.add_question", "GET"): staff(200, 404, 404),
     ("lms.studio.add_question", "POST"): staff(400, 404, 404),
     # ------------------------------------------------------------ reports
     ("lms.studio.report_index", "GET"): staff(200, 200, 200),

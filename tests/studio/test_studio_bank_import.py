@@ -208,7 +208,7 @@ def test_import_page_previews_then_imports_with_translations_missing(
     )
     assert refused.status_code == 303
     question_page = trainer.get(f"/studio/drafts/{draft_id}/questions/4")
-    assert "&#39;zh_CN&#39; translation in prompt is empty" in question_page.text
+    assert "Question (Chinese) is empty: write the Chinese text" in question_page.text
 
 
 def test_aiken_paste_is_imported(content_app, trainer, course_data):

@@ -82,14 +82,14 @@ def test_publish_errors_are_shown_next_to_their_fields(content_app, trainer, cou
 
     lesson = trainer.get(f"/studio/drafts/{draft_id}/lessons/1").text
     assert "is empty" in error_after(lesson, "front.title.en")
-    assert "minutes must be a whole number from 2 to 5" in error_after(lesson, "front.minutes")
-    assert "consequence is empty" in error_after(
+    assert "Minutes must be a whole number from 2 to 5" in error_after(lesson, "front.minutes")
+    assert "Consequence (Chinese) is empty" in error_after(
         lesson, "front.decision.options.1.consequence.zh_CN"
     )
     question = trainer.get(f"/studio/drafts/{draft_id}/questions/2").text
     assert "at least two" in question
     course_page = trainer.get(f"/studio/drafts/{draft_id}").text
-    assert "pass_mark must be a whole number from 1 to 100" in error_after(
+    assert "Pass mark must be a whole number from 1 to 100" in error_after(
         course_page, "quiz.pass_mark"
     )
     assert "Traceback" not in lesson + question + course_page
