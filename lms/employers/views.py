@@ -115,6 +115,7 @@ def dashboard() -> Any:
         state_labels=STATE_LABELS,
         revocation_label=bulk.revocation_label,
         changed=sum(1 for row in rows if row.changed),
+        format_number=numbers.format_number,
     )
 
 

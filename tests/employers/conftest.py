@@ -16,14 +16,15 @@ from lms.certificates import issuing
 from lms.certificates.models import Certificate
 from lms.employers.models import HiringCode
 from lms.state import get_session
-from tests.certificates.conftest import (  # noqa: F401 - fixtures used by these tests
-    cert_app,
-    cert_config,
-    cert_people,
-    issue,
-    signing_pem,
-)
+from tests.certificates import conftest as certificate_fixtures
 from tests.conftest import People, log_in, post_form
+
+# The certificates' fixtures, used here too: an app with a known signing key, issuing.
+signing_pem = certificate_fixtures.signing_pem
+cert_config = certificate_fixtures.cert_config
+cert_app = certificate_fixtures.cert_app
+cert_people = certificate_fixtures.cert_people
+issue = certificate_fixtures.issue
 
 
 def signed_in(app: Flask, phone: str) -> FlaskClient:
@@ -48,9 +49,7 @@ def share(client: FlaskClient, app: Flask, code: str, numbers: list[str], **tick
     assert response.status_code == 302
     url = response.headers["Location"]
     ids = [certificate_id(app, number) for number in numbers]
-    return post_form(
-        client, url, {"certificate": [str(i) for i in ids], "confirm": "yes", **ticks}
-    )
+    return post_form(client, url, {"certificate": [str(i) for i in ids], "confirm": "yes", **ticks})
 
 
 def certificate_id(app: Flask, number: str) -> int:

@@ -75,9 +75,7 @@ def test_the_mobile_number_is_shown_only_when_the_learner_ticks_it(cert_app, hir
     assert "110***********1234" in page
 
 
-def test_an_expired_hiring_code_is_refused_clearly_and_nothing_is_shared(
-    cert_app, hiring, issue
-):
+def test_an_expired_hiring_code_is_refused_clearly_and_nothing_is_shared(cert_app, hiring, issue):
     number = issue(hiring.learner.profile_id)
     code = new_hiring_code(hiring.employer_client)
     with cert_app.app_context():
