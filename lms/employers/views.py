@@ -418,9 +418,16 @@ def api_verifications() -> Any:
     answers = []
     for (number, _name), result in zip(pairs, results, strict=True):
         data = result.as_dict()
-        data["input"] = number
-        data["answer"] = bulk.kind_of(result)
-        answers.append(data)
+        answers.append(
+            {
+                "input": number,
+                "answer": bulk.kind_of(result),
+                "state": data["state"],
+                "number": data["number"],
+                "name_check": data["name_check"],
+                "certificate": data["certificate"],
+            }
+        )
     response = jsonify(results=answers)
     response.headers["Cache-Control"] = "no-store"
     return response
