@@ -26,7 +26,7 @@ from lms.certificates.labels import revocation_label as certificate_revocation_l
 from lms.certificates.verification import Verification, VerificationState, verify_certificates
 from lms.config import config_value
 from lms.employers.models import BulkCheck, BulkCheckUsage
-from lms.employers.services import EmployerError, _today
+from lms.employers.services import EmployerError, local_today
 from lms.i18n import _l
 from lms.state import get_session
 
@@ -263,7 +263,7 @@ def rows_checked_today(organisation_id: int, day: dt.date | None = None) -> int:
     used = get_session().scalar(
         select(BulkCheckUsage.rows).where(
             BulkCheckUsage.organisation_id == organisation_id,
-            BulkCheckUsage.day == (day or _today()),
+            BulkCheckUsage.day == (day or local_today()),
         )
     )
     return used or 0
@@ -275,7 +275,7 @@ def take_from_budget(organisation_id: int, count: int, day: dt.date | None = Non
     A guarded UPDATE, so two uploads at once (on any processes) cannot both
     slip under the limit.
     """
-    day = day or _today()
+    day = day or local_today()
     limit = daily_limit()
     if count > limit:
         raise EmployerError(

@@ -301,7 +301,8 @@ class SharedCertificate:
         return self.record.state
 
 
-def _today() -> dt.date:
+def local_today() -> dt.date:
+    """Today in the deployment's time zone (LMS_TIME_ZONE)."""
     return datetime.now(ZoneInfo(config_value("LMS_TIME_ZONE"))).date()
 
 
@@ -386,7 +387,7 @@ def dashboard(
         raise EmployerError(
             _l("Choose a number of days from 0 to %(count)d.", count=EXPIRY_WINDOW_MAX)
         )
-    today = today or _today()
+    today = today or local_today()
     now = now or utcnow()
     session = get_session()
     shares = list(
