@@ -74,6 +74,10 @@ DEFAULTS: dict[str, Any] = {
     "LMS_RATELIMIT_ENABLED": True,
     #: Per-client limit on certificate lookups (page, API and PDF check share it).
     "LMS_VERIFY_RATE_LIMIT": "20 per minute;200 per hour",
+    #: Per-API-key limit on calls of POST /api/v1/verifications (up to 100 numbers each).
+    "LMS_EMPLOYER_API_RATE_LIMIT": "60 per minute;2000 per day",
+    #: Rows an employer organisation may check in bulk (file uploads) per day.
+    "LMS_EMPLOYER_BULK_ROWS_PER_DAY": 5000,
     #: Password hash method (werkzeug syntax, e.g. ``scrypt:1024:8:1``) used instead
     #: of full-cost scrypt, and only while ``TESTING`` is on: test suites hash
     #: hundreds of passwords. Ignored everywhere else.

@@ -131,6 +131,7 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     from lms.certificates.views import bp as certificates_bp
     from lms.courses.home import register_home_panel
     from lms.courses.views import bp as courses_bp
+    from lms.employers.views import bp as employers_bp
     from lms.levels.views import bp as levels_bp
     from lms.levels.views import level_home_panel
     from lms.ops.views import bp as ops_bp
@@ -155,6 +156,7 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     parent.register_blueprint(levels_bp)
     parent.register_blueprint(certificates_bp)
     parent.register_blueprint(studio_bp)
+    parent.register_blueprint(employers_bp)
     parent.register_blueprint(ops_bp)
     return parent
 
@@ -166,11 +168,13 @@ def _connect_receivers() -> None:
     # levels are checked (whose certificates follow through level_reached).
     from lms.certificates import receivers as certificate_receivers
     from lms.courses import receivers as course_receivers
+    from lms.employers import receivers as employer_receivers
     from lms.levels import receivers as level_receivers
 
     course_receivers.connect()
     certificate_receivers.connect()
     level_receivers.connect()
+    employer_receivers.connect()
 
 
 def _configure_babel(app: Flask, state: LMSState) -> None:

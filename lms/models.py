@@ -24,6 +24,15 @@ from lms.courses.models import (  # noqa: F401
     ReviewItem,
     StepEvent,
 )
+from lms.employers.models import (  # noqa: F401
+    ApiKey,
+    BulkCheck,
+    BulkCheckUsage,
+    CertificateShare,
+    DashboardVisit,
+    HiringCode,
+    ShareEvent,
+)
 from lms.levels.models import (  # noqa: F401
     LevelAchievement,
     LevelTrack,

@@ -18,6 +18,8 @@ Config keys:
 * ``LMS_RATELIMIT_ENABLED``: default True.
 * ``LMS_VERIFY_RATE_LIMIT``: limit of the certificate lookups, in
   the ``limits`` notation (default ``"20 per minute;200 per hour"``).
+* ``LMS_EMPLOYER_API_RATE_LIMIT``: calls per employer API key (default
+  ``"60 per minute;2000 per day"``).
 """
 
 from __future__ import annotations
@@ -40,9 +42,11 @@ View = TypeVar("View", bound=Callable[..., Any])
 EXTENSION_KEY = "lms_limiter"
 DEFAULT_STORAGE_URL = "memory://"
 DEFAULT_VERIFY_LIMIT = "20 per minute;200 per hour"
+DEFAULT_EMPLOYER_API_LIMIT = "60 per minute;2000 per day"
 #: limit name -> config key holding its rate and the default rate
 LIMITS: dict[str, tuple[str, str]] = {
     "certificate-lookup": ("LMS_VERIFY_RATE_LIMIT", DEFAULT_VERIFY_LIMIT),
+    "employer-api": ("LMS_EMPLOYER_API_RATE_LIMIT", DEFAULT_EMPLOYER_API_LIMIT),
 }
 
 
@@ -101,9 +105,12 @@ class LMSLimiter:
         # Storage down: count per process rather than fail every lookup with a 500.
         self.fallback = FixedWindowRateLimiter(MemoryStorage())
 
-    def hit(self, name: str, rate: str) -> int | None:
-        """Count one request against the named limit; seconds to wait if it is used up."""
-        key = client_key()
+    def hit(self, name: str, rate: str, key: str | None = None) -> int | None:
+        """Count one request against the named limit; seconds to wait if it is used up.
+
+        ``key`` says whose budget it is (e.g. an API key's id); by default the client address.
+        """
+        key = key or client_key()
         for item in parse_many(rate):
             try:
                 allowed = self.strategy.hit(item, self.key_prefix, name, key)
@@ -115,6 +122,16 @@ class LMSLimiter:
                 reset, _remaining = limiter.get_window_stats(item, self.key_prefix, name, key)
                 return max(1, int(reset - time.time()) + 1)
         return None
+
+
+def hit_limit(app: Flask, name: str, key: str) -> int | None:
+    """Count one request of ``key`` against the named limit of ``app``; seconds to
+    wait if it is used up, None if allowed (or rate limits are off)."""
+    limiter: LMSLimiter | None = app.extensions.get(EXTENSION_KEY)
+    if limiter is None:
+        return None
+    config_key, default = LIMITS[name]
+    return limiter.hit(name, _rate(config_key, default)(), key)
 
 
 def _limit(view: View, limiter: LMSLimiter, name: str) -> View:

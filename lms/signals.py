@@ -17,3 +17,9 @@ attempt_graded = lms_signals.signal("attempt-graded")
 level_reached = lms_signals.signal("level-reached")
 #: sent with ``certificate`` when a certificate is issued
 certificate_issued = lms_signals.signal("certificate-issued")
+#: sent with ``certificate`` when a certificate is revoked or superseded
+certificate_status_changed = lms_signals.signal("certificate-status-changed")
+#: sent with ``share``, ``organisation_id``, ``number``, ``state`` and
+#: ``previous_state`` when a certificate shared with an employer is revoked,
+#: superseded or found expired: a host can send mail, SMS or WeChat messages
+shared_certificate_changed = lms_signals.signal("shared-certificate-changed")

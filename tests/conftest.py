@@ -210,7 +210,9 @@ def csrf_token_for(client: FlaskClient, page: str | None = None) -> str:
     carry no form of theirs, the login page.
     """
     for candidate in [page] if page else ["/", "/login"]:
-        found = CSRF_PATTERN.search(client.get(candidate).get_data(as_text=True))
+        # An employer's home redirects to its dashboard: follow it to the form.
+        page_text = client.get(candidate, follow_redirects=True).get_data(as_text=True)
+        found = CSRF_PATTERN.search(page_text)
         if found:
             return found.group(1)
     raise AssertionError(f"no CSRF token on {page or '/ nor /login'}")

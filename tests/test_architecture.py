@@ -16,7 +16,7 @@ import pytest
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "lms"
 
 ENGINE_PACKAGES = ("lms.courses", "lms.assessments", "lms.levels", "lms.certificates")
-DOMAIN_PACKAGES = (*ENGINE_PACKAGES, "lms.studio")
+DOMAIN_PACKAGES = (*ENGINE_PACKAGES, "lms.studio", "lms.employers")
 SHARED_LAYER_MODULES = (
     "lms.web",
     "lms.request_guards",
@@ -163,6 +163,13 @@ def _rule_broken(module: str, target: str) -> str | None:
         return "courses and assessments must not know about certificates (use a signal)"
     if any(in_package(module, p) for p in ENGINE_PACKAGES) and in_package(target, "lms.studio"):
         return "the engine packages must not depend on the studio"
+    if any(in_package(module, p) for p in ENGINE_PACKAGES) and in_package(target, "lms.employers"):
+        return "the engine packages must not depend on the employers (use a signal)"
+    if in_package(module, "lms.employers") and target in (
+        "lms.certificates.models",
+        "lms.certificates.issuing",
+    ):
+        return "employers use the certificates' public rules, never their tables or issuing"
     if in_package(module, "lms.accounts") and any(in_package(target, p) for p in DOMAIN_PACKAGES):
         return "accounts sit below every domain"
     if module in SHARED_LAYER_MODULES and (

@@ -346,6 +346,10 @@ def revoke_certificate(
         certificate, CertificateAction.REVOKED, actor_profile_id, category=chosen.value, note=note
     )
     get_session().flush()
+    signals.certificate_status_changed.send(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        certificate=certificate,
+    )
 
 
 def reissue_certificate(
@@ -397,4 +401,8 @@ def reissue_certificate(
         holder_name=name,
     )
     session.flush()
+    signals.certificate_status_changed.send(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        certificate=certificate,
+    )
     return new

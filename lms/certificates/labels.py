@@ -18,3 +18,14 @@ ACTION_LABELS = {
     CertificateAction.REISSUED: _l("Re-issued with a correction"),
     CertificateAction.RENDERED: _l("PDF made"),
 }
+
+
+def revocation_label(category: object) -> str:
+    """The public words of a revocation category (its stored value or member); "" if none."""
+    from lms.certificates.issuing import REVOCATION_LABELS
+    from lms.certificates.models import RevocationCategory
+
+    try:
+        return str(REVOCATION_LABELS[RevocationCategory(str(category))]) if category else ""
+    except ValueError:
+        return ""

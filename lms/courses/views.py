@@ -24,7 +24,7 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 
 from lms.accounts.access import current_profile, login_required, require_profile
-from lms.accounts.models import Profile
+from lms.accounts.models import Profile, Role
 from lms.assessments.grading import (
     InvalidAnswer,
     UnfinishedAnswer,
@@ -75,6 +75,9 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "lms"
 @bp.route("/")
 def home() -> Any:
     profile = current_profile()
+    if profile is not None and profile.role is Role.EMPLOYER:
+        # An employer's account has no courses to take: its home is its dashboard.
+        return redirect(url_for("lms.employers.dashboard"))
     courses = published_courses()
     by_area = {area: [c for c in courses if c.area == area] for area in Area}
     context: dict[str, Any] = {"by_area": by_area, "progress": {}}

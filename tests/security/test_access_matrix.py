@@ -33,6 +33,7 @@ ROLES = (
     "learner_a",
     "learner_b",
     "employer",
+    "employer_b",
     "trainer_y",
     "admin_y",
     "platform_admin",
@@ -41,7 +42,7 @@ ROLES = (
 )
 """Who visits, in this order: the people refused come first, the owners last."""
 
-OWNERS = ("learner_a", "learner_b", "trainer_x", "admin_x")
+OWNERS = ("learner_a", "learner_b", "employer", "trainer_x", "admin_x")
 """The people whose successful POSTs may change X's objects."""
 
 LOGIN = "login"
@@ -63,6 +64,7 @@ def staff(x: int, y: int, platform: int) -> dict[str, Any]:
         "learner_a": 403,
         "learner_b": 403,
         "employer": 403,
+        "employer_b": 403,
         "trainer_y": y,
         "admin_y": y,
         "platform_admin": platform,
@@ -76,6 +78,12 @@ def admins(x: int, y: int, platform: int) -> dict[str, Any]:
     return {**staff(x, y, platform), "trainer_x": 403, "trainer_y": 403}
 
 
+def employers(own: int, other: int) -> dict[str, Any]:
+    """Employer pages: ``own`` for the employer whose objects they are, ``other`` for
+    another employer; everyone else is refused."""
+    return {**logged_in(403), "employer": own, "employer_b": other}
+
+
 def holder_only(holder: int, others: int) -> dict[str, Any]:
     """A learner's own object: the holder gets ``holder``, every other person ``others``."""
     return {**logged_in(others), "learner_a": holder}
@@ -87,7 +95,8 @@ SIGNING_OUT = ("lms.accounts.logout", "lms.accounts.sign_out_everywhere")
 # (endpoint, method) -> expected status per role.
 MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # -------------------------------------------------------------- public
-    ("lms.courses.home", "GET"): everyone(200),
+    # An employer's account lands on its dashboard.
+    ("lms.courses.home", "GET"): {**everyone(200), "employer": 302, "employer_b": 302},
     ("lms.courses.offline", "GET"): everyone(200),
     ("lms.courses.service_worker", "GET"): everyone(200),
     ("lms.static", "GET"): everyone(200),
@@ -214,6 +223,30 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # The operator sees every cohort; the first course it may read is a shipped one.
     ("lms.studio.cohort_report", "GET"): staff(200, 404, 200),
     ("lms.studio.cohort_report_csv", "GET"): staff(200, 404, 200),
+    # ---------------------------------------------------------- employers
+    ("lms.employers.dashboard", "GET"): employers(200, 200),
+    ("lms.employers.dashboard_csv", "GET"): employers(200, 200),
+    # An empty form takes the default validity (30 days).
+    ("lms.employers.hiring_codes", "GET"): employers(200, 200),
+    ("lms.employers.hiring_codes", "POST"): employers(302, 302),
+    ("lms.employers.revoke_hiring_code", "POST"): employers(302, 404),
+    # No file: refused with its message.
+    ("lms.employers.bulk_checks", "GET"): employers(200, 200),
+    ("lms.employers.bulk_checks", "POST"): employers(400, 400),
+    ("lms.employers.bulk_check", "GET"): employers(200, 404),
+    ("lms.employers.bulk_check_csv", "GET"): employers(200, 404),
+    # No label: the form shows again with its message.
+    ("lms.employers.keys", "GET"): employers(200, 200),
+    ("lms.employers.keys", "POST"): employers(400, 400),
+    ("lms.employers.revoke_key", "POST"): employers(302, 404),
+    # The HR systems' API takes a key, never a session.
+    ("lms.employers.api_verifications", "POST"): everyone(401),
+    # Sharing: anyone signed in may share their own certificates; nothing chosen is a 400.
+    ("lms.employers.share_code", "GET"): logged_in(200),
+    ("lms.employers.share", "GET"): logged_in(200),
+    ("lms.employers.share", "POST"): logged_in(400),
+    ("lms.employers.my_shares", "GET"): logged_in(200),
+    ("lms.employers.withdraw", "POST"): holder_only(302, 404),
 }
 
 
@@ -231,11 +264,13 @@ def _make_people(app: Flask) -> dict[str, str]:
         x = get_or_create_organisation("甲骑手驿站", OrganisationKind.PLATFORM)
         y = get_or_create_organisation("乙物流公司", OrganisationKind.TRAINING_PROVIDER)
         employer = get_or_create_organisation("丙配送有限公司", OrganisationKind.EMPLOYER)
+        employer_b = get_or_create_organisation("丁人力资源公司", OrganisationKind.EMPLOYER)
         publisher = get_or_create_organisation(PUBLISHER, OrganisationKind.TRAINING_PROVIDER)
         people = {
             "learner_a": (Role.LEARNER, None),
             "learner_b": (Role.LEARNER, None),
             "employer": (Role.EMPLOYER, employer),
+            "employer_b": (Role.EMPLOYER, employer_b),
             "trainer_y": (Role.TRAINER, y),
             "admin_y": (Role.ADMIN, y),
             "platform_admin": (Role.PLATFORM_ADMIN, publisher),
@@ -245,7 +280,9 @@ def _make_people(app: Flask) -> dict[str, str]:
         phones = {}
         for number, (name, (role, organisation)) in enumerate(people.items(), start=1):
             phone = f"1370000{number:04d}"
-            create_user(phone, PASSWORD, "测试" + "甲乙丙丁戊己庚辛壬"[number], role, organisation)
+            create_user(
+                phone, PASSWORD, "测试" + "甲乙丙丁戊己庚辛壬癸"[number], role, organisation
+            )
             phones[name] = phone
         session.commit()
         return phones
@@ -265,6 +302,9 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
     from lms.certificates.issuing import issue_certificate
     from lms.certificates.models import CertificateKind
     from lms.courses.services import course_by_key
+    from lms.employers.api_keys import api_keys, create_api_key, revoke_api_key
+    from lms.employers.bulk import run_bulk_check
+    from lms.employers.services import create_hiring_code, share_certificates
     from lms.levels.invites import create_invite
     from lms.levels.services import published_tracks
     from lms.studio.drafts import edit_course
@@ -308,6 +348,16 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
         assert course is not None and course.current_version is not None
         attempt = start_attempt(learner, course)
         invite = create_invite(trainer, cohort.id, days=7, max_uses=20)
+        employer = _profile(phones["employer"])
+        hiring_code = create_hiring_code(employer, 7)
+        (share,) = share_certificates(learner, hiring_code, [certificate.id])
+        bulk_check = run_bulk_check(
+            hiring_code.organisation_id, employer.id, "riders.csv", certificate.number.encode()
+        )
+        for old_key in api_keys(employer):
+            # Each generation's key replaces the last: an organisation has at most 20.
+            revoke_api_key(employer, old_key.id)
+        api_key, _secret = create_api_key(employer, f"HR {generation}")
         session.commit()
         return {
             "key": key,
@@ -325,6 +375,11 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
             "track_key": published_tracks()[0].key,
             "table": "learners",
             "filename": "lms/style.css",
+            "code_id": hiring_code.id,
+            "hiring_token": hiring_code.token,
+            "share_id": share.id,
+            "check_id": bulk_check.id,
+            "key_id": api_key.id,
         }
 
 

@@ -1,0 +1,1 @@
+"""Employers: certificates shared with consent, the dashboard, bulk checks and API keys."""
