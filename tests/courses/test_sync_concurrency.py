@@ -16,7 +16,14 @@ from sqlalchemy import func, select
 from lms.courses.models import LessonProgress, StepEvent
 from lms.state import get_session
 from tests.answers import lesson_tokens
-from tests.conftest import People, _dispose, build_concurrent_app, log_in, post_form
+from tests.conftest import (
+    People,
+    _dispose,
+    build_concurrent_app,
+    csrf_token_for,
+    log_in,
+    post_form,
+)
 from tests.courses.conftest import COURSE, LESSON
 
 COPIES = 10
@@ -96,3 +103,37 @@ def test_ten_copies_of_one_batch_at_once_all_get_the_first_answer_and_are_stored
         )
     assert sorted(keys) == ["burst-key-0001", "burst-key-0002"]
     assert progress == 1
+
+
+def test_ten_lesson_step_saves_at_once_are_all_stored_and_none_is_refused(busy_app):
+    # Regression: deferred SQLite transactions that upgraded to writes answered
+    # "database is locked" (503) to a few concurrent lesson-step saves.
+    learner = People(busy_app).make()
+    signed_in = busy_app.test_client()
+    log_in(signed_in, learner.phone)
+    post_form(signed_in, "/stopped", {"next": "/"})
+    cookie = signed_in.get_cookie("session")
+    token = csrf_token_for(signed_in)
+    barrier = threading.Barrier(COPIES)
+
+    def save(index: int) -> int:
+        client = busy_app.test_client()
+        client.set_cookie("session", cookie.value)
+        barrier.wait()
+        response = client.post(
+            f"/courses/{COURSE}/lessons/{LESSON}",
+            data={"csrf_token": token, "step": "situation", "event_key": f"step-key-{index:04d}"},
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(COPIES) as pool:
+        statuses = list(pool.map(save, range(COPIES)))
+
+    assert statuses == [303] * COPIES
+    with busy_app.app_context():
+        keys = (
+            get_session()
+            .scalars(select(StepEvent.client_key).where(StepEvent.profile_id == learner.profile_id))
+            .all()
+        )
+    assert sorted(keys) == [f"step-key-{index:04d}" for index in range(COPIES)]
