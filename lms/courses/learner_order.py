@@ -1,7 +1,9 @@
 """The order a learner sees a lesson's decision options and check options in:
 shuffled, so the file's order (where the best option often comes first) gives
 nothing away, and stable for that learner and lesson, so a resumed lesson and
-an offline replay show the same order on any server process. Pure Python."""
+an offline replay show the same order on any server process. The ids a page
+shows are the learner's tokens (``lms.questions.tokens``), read back on the way
+in. Pure Python."""
 
 from __future__ import annotations
 
