@@ -157,9 +157,13 @@ def _progress_for_update(
         started_at=now,
         updated_at=now,
     )
-    session.add(progress)
     try:
+        # Added inside the savepoint, so a failed insert leaves with it; added
+        # before, it would stay pending and the next query's autoflush would
+        # insert it again and fail the whole transaction (PostgreSQL, two
+        # first steps of one lesson at once).
         with session.begin_nested():
+            session.add(progress)
             session.flush()
     except IntegrityError:
         # The same learner on two devices at once: the other request made it.
