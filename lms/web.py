@@ -18,6 +18,7 @@ from wtforms import ValidationError
 
 from lms.config import config_value
 from lms.i18n import LANGUAGE_NAMES, _, gettext, html_lang, lms_locale, localised, ngettext
+from lms.questions.tokens import AnswerTokens
 from lms.state import LMSState
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -27,6 +28,13 @@ def current_locale() -> str:
     """The locale of this request as our catalog names it."""
     code = lms_locale()
     return code if code in config_value("LMS_LANGUAGES") else "zh_CN"
+
+
+def answer_tokens(learner: int, context: str) -> AnswerTokens:
+    """The opaque names one learner's page gives what it offers to pick, in ``context``."""
+    secret = current_app.secret_key
+    key = secret if isinstance(secret, bytes) else str(secret).encode()
+    return AnswerTokens(key, learner, context)
 
 
 def safe_next(target: str | None) -> str:

@@ -38,6 +38,7 @@ FLASK_FREE_MODULES = (
     "lms.questions.registry",
     "lms.questions.scenario",
     "lms.questions.short_answer",
+    "lms.questions.tokens",
 )
 WEB_AND_DATABASE_LIBRARIES = ("flask", "flask_sqlalchemy", "sqlalchemy", "werkzeug")
 

@@ -4,7 +4,8 @@ The page names its inputs after the question's position: ``q3`` (a choice or
 true/false, plus a blank hidden marker so an emptied question is still sent),
 ``q3@<item>`` (the numbered select of an ordering item) and ``q3.<part>`` (a
 scenario part, named the same way inside). How each type reads its fields is
-the question type's own business (``grading.answer_from_form``).
+the question type's own business. Every option, item and part is named by its
+per-attempt token (``lms.questions.tokens``), never by the content's own id.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from lms.assessments import grading
 from lms.assessments.grading import InvalidAnswer, UnfinishedAnswer
 from lms.assessments.models import Attempt
 from lms.assessments.services import AttemptError
 from lms.i18n import _l
+from lms.questions.tokens import AnswerTokens
 
 QUESTION_FIELD = re.compile(r"^q(\d{1,6})(?:[.@]|$)")
 
@@ -37,8 +38,16 @@ def field_name(position: int) -> str:
     return f"q{position}"
 
 
-def answers_from_form(attempt: Attempt, form: MultiDict[str, str]) -> PostedAnswers:
-    """Decode every question the form sent; a tampered field raises ``AttemptError``."""
+def attempt_context(attempt: Attempt) -> str:
+    """What an attempt's answer tokens are made for: the attempt itself."""
+    return f"attempt:{attempt.id}"
+
+
+def answers_from_form(
+    attempt: Attempt, form: MultiDict[str, str], tokens: AnswerTokens
+) -> PostedAnswers:
+    """Decode every question the form sent (named in ``tokens``); a tampered field
+    raises ``AttemptError``."""
     positions = sorted({int(m.group(1)) for name in form if (m := QUESTION_FIELD.match(name))})
     by_position = {question.position: question for question in attempt.questions}
     posted = PostedAnswers()
@@ -47,7 +56,7 @@ def answers_from_form(attempt: Attempt, form: MultiDict[str, str]) -> PostedAnsw
         if question is None:
             raise AttemptError(_l("This question is not part of your attempt."), 404)
         try:
-            posted.answers[position] = grading.answer_from_form(
+            posted.answers[position] = tokens.from_form(
                 question.spec, form.getlist, field_name(position)
             )
         except UnfinishedAnswer:
@@ -61,11 +70,25 @@ def answers_from_form(attempt: Attempt, form: MultiDict[str, str]) -> PostedAnsw
 UNFINISHED = object()
 
 
-def answer_from_fields(attempt: Attempt, position: int, fields: Any) -> Any:
-    """Decode one question's posted fields (``{name: [values]}``, as autosave sends them)."""
+def _question_at(attempt: Attempt, position: int) -> Any:
     question = next((q for q in attempt.questions if q.position == position), None)
     if question is None:
         raise AttemptError(_l("This question is not part of your attempt."), 404)
+    return question
+
+
+def answer_from_json(attempt: Attempt, position: int, raw: Any, tokens: AnswerTokens) -> Any:
+    """One question's answer sent as JSON in the page's tokens, in ids."""
+    question = _question_at(attempt, position)
+    try:
+        return tokens.answer(question.spec, raw)
+    except InvalidAnswer as error:
+        raise AttemptError(_l("This answer does not fit the question."), 400) from error
+
+
+def answer_from_fields(attempt: Attempt, position: int, fields: Any, tokens: AnswerTokens) -> Any:
+    """Decode one question's posted fields (``{name: [values]}``, as autosave sends them)."""
+    question = _question_at(attempt, position)
     if not isinstance(fields, dict) or not all(
         isinstance(values, list) and all(isinstance(value, str) for value in values)
         for values in fields.values()
@@ -73,7 +96,7 @@ def answer_from_fields(attempt: Attempt, position: int, fields: Any) -> Any:
         raise AttemptError(_l("The request could not be understood."), 400)
     form = MultiDict([(str(name), value) for name, values in fields.items() for value in values])
     try:
-        return grading.answer_from_form(question.spec, form.getlist, field_name(position))
+        return tokens.from_form(question.spec, form.getlist, field_name(position))
     except UnfinishedAnswer:
         return UNFINISHED
     except InvalidAnswer as error:

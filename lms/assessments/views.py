@@ -18,7 +18,13 @@ from flask import (
 
 from lms.accounts.access import STAFF_ROLES, login_required, require_profile, role_required
 from lms.assessments import grading
-from lms.assessments.forms import UNFINISHED, answer_from_fields, answers_from_form
+from lms.assessments.forms import (
+    UNFINISHED,
+    answer_from_fields,
+    answer_from_json,
+    answers_from_form,
+    attempt_context,
+)
 from lms.assessments.item_analysis import MIN_RELIABLE_ANSWERS, item_stats_csv, too_few_answers
 from lms.assessments.models import Attempt
 from lms.assessments.services import (
@@ -36,9 +42,10 @@ from lms.courses.models import Course
 from lms.courses.services import course_by_key, staff_may_read_course
 from lms.db import utcnow
 from lms.i18n import _, localised
+from lms.questions.tokens import AnswerTokens
 from lms.request_guards import takes_json
 from lms.state import get_session
-from lms.web import current_locale, error_response
+from lms.web import answer_tokens, current_locale, error_response
 
 bp = Blueprint("assessments", __name__)
 
@@ -50,6 +57,11 @@ def _course_or_404(course_key: str) -> Course:
     if course is None or course.current_version is None:
         abort(404)
     return course
+
+
+def _attempt_tokens(attempt: Attempt) -> AnswerTokens:
+    """The tokens the attempt's page names every option, item and part with."""
+    return answer_tokens(attempt.profile_id, attempt_context(attempt))
 
 
 def _own_attempt(attempt_id: int) -> Attempt | None:
@@ -113,10 +125,15 @@ def attempt(attempt_id: int) -> Any:
     if found.is_graded:
         return redirect(url_for(".result", attempt_id=found.id))
     now = utcnow()
-    questions = [
-        (question, grading.learner_view(question.spec, question.option_order))
-        for question in found.questions
-    ]
+    tokens = _attempt_tokens(found)
+    questions = []
+    for question in found.questions:
+        view = grading.learner_view(
+            tokens.question(question.spec), tokens.order(question.spec, question.option_order)
+        )
+        # The saved answer in the page's own tokens, to fill the inputs again.
+        view["given"] = tokens.shown_answer(question.spec, question.answer)
+        questions.append((question, view))
     left = time_left(found, now)
     return render_template(
         "lms/assessments/attempt.html",
@@ -140,7 +157,7 @@ def save(attempt_id: int) -> Any:
     submitting = "submit" in request.form
     open_for_answers = found.accepts_answers(now)
     try:
-        posted = answers_from_form(found, request.form)
+        posted = answers_from_form(found, request.form, _attempt_tokens(found))
         if open_for_answers:
             save_answers(found, posted.answers, now=now)
         elif not submitting:
@@ -176,11 +193,11 @@ def autosave(attempt_id: int, position: int) -> Any:
     try:
         if "fields" in body:
             # The question's own form fields, decoded by its type as a plain post is.
-            raw = answer_from_fields(found, position, body["fields"])
+            raw = answer_from_fields(found, position, body["fields"], _attempt_tokens(found))
             if raw is UNFINISHED:
                 return jsonify(saved=False, unfinished=True, position=position)
         else:
-            raw = body["answer"]
+            raw = answer_from_json(found, position, body["answer"], _attempt_tokens(found))
         question = save_answer(found, position, raw)
     except AttemptError as error:
         return _json_error(error.status, error.message)

@@ -157,9 +157,13 @@ def _progress_for_update(
         started_at=now,
         updated_at=now,
     )
-    session.add(progress)
     try:
+        # Added inside the savepoint, so a failed insert leaves with it; added
+        # before, it would stay pending and the next query's autoflush would
+        # insert it again and fail the whole transaction (PostgreSQL, two
+        # first steps of one lesson at once).
         with session.begin_nested():
+            session.add(progress)
             session.flush()
     except IntegrityError:
         # The same learner on two devices at once: the other request made it.
@@ -212,6 +216,18 @@ def _credited_seconds(
     return max(0, min(credited, ceiling - int(so_far or 0)))
 
 
+def _replayed(profile_id: int, lesson: LessonVersion, first: StepEvent) -> EventResult:
+    """The result of an event sent again: what was true when it was first recorded,
+    so a replay hears what the first copy heard about the lesson's completion."""
+    progress = _progress(profile_id, lesson.key)
+    completed_at = progress.completed_at if progress else None
+    return EventResult(
+        duplicate=True,
+        step=progress.step if progress else STEPS[0],
+        completed=completed_at is not None and completed_at <= first.recorded_at,
+    )
+
+
 def _duplicate(profile_id: int, key: str) -> StepEvent | None:
     return get_session().scalar(
         select(StepEvent)
@@ -261,12 +277,7 @@ def record_event(
         raise ProgressError(_l("This step does not exist."))
     existing = _duplicate(profile.id, event.key)
     if existing is not None:
-        progress = _progress(profile.id, lesson.key)
-        return EventResult(
-            duplicate=True,
-            step=progress.step if progress else STEPS[0],
-            completed=bool(progress and progress.completed_at),
-        )
+        return _replayed(profile.id, lesson, existing)
     rows = _rows_for(lesson, event)
     session = get_session()
     previous = _last_event(profile.id)
@@ -299,11 +310,12 @@ def record_event(
                 )
             session.flush()
     except IntegrityError:
-        # The same key arrived twice at the same moment: the other one counts.
-        progress = _progress(profile.id, lesson.key)
-        return EventResult(
-            True, progress.step if progress else STEPS[0], bool(progress and progress.completed_at)
-        )
+        # The same key arrived twice at the same moment: the other one counts,
+        # and it has committed (that is what made this insert fail).
+        existing = _duplicate(profile.id, event.key)
+        if existing is None:
+            raise
+        return _replayed(profile.id, lesson, existing)
     if event.kind == StepEventKind.VIEW:
         progress = _progress(profile.id, lesson.key)
         return EventResult(

@@ -28,7 +28,6 @@ from lms.accounts.models import Profile, Role
 from lms.assessments.grading import (
     InvalidAnswer,
     UnfinishedAnswer,
-    answer_from_form,
     grade,
     learner_view,
     review_view,
@@ -36,7 +35,12 @@ from lms.assessments.grading import (
 from lms.courses import review as reviews
 from lms.courses.client_keys import new_client_key
 from lms.courses.home import render_home_panels
-from lms.courses.learner_order import check_views, decision_options
+from lms.courses.learner_order import (
+    check_views,
+    decision_choice,
+    decision_options,
+    lesson_context,
+)
 from lms.courses.models import Area, Course, LessonVersion, StepEventKind
 from lms.courses.progress import (
     STEPS,
@@ -56,9 +60,10 @@ from lms.courses.progress import (
 from lms.courses.services import course_by_key, lesson_in, published_courses
 from lms.db import utcnow
 from lms.i18n import _
+from lms.questions.tokens import AnswerTokens
 from lms.request_guards import stored_id, takes_json
 from lms.state import get_session, get_state
-from lms.web import csrf_exempt, error_response, safe_next
+from lms.web import answer_tokens, csrf_exempt, error_response, safe_next
 
 bp = Blueprint("courses", __name__)
 
@@ -191,8 +196,18 @@ def _render_lesson(
             next_step=after,
             next_url=_step_url(course, lesson, after) if after else None,
             chosen=options.get(chosen_id) if chosen_id else None,
-            questions=check_views(lesson.checks, profile.id, lesson.key),
-            decision_options=decision_options(lesson.decision["options"], profile.id, lesson.key),
+            questions=check_views(
+                lesson.checks,
+                profile.id,
+                lesson.key,
+                _step_tokens(profile, course, lesson, "check"),
+            ),
+            decision_options=decision_options(
+                lesson.decision["options"],
+                profile.id,
+                lesson.key,
+                _step_tokens(profile, course, lesson, "decision"),
+            ),
             reviewed=reviewed,
             next_lesson=following,
             next_lesson_url=_step_url(course, following, STEPS[0]) if following else None,
@@ -223,11 +238,21 @@ def lesson(key: str, lesson_key: str) -> Any:
     return _render_lesson(profile, found, lesson_version, step)
 
 
-def _answers_from_form(lesson: LessonVersion, form: MultiDict[str, str]) -> dict[str, Any]:
-    """The raw answers of a lesson's checks; a field no page could send raises ``ProgressError``."""
+def _step_tokens(
+    profile: Profile, course: Course, lesson: LessonVersion, step: str
+) -> AnswerTokens:
+    """The tokens this learner's page of a lesson step names its options with."""
+    return answer_tokens(profile.id, lesson_context(course.key, lesson.key, step))
+
+
+def _answers_from_form(
+    lesson: LessonVersion, form: MultiDict[str, str], tokens: AnswerTokens
+) -> dict[str, Any]:
+    """The answers of a lesson's checks, in ids; a field no page could send raises
+    ``ProgressError``."""
     answers: dict[str, Any] = {}
     for question in lesson.checks:
-        raw = _answer_from_form(question, f"q-{question['id']}", form)
+        raw = _answer_from_form(question, f"q-{question['id']}", form, tokens)
         if raw not in (None, "", [], {}) and not (
             isinstance(raw, dict) and all(value in (None, "", []) for value in raw.values())
         ):
@@ -253,14 +278,25 @@ def save_step(key: str, lesson_key: str) -> Any:
     if step not in STEPS:
         return error_response(400, _("This step does not exist."))
     try:
-        answers = _answers_from_form(lesson_version, request.form) if step == "check" else {}
+        answers = (
+            _answers_from_form(
+                lesson_version, request.form, _step_tokens(profile, found, lesson_version, step)
+            )
+            if step == "check"
+            else {}
+        )
     except ProgressError as error:
         return error_response(400, str(error.message))
+    choice = decision_choice(
+        lesson_version.decision["options"],
+        request.form.get("choice"),
+        _step_tokens(profile, found, lesson_version, "decision"),
+    )
     event = EventInput(
         key=request.form.get("event_key", ""),
         step=step,
         kind=_STEP_KIND[step],
-        choice=request.form.get("choice"),
+        choice=choice,
         answers=answers,
     )
     try:
@@ -294,14 +330,21 @@ def confirm_stopped() -> Any:
 # --- Spaced review -----------------------------------------------------------
 
 
-def _answer_from_form(spec: dict[str, Any], name: str, form: MultiDict[str, str]) -> Any:
-    """A question's raw answer, decoded by its type; a half-done answer counts as none."""
+def _answer_from_form(
+    spec: dict[str, Any], name: str, form: MultiDict[str, str], tokens: AnswerTokens
+) -> Any:
+    """A question's answer, decoded by its type from the learner's tokens; a half-done
+    answer counts as none."""
     try:
-        return answer_from_form(spec, form.getlist, name)
+        return tokens.from_form(spec, form.getlist, name)
     except UnfinishedAnswer:
         return None
     except InvalidAnswer as error:
         raise ProgressError(_("This answer does not fit the question.")) from error
+
+
+def _review_tokens(profile: Profile, item_id: int) -> AnswerTokens:
+    return answer_tokens(profile.id, f"review:{item_id}")
 
 
 @bp.route("/review", methods=["GET", "POST"])
@@ -314,7 +357,9 @@ def review() -> Any:
         if item is None:
             return error_response(404, _("This question is not in your review list."))
         try:
-            raw = _answer_from_form(item.spec, "answer", request.form)
+            raw = _answer_from_form(
+                item.spec, "answer", request.form, _review_tokens(profile, item.id)
+            )
         except ProgressError as error:
             return error_response(400, str(error.message))
         try:
@@ -341,7 +386,9 @@ def review() -> Any:
         "lms/courses/review.html",
         result=result,
         item=item,
-        question=learner_view(item.spec) if item else None,
+        question=(
+            learner_view(_review_tokens(profile, item.id).question(item.spec)) if item else None
+        ),
         queue=reviews.review_queue(profile.id),
         event_key=new_client_key(),
     )
@@ -409,6 +456,25 @@ def _pairs(fields: dict[str, list[str]]) -> Any:
             yield str(name), value
 
 
+def _token_answers(lesson: LessonVersion, raw: dict[Any, Any], tokens: AnswerTokens) -> Any:
+    """Answers sent as JSON (question id -> answer in the page's tokens), in ids."""
+    checks = {question["id"]: question for question in lesson.checks}
+    answers: dict[Any, Any] = {}
+    for question_id, value in raw.items():
+        question = checks.get(question_id)
+        if question is None:
+            # Left for record_event, which refuses a question the lesson lacks.
+            answers[question_id] = value
+            continue
+        try:
+            answer = tokens.answer(question, value)
+        except InvalidAnswer as error:
+            raise ProgressError(_("This answer does not fit the question.")) from error
+        if answer is not None:
+            answers[question_id] = answer
+    return answers
+
+
 def _sync_one(profile: Profile, raw: Any, received_at: datetime) -> dict[str, Any]:
     if not isinstance(raw, dict):
         return {"key": None, "status": "rejected", "error": _("Not an event.")}
@@ -427,18 +493,24 @@ def _sync_one(profile: Profile, raw: Any, received_at: datetime) -> dict[str, An
         return {"key": key, "status": "rejected", "error": _("This page does not exist.")}
     answers = raw.get("answers") or {}
     fields = raw.get("fields")
-    if isinstance(fields, dict) and all(
-        isinstance(values, list) and all(isinstance(v, str) for v in values)
-        for values in fields.values()
-    ):
-        # The page's own form fields, parsed exactly as a plain form post is.
-        try:
-            answers = _answers_from_form(lesson, MultiDict(list(_pairs(fields))))
-        except ProgressError as error:
-            return {"key": key, "status": "rejected", "error": str(error.message)}
+    tokens = _step_tokens(profile, course, lesson, "check")
+    try:
+        if isinstance(fields, dict) and all(
+            isinstance(values, list) and all(isinstance(v, str) for v in values)
+            for values in fields.values()
+        ):
+            # The page's own form fields, parsed exactly as a plain form post is.
+            answers = _answers_from_form(lesson, MultiDict(list(_pairs(fields))), tokens)
+        elif isinstance(answers, dict) and answers:
+            answers = _token_answers(lesson, answers, tokens)
+    except ProgressError as error:
+        return {"key": key, "status": "rejected", "error": str(error.message)}
     choice = raw.get("choice")
     if not isinstance(answers, dict) or (choice is not None and not isinstance(choice, str)):
         return {"key": key, "status": "rejected", "error": _("This answer could not be saved.")}
+    choice = decision_choice(
+        lesson.decision["options"], choice, _step_tokens(profile, course, lesson, "decision")
+    )
     event = EventInput(
         key=key if isinstance(key, str) else "",
         step=str(raw.get("step", "")),
@@ -454,12 +526,9 @@ def _sync_one(profile: Profile, raw: Any, received_at: datetime) -> dict[str, An
             result = record_event(profile, course, lesson, event, now=received_at)
     except ProgressError as error:
         return {"key": key, "status": "rejected", "error": str(error.message)}
-    return {
-        "key": key,
-        "status": "duplicate" if result.duplicate else "saved",
-        "step": result.step,
-        "completed": result.completed,
-    }
+    # A replay (the phone never heard the first answer) gets that answer again:
+    # saved, and whether the lesson was complete once this event counted.
+    return {"key": key, "status": "saved", "completed": result.completed}
 
 
 @bp.route("/api/sync", methods=["POST"])

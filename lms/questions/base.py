@@ -39,6 +39,10 @@ FileTexts = Callable[["Mapping[str, Any] | None"], "dict[str, str] | None"]
 PartToFile = Callable[[Mapping[str, Any]], dict[str, Any]]
 # Writes a text mapping in one language (a plain string as it is), escaped for GIFT.
 GiftText = Callable[["Mapping[str, str] | str | None"], str]
+# Renames one id a learner sees, (scope, id) -> new id: an option id to its
+# per-attempt token, or back. The scope names the question (or scenario part)
+# and, where a type has two sets of ids, which set.
+Rename = Callable[[str, str], str]
 
 
 class EditorFields(Protocol):
@@ -274,6 +278,20 @@ class QuestionType:
     def chosen_ids(self, spec: Spec, answer: Any) -> list[str]:
         """Return what a normalised answer picked, as ids for option counts."""
         return []
+
+    def rename_ids(self, spec: Spec, rename: Rename, scope: str) -> dict[str, Any]:
+        """A copy of ``spec`` whose ids a learner sees (options, items, parts) are renamed."""
+        return dict(spec)
+
+    def rename_order(
+        self, spec: Spec, order: OptionOrder | None, rename: Rename, scope: str
+    ) -> Any:
+        """``order`` (of ``spec``, the question before renaming) with its ids renamed."""
+        return None if order is None else [rename(scope, entry) for entry in _flat_order(order)]
+
+    def rename_answer(self, spec: Spec, answer: Any, rename: Rename, scope: str) -> Any:
+        """A normalised answer to ``spec`` (the question before renaming) with its ids renamed."""
+        return answer
 
     def learner_view(self, spec: Spec, option_order: OptionOrder | None = None) -> dict[str, Any]:
         """Return what a learner may see before grading: texts only, never the key."""

@@ -35,6 +35,7 @@ from lms.questions.base import (
     PartLoader,
     PartToFile,
     QuestionType,
+    Rename,
     Score,
     Spec,
     UnfinishedAnswer,
@@ -226,6 +227,11 @@ class _ChoiceType(QuestionType):
     def _correct_ids(self, spec: Spec) -> set[str]:
         return {option["id"] for option in spec["options"] if option.get("correct")}
 
+    def rename_ids(self, spec: Spec, rename: Rename, scope: str) -> dict[str, Any]:
+        """The spec with every option id renamed."""
+        options = [{**option, "id": rename(scope, option["id"])} for option in spec["options"]]
+        return {**spec, "options": options}
+
     def _check_ids(self, spec: Spec, ids: Iterable[str]) -> None:
         known = set(self.option_ids(spec))
         foreign = [option_id for option_id in ids if option_id not in known]
@@ -341,6 +347,10 @@ class SingleChoice(_ChoiceType):
     def _chosen_set(self, answer: Any) -> set[str]:
         return {answer} if answer is not None else set()
 
+    def rename_answer(self, spec: Spec, answer: Any, rename: Rename, scope: str) -> Any:
+        """The picked option renamed."""
+        return None if answer is None else rename(scope, answer)
+
     def chosen_ids(self, spec: Spec, answer: Any) -> list[str]:
         """Return the picked option id (none when unanswered)."""
         return [answer] if answer is not None else []
@@ -433,6 +443,10 @@ class MultipleChoice(_ChoiceType):
 
     def _chosen_set(self, answer: Any) -> set[str]:
         return set(answer or ())
+
+    def rename_answer(self, spec: Spec, answer: Any, rename: Rename, scope: str) -> Any:
+        """Every ticked option renamed, sorted again (the choice is a set)."""
+        return None if answer is None else sorted(rename(scope, entry) for entry in answer)
 
     def from_form(self, spec: Spec, fields: FormFields, name: str) -> list[str] | None:
         """Decode ticked checkboxes; the blank value is the page's "question shown" marker."""
@@ -550,6 +564,17 @@ class Ordering(QuestionType):
     def option_ids(self, spec: Spec) -> list[str]:
         """Return the item ids in the correct (spec) order."""
         return [item["id"] for item in spec["items"]]
+
+    def rename_ids(self, spec: Spec, rename: Rename, scope: str) -> dict[str, Any]:
+        """The spec with every item id renamed (a token says nothing of its place)."""
+        return {
+            **spec,
+            "items": [{**item, "id": rename(scope, item["id"])} for item in spec["items"]],
+        }
+
+    def rename_answer(self, spec: Spec, answer: Any, rename: Rename, scope: str) -> Any:
+        """The learner's order, each item renamed."""
+        return None if answer is None else [rename(scope, entry) for entry in answer]
 
     def shuffled_order(self, spec: Spec, rng: random.Random) -> list[str]:
         """Return a random item order that is never the correct order (when possible)."""

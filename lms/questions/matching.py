@@ -28,6 +28,7 @@ from lms.questions.base import (
     PartLoader,
     PartToFile,
     QuestionType,
+    Rename,
     Spec,
     _flat_order,
     _reorder,
@@ -145,9 +146,47 @@ class Matching(QuestionType):
     def _stems(self, spec: Spec) -> list[str]:
         return [pair["id"] for pair in spec["pairs"]]
 
+    def _matches(self, spec: Spec) -> dict[str, str]:
+        # Stem id -> the id of its answer: the pair's own id in a file, its own
+        # token once renamed, so a stem's token never names its answer.
+        return {pair["id"]: pair.get("match_id", pair["id"]) for pair in spec["pairs"]}
+
     def option_ids(self, spec: Spec) -> list[str]:
         """The answer ids (each pair's match, then the distractors), the order shuffled."""
-        return self._stems(spec) + [extra["id"] for extra in spec.get("distractors") or []]
+        matches = list(self._matches(spec).values())
+        return matches + [extra["id"] for extra in spec.get("distractors") or []]
+
+    def rename_ids(self, spec: Spec, rename: Rename, scope: str) -> dict[str, Any]:
+        """Stems and answers renamed apart: a stem and its answer get unrelated names."""
+        pairs = [
+            {
+                **pair,
+                "id": rename(f"{scope}:stem", pair["id"]),
+                "match_id": rename(f"{scope}:answer", pair.get("match_id", pair["id"])),
+            }
+            for pair in spec["pairs"]
+        ]
+        extras = [
+            {**extra, "id": rename(f"{scope}:answer", extra["id"])}
+            for extra in spec.get("distractors") or []
+        ]
+        return {**spec, "pairs": pairs, "distractors": extras}
+
+    def rename_order(
+        self, spec: Spec, order: OptionOrder | None, rename: Rename, scope: str
+    ) -> Any:
+        """The answers' order renamed."""
+        return super().rename_order(spec, order, rename, f"{scope}:answer")
+
+    def rename_answer(self, spec: Spec, answer: Any, rename: Rename, scope: str) -> Any:
+        """Each stem and its chosen answer renamed."""
+        if answer is None:
+            return None
+        renamed = {
+            rename(f"{scope}:stem", stem): rename(f"{scope}:answer", chosen)
+            for stem, chosen in answer.items()
+        }
+        return dict(sorted(renamed.items()))
 
     def shuffled_order(self, spec: Spec, rng: random.Random) -> list[str]:
         """A random answer order, never the stems' own order (that would give it away)."""
@@ -194,9 +233,10 @@ class Matching(QuestionType):
         return dict(sorted(normalised.items())) or None
 
     def _fraction(self, spec: Spec, answer: Any) -> Fraction:
-        stems = self._stems(spec)
+        matches = self._matches(spec)
+        stems = list(matches)
         answer = answer or {}
-        right = sum(1 for stem in stems if answer.get(stem) == stem)
+        right = sum(1 for stem in stems if answer.get(stem) == matches[stem])
         if spec.get("scoring", "partial") == "all_or_nothing":
             return Fraction(1) if right == len(stems) else Fraction(0)
         return Fraction(right, len(stems))
@@ -209,9 +249,10 @@ class Matching(QuestionType):
         """Stems in file order and answers in the given (shuffled) order."""
         view = super().learner_view(spec, option_order)
         view["stems"] = [{"id": pair["id"], "text": _text(pair["text"])} for pair in spec["pairs"]]
-        answers = [{"id": pair["id"], "text": pair["match"]} for pair in spec["pairs"]] + list(
-            spec.get("distractors") or []
-        )
+        matches = self._matches(spec)
+        answers = [
+            {"id": matches[pair["id"]], "text": pair["match"]} for pair in spec["pairs"]
+        ] + list(spec.get("distractors") or [])
         view["answers"] = [
             {"id": entry["id"], "text": _text(entry["text"])}
             for entry in _reorder(answers, _flat_order(option_order), "answer")
@@ -220,13 +261,14 @@ class Matching(QuestionType):
 
     def _add_answers(self, view: dict[str, Any], spec: Spec, answer: Any) -> None:
         answer = answer or {}
+        matches = self._matches(spec)
         texts = {entry["id"]: entry["text"] for entry in view["answers"]}
         view["rows"] = [
             {
                 "text": stem["text"],
                 "chosen": texts.get(answer.get(stem["id"], "")),
-                "match": texts[stem["id"]],
-                "correct": answer.get(stem["id"]) == stem["id"],
+                "match": texts[matches[stem["id"]]],
+                "correct": answer.get(stem["id"]) == matches[stem["id"]],
             }
             for stem in view["stems"]
         ]

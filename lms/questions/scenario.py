@@ -28,6 +28,7 @@ from lms.questions.base import (
     PartLoader,
     PartToFile,
     QuestionType,
+    Rename,
     Score,
     Spec,
     _check_mode,
@@ -130,6 +131,44 @@ class Scenario(QuestionType):
         return {
             part["id"]: list(qtype.presented_order(part, rng, shuffle))
             for part, qtype in self._parts(spec)
+        }
+
+    def rename_ids(self, spec: Spec, rename: Rename, scope: str) -> dict[str, Any]:
+        """Every part renamed, and each part's own ids renamed within the part."""
+        parts = [
+            {
+                **qtype.rename_ids(part, rename, f"{scope}#{number}"),
+                "id": rename(scope, part["id"]),
+            }
+            for number, (part, qtype) in enumerate(self._parts(spec), 1)
+        ]
+        return {**spec, "parts": parts}
+
+    def rename_order(
+        self, spec: Spec, order: OptionOrder | None, rename: Rename, scope: str
+    ) -> Any:
+        """Each part's order renamed, under the part's new name."""
+        orders = self._part_orders(spec, order)
+        if order is None:
+            return None
+        return {
+            rename(scope, part["id"]): qtype.rename_order(
+                part, orders.get(part["id"]), rename, f"{scope}#{number}"
+            )
+            for number, (part, qtype) in enumerate(self._parts(spec), 1)
+            if part["id"] in orders
+        }
+
+    def rename_answer(self, spec: Spec, answer: Any, rename: Rename, scope: str) -> Any:
+        """Each part's answer renamed, under the part's new name."""
+        if answer is None:
+            return None
+        return {
+            rename(scope, part["id"]): qtype.rename_answer(
+                part, answer.get(part["id"]), rename, f"{scope}#{number}"
+            )
+            for number, (part, qtype) in enumerate(self._parts(spec), 1)
+            if part["id"] in answer
         }
 
     def from_form(self, spec: Spec, fields: FormFields, name: str) -> dict[str, Any] | None:

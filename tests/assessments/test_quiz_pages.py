@@ -9,6 +9,7 @@ import pytest
 
 from lms.assessments.models import Attempt, AttemptStatus
 from lms.state import get_session
+from tests.answers import attempt_tokens
 from tests.assessments.conftest import (
     age_attempt,
     autosave,
@@ -95,12 +96,16 @@ def test_attempt_page_shows_every_question_with_inputs(app, quizzes, learner):
     attempt_id = start(client, key)
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     where = positions(app, attempt_id)
+    tk = attempt_tokens(app, attempt_id).token
+    order, case = f"q{where['mx-order']}@{tk('mx-order', 'two')}", where["mx-case"]
     assert page.count('class="question"') == 5
-    assert f'type="radio" name="q{where["mx-single"]}" value="a"' in page
-    assert f'type="checkbox" name="q{where["mx-multiple"]}" value="d"' in page
+    assert f'type="radio" name="q{where["mx-single"]}" value="{tk("mx-single", "a")}"' in page
+    assert (
+        f'type="checkbox" name="q{where["mx-multiple"]}" value="{tk("mx-multiple", "d")}"' in page
+    )
     assert f'name="q{where["mx-tf"]}" value="false"' in page
-    assert f'<select id="q{where["mx-order"]}@two" name="q{where["mx-order"]}@two"' in page
-    assert f'name="q{where["mx-case"]}.mx-case-p2" value="true"' in page
+    assert f'<select id="{order}" name="{order}"' in page
+    assert f'name="q{case}.{tk("mx-case", "mx-case-p2")}" value="true"' in page
     assert "Case of mx-case" in page
     assert 'name="save" value="1"' in page
     assert 'name="submit"' in page
@@ -136,7 +141,9 @@ def test_no_correct_answer_marker_reaches_the_learner_before_grading(app, quizze
     # An ordering question's items are never shown in the key order.
     order = positions(app, attempt_id)["mx-order"]
     shown = re.findall(rf'name="q{order}@(\w+)"', page)
-    assert shown != ["one", "two", "three"]
+    tk = attempt_tokens(app, attempt_id).token
+    assert sorted(shown) == sorted(tk("mx-order", item) for item in ("one", "two", "three"))
+    assert shown != [tk("mx-order", item) for item in ("one", "two", "three")]
 
 
 def test_no_marker_in_the_shipped_quizzes(content_app):
@@ -165,8 +172,13 @@ def test_autosave_is_idempotent(app, quizzes, learner):
     client = client_for(app, learner)
     attempt_id = start(client, key)
     position = positions(app, attempt_id)["mx-multiple"]
-    first = autosave(client, attempt_id, position, {"answer": ["b", "a"]})
-    second = autosave(client, attempt_id, position, {"answer": ["a", "b"]})
+    tk = attempt_tokens(app, attempt_id).token
+    first = autosave(
+        client, attempt_id, position, {"answer": [tk("mx-multiple", "b"), tk("mx-multiple", "a")]}
+    )
+    second = autosave(
+        client, attempt_id, position, {"answer": [tk("mx-multiple", "a"), tk("mx-multiple", "b")]}
+    )
     assert first.status_code == second.status_code == 200
     assert first.get_json()["saved"] is True
     assert first.get_json()["answered_at"] == second.get_json()["answered_at"]
@@ -182,17 +194,19 @@ def test_plain_form_saves_every_answer_and_returns_to_the_question(app, quizzes,
     s, m, tf, o, c = (
         where[k] for k in ("mx-single", "mx-multiple", "mx-tf", "mx-order", "mx-case")
     )
+    tk = attempt_tokens(app, attempt_id).token
+    p1, p2 = tk("mx-case", "mx-case-p1"), tk("mx-case", "mx-case-p2")
     form = {
-        f"q{s}": ["", "b"],
-        f"q{m}": ["", "a", "c"],
+        f"q{s}": ["", tk("mx-single", "b")],
+        f"q{m}": ["", tk("mx-multiple", "a"), tk("mx-multiple", "c")],
         f"q{tf}": ["", "false"],
         f"q{o}": "",
-        f"q{o}@one": "1",
-        f"q{o}@two": "3",
-        f"q{o}@three": "2",
+        f"q{o}@{tk('mx-order', 'one')}": "1",
+        f"q{o}@{tk('mx-order', 'two')}": "3",
+        f"q{o}@{tk('mx-order', 'three')}": "2",
         f"q{c}": "",
-        f"q{c}.mx-case-p1": "c",
-        f"q{c}.mx-case-p2": "true",
+        f"q{c}.{p1}": tk("mx-case#1", "c"),
+        f"q{c}.{p2}": "true",
         "save": str(tf),
     }
     response = post_form(client, f"/attempts/{attempt_id}/save", form)
@@ -207,11 +221,11 @@ def test_plain_form_saves_every_answer_and_returns_to_the_question(app, quizzes,
         "mx-case": {"mx-case-p1": "c", "mx-case-p2": True},
     }
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    assert f'name="q{s}" value="b" checked' in page
-    assert f'name="q{m}" value="c" checked' in page
+    assert f'name="q{s}" value="{tk("mx-single", "b")}" checked' in page
+    assert f'name="q{m}" value="{tk("mx-multiple", "c")}" checked' in page
     assert f'name="q{tf}" value="false" checked' in page
     assert '<option value="3" selected>' in page
-    assert f'name="q{c}.mx-case-p1" value="c" checked' in page
+    assert f'name="q{c}.{p1}" value="{tk("mx-case#1", "c")}" checked' in page
 
     # Unticking every box and saving again clears the answer.
     post_form(client, f"/attempts/{attempt_id}/save", {f"q{m}": "", "save": str(m)})
@@ -226,7 +240,14 @@ def test_a_half_numbered_ordering_is_not_saved_but_the_rest_is(app, quizzes, lea
     attempt_id = start(client, key)
     where = positions(app, attempt_id)
     o, s = where["mx-order"], where["mx-single"]
-    form = {f"q{o}@one": "1", f"q{o}@two": "1", f"q{o}@three": "", f"q{s}": "a", "submit": "1"}
+    tk = attempt_tokens(app, attempt_id).token
+    form = {
+        f"q{o}@{tk('mx-order', 'one')}": "1",
+        f"q{o}@{tk('mx-order', 'two')}": "1",
+        f"q{o}@{tk('mx-order', 'three')}": "",
+        f"q{s}": tk("mx-single", "a"),
+        "submit": "1",
+    }
     response = post_form(client, f"/attempts/{attempt_id}/save", form)
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"#q{o}")
@@ -243,7 +264,8 @@ def test_submit_button_saves_then_grades(app, quizzes, learner):
     key = quizzes.make([single("only")], pass_mark=100)
     client = client_for(app, learner)
     attempt_id = start(client, key)
-    response = post_form(client, f"/attempts/{attempt_id}/save", {"q1": "a", "submit": "1"})
+    right = attempt_tokens(app, attempt_id).token("only", "a")
+    response = post_form(client, f"/attempts/{attempt_id}/save", {"q1": right, "submit": "1"})
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/attempts/{attempt_id}/result")
     page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
@@ -257,13 +279,17 @@ def test_late_form_submission_is_graded_with_what_was_saved_by_the_deadline(app,
     key = quizzes.make([single("t-1"), single("t-2")], time_limit_minutes=10, pass_mark=50)
     client = client_for(app, learner)
     attempt_id = start(client, key)
-    autosave(client, attempt_id, 1, {"answer": "a"})
+    tokens = attempt_tokens(app, attempt_id)
+    first, second = (stored(app, attempt_id).questions[n].question_key for n in (0, 1))
+    autosave(client, attempt_id, 1, {"answer": tokens.token(first, "a")})
     age_attempt(app, attempt_id, 11)
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert "Time is up" in page
-    late = autosave(client, attempt_id, 2, {"answer": "a"})
+    late = autosave(client, attempt_id, 2, {"answer": tokens.token(second, "a")})
     assert late.status_code == 409
-    response = post_form(client, f"/attempts/{attempt_id}/save", {"q2": "a", "submit": "1"})
+    response = post_form(
+        client, f"/attempts/{attempt_id}/save", {"q2": tokens.token(second, "a"), "submit": "1"}
+    )
     assert response.status_code == 303
     attempt = stored(app, attempt_id)
     assert attempt.score_percent == 50.0
@@ -275,7 +301,8 @@ def test_saving_after_the_deadline_without_submitting_is_refused(app, quizzes, l
     client = client_for(app, learner)
     attempt_id = start(client, key)
     age_attempt(app, attempt_id, 11)
-    response = post_form(client, f"/attempts/{attempt_id}/save", {"q1": "a", "save": "1"})
+    right = attempt_tokens(app, attempt_id).token("t-1", "a")
+    response = post_form(client, f"/attempts/{attempt_id}/save", {"q1": right, "save": "1"})
     assert response.status_code == 409
     assert stored(app, attempt_id).questions[0].answer is None
 
@@ -288,10 +315,11 @@ def graded_result(app, quizzes, learner, review: str) -> str:
     client = client_for(app, learner)
     attempt_id = start(client, key)
     where = positions(app, attempt_id)
+    wrong = attempt_tokens(app, attempt_id).token("mx-single", "b")
     post_form(
         client,
         f"/attempts/{attempt_id}/save",
-        {f"q{where['mx-single']}": "b", f"q{where['mx-tf']}": "true", "submit": "1"},
+        {f"q{where['mx-single']}": wrong, f"q{where['mx-tf']}": "true", "submit": "1"},
     )
     return client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
 

@@ -6,6 +6,7 @@ import pytest
 
 from lms.assessments.models import Attempt, AttemptStatus
 from lms.state import get_session
+from tests.answers import attempt_tokens
 from tests.assessments.conftest import autosave, client_for, positions, single, start, stored
 from tests.conftest import csrf_token_for, post_form
 
@@ -38,7 +39,9 @@ def test_an_option_id_from_another_question_is_refused(app, open_attempt):
 def test_an_item_number_outside_the_list_is_refused(app, open_attempt):
     client, attempt_id, _ = open_attempt
     order = positions(app, attempt_id)["mx-order"]
-    form = {f"q{order}@one": "1", f"q{order}@two": "2", f"q{order}@three": "7"}
+    tk = attempt_tokens(app, attempt_id).token
+    one, two, three = (tk("mx-order", item) for item in ("one", "two", "three"))
+    form = {f"q{order}@{one}": "1", f"q{order}@{two}": "2", f"q{order}@{three}": "7"}
     assert post_form(client, f"/attempts/{attempt_id}/save", form).status_code == 400
     assert answers(app, attempt_id) == [None] * 5
 
@@ -125,8 +128,9 @@ def test_answers_after_grading_are_refused(app, open_attempt):
     client, attempt_id, _ = open_attempt
     post_form(client, f"/attempts/{attempt_id}/submit", {})
     single_at = positions(app, attempt_id)["mx-single"]
-    assert autosave(client, attempt_id, single_at, {"answer": "a"}).status_code == 409
-    form = {f"q{single_at}": "a", "save": "1"}
+    right = attempt_tokens(app, attempt_id).token("mx-single", "a")
+    assert autosave(client, attempt_id, single_at, {"answer": right}).status_code == 409
+    form = {f"q{single_at}": right, "save": "1"}
     assert post_form(client, f"/attempts/{attempt_id}/save", form).status_code == 409
     assert answers(app, attempt_id) == [None] * 5
 

@@ -23,7 +23,9 @@ from lms.certificates.numbers import format_number
 from lms.courses.models import LessonProgress
 from lms.courses.services import course_by_key
 from lms.levels.services import achievements_for
+from lms.questions.tokens import AnswerTokens
 from lms.state import get_session
+from tests.answers import attempt_tokens, lesson_tokens, page_answer
 from tests.browser.support import axe_violations, horizontal_overflow, sign_up
 from tests.browser.test_quiz_browser import (
     AutosaveWatch,
@@ -83,8 +85,13 @@ def completed_lessons(app: Any, profile_id: int) -> set[str]:
         )
 
 
-def fill_check(page: Any, name: str, spec: dict[str, Any], answer: Any) -> None:
-    """Answer one quick-check question of the lesson player (inputs ``q-<id>``)."""
+def fill_check(
+    page: Any, name: str, spec: dict[str, Any], answer: Any, tokens: AnswerTokens | None = None
+) -> None:
+    """Answer one quick-check question of the lesson player (inputs ``q-<id>``);
+    ``answer`` is in the content's ids, ``tokens`` are the page's names for them."""
+    if tokens is not None:
+        spec, answer = tokens.question(spec), page_answer(tokens, spec, answer)
     kind = spec["type"]
     if kind in ("single", "true_false"):
         value = answer if kind == "single" else ("true" if answer else "false")
@@ -108,7 +115,7 @@ def assert_step(page: Any, url: str, step: str) -> None:
     assert page.locator("#step-title").inner_text() == STEP_HEADINGS[step]
 
 
-def walk_lesson(page: Any, base: str, lesson: dict[str, Any]) -> None:
+def walk_lesson(page: Any, base: str, lesson: dict[str, Any], app: Any, profile_id: int) -> None:
     """Every step of one lesson, one screen each, as a learner taps through it."""
     url = f"{base}/courses/{COURSE}/lessons/{lesson['key']}"
     assert_step(page, url, "situation")
@@ -127,7 +134,8 @@ def walk_lesson(page: Any, base: str, lesson: dict[str, Any]) -> None:
         assert_step(page, url, following)
 
     for question in lesson["checks"]:
-        fill_check(page, f"q-{question['id']}", question, correct_answer(question))
+        tokens = lesson_tokens(app, profile_id, COURSE, lesson["key"])
+        fill_check(page, f"q-{question['id']}", question, correct_answer(question), tokens)
     page.get_by_role("button", name="Check my answers").click()
     # The player saves the answers, then shows the same step with the review.
     page.locator(".answered").first.wait_for()
@@ -186,7 +194,7 @@ def test_a_learner_walks_from_no_level_to_level_5(live_server, new_page):
     assert page.get_by_role("heading", name="Only learn when you have stopped").is_visible()
     page.get_by_role("button", name="I have stopped").click()
     for index, lesson in enumerate(lessons):
-        walk_lesson(page, base, lesson)
+        walk_lesson(page, base, lesson, app, profile_id)
         if index + 1 < len(lessons):
             following = lessons[index + 1]["title"]["en"]
             page.get_by_role("link", name=f"Next lesson: {following}").click()
@@ -202,7 +210,13 @@ def test_a_learner_walks_from_no_level_to_level_5(live_server, new_page):
     for question in questions:
         spec = question["spec"]
         types.add(spec["type"])
-        fill_answer(page, f"q{question['position']}", spec, correct_answer(spec))
+        fill_answer(
+            page,
+            f"q{question['position']}",
+            spec,
+            correct_answer(spec),
+            attempt_tokens(app, attempt_id),
+        )
     # quiz.js says "Saved" under each question once the server has it.
     for status in page.locator("fieldset.question .save-status").all():
         expect(status).to_have_text("Saved")

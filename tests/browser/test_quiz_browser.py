@@ -16,7 +16,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.assessments.models import Attempt, AttemptQuestion
+from lms.questions.tokens import AnswerTokens
 from lms.state import get_session
+from tests.answers import attempt_tokens, page_answer
 from tests.browser.support import axe_violations, horizontal_overflow, sign_up
 
 pytestmark = pytest.mark.browser
@@ -76,9 +78,15 @@ def correct_answer(spec: dict[str, Any]) -> Any:
     raise ValueError(f"unknown question type {kind!r}")
 
 
-def fill_answer(page: Any, name: str, spec: dict[str, Any], answer: Any) -> None:
+def fill_answer(
+    page: Any, name: str, spec: dict[str, Any], answer: Any, tokens: AnswerTokens | None = None
+) -> None:
     """Set the attempt form's inputs named after ``name`` (``q3``, ``q3.p1``) to
-    ``answer``, the way a learner would: tick radios and boxes, pick numbers."""
+    ``answer``, the way a learner would: tick radios and boxes, pick numbers.
+
+    ``answer`` is in the content's ids; ``tokens`` are the page's names for them."""
+    if tokens is not None:
+        spec, answer = tokens.question(spec), page_answer(tokens, spec, answer)
     kind = spec["type"]
     if kind == "single":
         page.locator(f'input[type="radio"][name="{name}"][value="{answer}"]').check()
@@ -274,7 +282,13 @@ def test_a_failed_autosave_says_so_in_words(live_server, new_page):
 
     # The connection drops: the learner reads that the answer is not saved.
     page.route(f"**/attempts/{attempt_id}/answers/{position}", lambda route: route.abort())
-    fill_answer(page, f"q{position}", target["spec"], correct_answer(target["spec"]))
+    fill_answer(
+        page,
+        f"q{position}",
+        target["spec"],
+        correct_answer(target["spec"]),
+        attempt_tokens(live_server.app, attempt_id),
+    )
     expect(status).to_have_text("This answer could not be saved.")
     assert attempt_questions(live_server.app, attempt_id)[position - 1]["answer"] is None
 
@@ -291,7 +305,13 @@ def test_a_failed_autosave_says_so_in_words(live_server, new_page):
     # The plain Save button still works and says so after the page load.
     page.unroute(f"**/attempts/{attempt_id}/answers/{position}")
     page.route(f"**/attempts/{attempt_id}/answers/*", lambda route: route.abort())
-    fill_answer(page, f"q{position}", target["spec"], correct_answer(target["spec"]))
+    fill_answer(
+        page,
+        f"q{position}",
+        target["spec"],
+        correct_answer(target["spec"]),
+        attempt_tokens(live_server.app, attempt_id),
+    )
     page.locator(f"#q{position}").get_by_role("button", name="Save").click()
     page.wait_for_url(f"{base}/attempts/{attempt_id}#q{position}")
     assert page.get_by_text("Your answers are saved.").is_visible()

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from lms.courses.cues import answer_cues
-from lms.courses.learner_order import check_views, decision_options
+from lms.courses.learner_order import check_views, decision_choice, decision_options
 from lms.courses.loader import load_content
+from lms.questions.tokens import AnswerTokens
 from lms.studio.export import draft_files, write_folder
 from tests.studio.conftest import bi, valid_course
 
@@ -96,10 +97,20 @@ def test_learners_see_options_in_their_own_stable_order(tmp_path):
     lesson = course.lessons[0]
     options = list(lesson.decision["options"]) * 3  # more options, more orders to tell apart
     options = [{**option, "id": f"{option['id']}{n}"} for n, option in enumerate(options)]
-    first = [o["id"] for o in decision_options(options, 7, lesson.id)]
-    assert first == [o["id"] for o in decision_options(options, 7, lesson.id)]
+
+    def shown(learner: int) -> list[str]:
+        # The ids behind the tokens, in the order the learner's page shows them.
+        tokens = AnswerTokens(b"secret", learner, "lesson:c:l:decision")
+        return [
+            decision_choice(options, o["id"], tokens)
+            for o in decision_options(options, learner, lesson.id, tokens)
+        ]
+
+    first = shown(7)
+    assert first == shown(7)
     assert sorted(first) == sorted(o["id"] for o in options)
-    others = {tuple(o["id"] for o in decision_options(options, n, lesson.id)) for n in range(20)}
+    others = {tuple(shown(n)) for n in range(20)}
     assert len(others) > 1
-    views = check_views(course.quiz.questions, 7, lesson.id)
-    assert views == check_views(course.quiz.questions, 7, lesson.id)
+    tokens = AnswerTokens(b"secret", 7, "lesson:c:l:check")
+    views = check_views(course.quiz.questions, 7, lesson.id, tokens)
+    assert views == check_views(course.quiz.questions, 7, lesson.id, tokens)

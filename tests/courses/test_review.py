@@ -21,6 +21,7 @@ from lms.courses.review import (
 from lms.db import utcnow
 from lms.signals import attempt_graded
 from lms.state import get_session
+from tests.answers import answer_tokens, correct_answer, page_fields
 from tests.courses.conftest import WRONG
 
 SPEC = {
@@ -135,7 +136,12 @@ def test_home_shows_the_queue_and_the_review_page_works_like_the_check(content_a
     key = re.search(r'name="event_key" value="(\w+)"', page.text).group(1)
     answered = learner.client.post(
         "/review",
-        data={"item": item_id, "answer": "b", "event_key": key, "csrf_token": learner.csrf()},
+        data={
+            "item": item_id,
+            "answer": review_tokens(content_app, learner, item_id).token("ls-q-demo", "b"),
+            "event_key": key,
+            "csrf_token": learner.csrf(),
+        },
         headers={"Accept-Language": "en"},
     )
     assert answered.status_code == 303
@@ -176,9 +182,15 @@ def _bank_question(kind):
     return next(spec for spec in specs if spec["type"] == kind)
 
 
-def _post_review(learner, item_id, fields):
+def review_tokens(app, learner, item_id):
+    return answer_tokens(app, learner.profile_id, f"review:{item_id}")
+
+
+def _post_review(learner, item_id, spec, answer):
     page = learner.page("/review")
     key = re.search(r'name="event_key" value="(\w+)"', page.text).group(1)
+    tokens = review_tokens(learner.client.application, learner, item_id)
+    fields = page_fields(tokens, spec, answer, "answer")
     data = {"item": item_id, "event_key": key, "csrf_token": learner.csrf(), **fields}
     response = learner.client.post("/review", data=data, headers={"Accept-Language": "en"})
     assert response.status_code == 303, response.text
@@ -193,19 +205,9 @@ def test_ordering_and_scenario_questions_can_be_reviewed(content_app, learner):
         second = queue_missed_question(learner.profile_id, scenario, "quiz", "x", now=past)
         get_session().commit()
         ids = first.id, second.id
-    places = {f"answer@{item['id']}": str(n) for n, item in enumerate(ordering["items"], 1)}
-    result = _post_review(learner, ids[0], places)
+    result = _post_review(learner, ids[0], ordering, correct_answer(ordering))
     assert "✓ Right" in result.text
-    fields = {}
-    for part in scenario["parts"]:
-        name = f"answer.{part['id']}"
-        if part["type"] == "true_false":
-            fields[name] = "true" if part["answer"] else "false"
-        elif part["type"] == "ordering":
-            fields.update({f"{name}.{i['id']}": str(n) for n, i in enumerate(part["items"], 1)})
-        else:
-            fields[name] = [o["id"] for o in part["options"] if o.get("correct")]
-    result = _post_review(learner, ids[1], fields)
+    result = _post_review(learner, ids[1], scenario, correct_answer(scenario))
     assert "✓ Right" in result.text
     with content_app.app_context():
         assert [get_session().get(ReviewItem, i).stage for i in ids] == [1, 1]

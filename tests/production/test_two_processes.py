@@ -13,8 +13,9 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.answers import correct_answer
-from tests.production.conftest import server_environment, start_server
+from lms.questions.tokens import AnswerTokens
+from tests.answers import correct_answer, page_answer
+from tests.production.conftest import SECRET, server_environment, start_server
 
 pytestmark = pytest.mark.postgres
 
@@ -63,7 +64,23 @@ def two_servers(production_database, tmp_path_factory):
     second.stop()
 
 
-def lesson_events(engine, course: str) -> list[dict]:
+def tokens_for(profile_id: int, context: str) -> AnswerTokens:
+    """The tokens the servers' pages name options with (they share ``SECRET``)."""
+    return AnswerTokens(SECRET.encode(), profile_id, context)
+
+
+def profile_of(engine, phone: str) -> int:
+    with engine.connect() as connection:
+        return connection.execute(
+            sa.text(
+                "SELECT p.id FROM lms_profile p JOIN lms_user u "
+                "ON p.user_ref = CAST(u.id AS VARCHAR) WHERE u.phone = :phone"
+            ),
+            {"phone": phone},
+        ).scalar_one()
+
+
+def lesson_events(engine, course: str, profile_id: int) -> list[dict]:
     with engine.connect() as connection:
         rows = connection.execute(
             sa.text(
@@ -78,12 +95,15 @@ def lesson_events(engine, course: str) -> list[dict]:
         decision = decision if isinstance(decision, dict) else json.loads(decision)
         checks = checks if isinstance(checks, list) else json.loads(checks)
         best = next(o["id"] for o in decision["options"] if o.get("best"))
+        choice = tokens_for(profile_id, f"lesson:{course}:{key}:decision").token("decision", best)
+        check = tokens_for(profile_id, f"lesson:{course}:{key}:check")
+        answers = {q["id"]: page_answer(check, q, correct_answer(q)) for q in checks}
         for step, kind, extra in (
             ("situation", "done", {}),
-            ("decision", "decision", {"choice": best}),
+            ("decision", "decision", {"choice": choice}),
             ("outcome", "done", {}),
             ("rule", "done", {}),
-            ("check", "answer", {"answers": {q["id"]: correct_answer(q) for q in checks}}),
+            ("check", "answer", {"answers": answers}),
         ):
             events.append(
                 {
@@ -122,7 +142,8 @@ def test_a_learner_journey_across_two_processes(two_servers):
 
     # six lessons, every step saved through the sync endpoint, alternating
     browser.request("POST", "/stopped", data={"csrf_token": browser.token("/"), "next": "/"})
-    for event in lesson_events(engine, "legal-safety"):
+    profile_id = profile_of(engine, phone)
+    for event in lesson_events(engine, "legal-safety", profile_id):
         reply = browser.request(
             "POST",
             "/api/sync",
@@ -155,7 +176,11 @@ def test_a_learner_journey_across_two_processes(two_servers):
         saved = browser.request(
             "POST",
             f"/attempts/{attempt_id}/answers/{position}",
-            json={"answer": correct_answer(spec)},
+            json={
+                "answer": page_answer(
+                    tokens_for(profile_id, f"attempt:{attempt_id}"), spec, correct_answer(spec)
+                )
+            },
             headers={"X-CSRFToken": token},
         )
         assert saved.json()["saved"] is True

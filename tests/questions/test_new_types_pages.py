@@ -11,6 +11,7 @@ from typing import Any
 from lms.assessments.services import item_analysis_for
 from lms.courses.models import Course
 from lms.state import get_session
+from tests.answers import attempt_tokens, lesson_tokens
 from tests.assessments.conftest import positions, put_in_cohort, start
 from tests.conftest import People, csrf_token_for, log_in, post_form
 from tests.questions.test_new_types import matching, numerical, short_answer
@@ -55,6 +56,7 @@ def learner_client(app, trainer_org: str = ORGANISATION):
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     log_in(client, person.phone)
+    client.lms_profile_id = person.profile_id
     return client
 
 
@@ -92,7 +94,11 @@ def test_new_types_publish_and_work_in_lessons_sync_quiz_and_item_analysis(
     post_form(client, "/stopped", {"next": "/"})
     lesson_url = "/courses/acme-safety/lessons/acme-safety-l1"
     check = client.get(f"{lesson_url}?step=check").text
-    assert 'name="q-acme-safety-l1-m@glass"' in check
+    tokens = lesson_tokens(content_app, client.lms_profile_id, "acme-safety", "acme-safety-l1")
+    stem = lambda qid, pair: f"q-{qid}@{tokens.token(f'{qid}:stem', pair)}"  # noqa: E731
+    match = lambda qid, pair: tokens.token(f"{qid}:answer", pair)  # noqa: E731
+    m1 = "acme-safety-l1-m"
+    assert f'name="{stem(m1, "glass")}"' in check
     assert 'inputmode="decimal"' in check and "(kg)" in check
     answered = post_form(
         client,
@@ -100,9 +106,9 @@ def test_new_types_publish_and_work_in_lessons_sync_quiz_and_item_analysis(
         {
             "step": "check",
             "event_key": uuid.uuid4().hex,
-            "q-acme-safety-l1-m@glass": "glass",
-            "q-acme-safety-l1-m@fish": "fish",
-            "q-acme-safety-l1-m@phone": "phone",
+            stem(m1, "glass"): match(m1, "glass"),
+            stem(m1, "fish"): match(m1, "fish"),
+            stem(m1, "phone"): match(m1, "phone"),
             "q-acme-safety-l1-n": "１０ kg",
         },
     )
@@ -111,10 +117,12 @@ def test_new_types_publish_and_work_in_lessons_sync_quiz_and_item_analysis(
     assert reviewed.count("✓ Right") == 2
 
     # Lesson 2 offline: player.js queues the form's own fields and replays them.
+    tokens = lesson_tokens(content_app, client.lms_profile_id, "acme-safety", "acme-safety-l2")
+    m2 = "acme-safety-l2-m"
     fields = {
-        "q-acme-safety-l2-m@glass": ["glass"],
-        "q-acme-safety-l2-m@fish": ["x"],
-        "q-acme-safety-l2-m@phone": ["phone"],
+        stem(m2, "glass"): [match(m2, "glass")],
+        stem(m2, "fish"): [match(m2, "x")],
+        stem(m2, "phone"): [match(m2, "phone")],
         "q-acme-safety-l2-s": ["ＦＲＡＧＩＬＥ"],
     }
     event = {
@@ -133,13 +141,15 @@ def test_new_types_publish_and_work_in_lessons_sync_quiz_and_item_analysis(
     attempt_id = start(client, "acme-safety")
     where = positions(content_app, attempt_id)
     m, n, s = (where[f"acme-safety-{k}"] for k in "mns")
+    tk = attempt_tokens(content_app, attempt_id).token
+    qm = "acme-safety-m"
     submitted = client.post(
         f"/attempts/{attempt_id}/save",
         data={
             "csrf_token": csrf_token_for(client),
-            f"q{m}@glass": "glass",
-            f"q{m}@fish": "x",
-            f"q{m}@phone": "phone",
+            f"q{m}@{tk(qm + ':stem', 'glass')}": tk(qm + ":answer", "glass"),
+            f"q{m}@{tk(qm + ':stem', 'fish')}": tk(qm + ":answer", "x"),
+            f"q{m}@{tk(qm + ':stem', 'phone')}": tk(qm + ":answer", "phone"),
             f"q{n}": "60",
             f"q{s}": "fragile",
             "submit": "1",

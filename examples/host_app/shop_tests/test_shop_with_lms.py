@@ -17,12 +17,24 @@ from shop import create_app
 from shop.models import db
 
 import lms
+from lms.assessments.grading import normalise_answer
 from lms.certificates.numbers import new_certificate_number
 from lms.ops.startup_checks import StartupCheckFailed
+from lms.questions.tokens import AnswerTokens
 from lms.schema_migrations import include_object
 from shop_tests.conftest import CSRF, DATABASE_URL, csrf_token, log_in
 
 NUMBER = re.compile(r"/certificates/(LMS[0-9A-Z]+)/pdf")
+
+
+def page_tokens(app: Flask, profile_id: int, context: str) -> AnswerTokens:
+    """The tokens the learner's page names options with, from the host's secret key."""
+    return AnswerTokens(str(app.secret_key).encode(), profile_id, context)
+
+
+def in_tokens(tokens: AnswerTokens, spec: dict[str, Any]) -> Any:
+    """The right answer as the learner's page sends it: in tokens."""
+    return tokens.shown_answer(spec, normalise_answer(spec, correct_answer(spec)))
 
 
 def correct_answer(spec: dict[str, Any]) -> Any:
@@ -195,12 +207,16 @@ def test_a_shop_user_takes_the_lessons_passes_the_quiz_and_gets_a_certificate(
         "JOIN lms_course c ON c.current_version_id = l.course_version_id "
         "WHERE c.key = 'legal-safety' ORDER BY l.position",
     )
+    [profile_id] = [row[0] for row in _rows(app, "SELECT id FROM lms_profile")]
     for key, decision, checks in lessons:
+        # The page names each option by this learner's token, never by its id.
         best = next(o["id"] for o in _json(decision)["options"] if o.get("best"))
-        answers = {q["id"]: correct_answer(q) for q in _json(checks)}
+        choice = page_tokens(app, profile_id, f"lesson:legal-safety:{key}:decision")
+        check = page_tokens(app, profile_id, f"lesson:legal-safety:{key}:check")
+        answers = {q["id"]: in_tokens(check, q) for q in _json(checks)}
         steps = [
             ("situation", "done", {}),
-            ("decision", "decision", {"choice": best}),
+            ("decision", "decision", {"choice": choice.token("decision", best)}),
             ("outcome", "done", {}),
             ("rule", "done", {}),
             ("check", "answer", {"answers": answers}),
@@ -237,10 +253,11 @@ def test_a_shop_user_takes_the_lessons_passes_the_quiz_and_gets_a_certificate(
         "WHERE aq.attempt_id = :id ORDER BY aq.position",
         id=attempt_id,
     )
+    attempt_tokens = page_tokens(app, profile_id, f"attempt:{attempt_id}")
     for position, spec in questions:
         saved = client.post(
             f"/training/attempts/{attempt_id}/answers/{position}",
-            json={"answer": correct_answer(_json(spec))},
+            json={"answer": in_tokens(attempt_tokens, _json(spec))},
             headers={"X-CSRFToken": token},
         )
         assert saved.get_json()["saved"] is True
