@@ -46,7 +46,7 @@ STEP_HEADINGS = {
     "rule": "The rule",
     "check": "Quick check",
 }
-L5 = {"en": "L5 Junior (modelled on level 5)", "zh_CN": "L5 初级（对标五级/初级工）"}
+L5 = {"en": "L5 Junior (modelled on level-5 knowledge)", "zh_CN": "L5 初级（对标五级知识要求）"}
 TRACK_TITLE = {"en": "Online delivery worker", "zh_CN": "网约配送员"}
 
 

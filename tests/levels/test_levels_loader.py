@@ -39,7 +39,7 @@ tracks:
     title: {zh_CN: 快递员, en: Courier}
     levels:
       - level: 5
-        title: {zh_CN: L5 初级（对标五级/初级工）, en: L5 Junior (modelled on level 5)}
+        title: {zh_CN: L5 初级（对标五级知识要求）, en: L5 Junior (modelled on level-5 knowledge)}
         summary: {zh_CN: 日常收派, en: Routine work}
         requirements:
           - kind: course_passed
