@@ -298,7 +298,8 @@ def run_flask(*args: str) -> subprocess.CompletedProcess[str]:
 def test_file_commands_run_without_a_secret_key_or_a_database():
     checked = run_flask("lms", "content", "check", str(CONTENT_DIR))
     assert checked.returncode == 0, checked.stderr
-    assert "3 courses" in checked.stdout
+    shipped = len(list((CONTENT_DIR / "courses").glob("*/course.yaml")))
+    assert f"{shipped} courses" in checked.stdout
     dry = run_flask(
         "lms",
         "bank",
