@@ -43,8 +43,8 @@ def sample_documents() -> tuple[CertificateDocument, CertificateDocument]:
         "masked_id_number": "110***********123X",
     }
     chinese = CertificateDocument(
-        heading_zh="培训合格证书",
-        heading_en="Certificate of Training",
+        heading_zh="培训结业证书",
+        heading_en="Certificate of Training Completion",
         holder_name="欧阳晓明",
         issued_on_zh="2025年3月1日",
         issuer_name="示范区新就业群体服务中心 / LMS Training Centre",
@@ -61,7 +61,7 @@ def sample_documents() -> tuple[CertificateDocument, CertificateDocument]:
         **common,
     )
     latin = CertificateDocument(
-        heading_zh="Certificate of Training",
+        heading_zh="Certificate of Training Completion",
         heading_en="Training certificate",
         holder_name="Ouyang Xiaoming",
         issued_on_zh="1 March 2025",

@@ -1,7 +1,7 @@
 """Issuing, rendering, revoking and re-issuing certificates, and what they say.
 
 Certificates are the issuing organisation's own training certificates
-(培训合格证书, or a skill-level training certificate "对标" a national level);
+(培训结业证书, or a training-level statement "对标" a national level's knowledge requirements);
 nothing here produces the official 职业技能等级证书 title or numbering.
 """
 
@@ -117,15 +117,19 @@ def level_text(level: int | None) -> dict[str, str]:
 
 
 def _headings(kind: CertificateKind, level: int | None) -> tuple[str, str]:
+    # Never 职业技能等级证书 nor a word of its official field set: the app certifies
+    # training only (brief §1.6), so a level reads as a training-level statement.
     if kind is CertificateKind.LEVEL:
-        text = level_text(level)
+        national = NATIONAL_LEVELS.get(level or 0)
+        if national is None:
+            return "培训等级证明", "Training Level Statement"
+        short = national["zh_CN"].split("/", 1)[0]
         return (
-            f"技能等级培训证书（{text.get('zh_CN', '')}）" if text else "技能等级培训证书",
-            f"Skill-Level Training Certificate ({text['en']})"
-            if text
-            else "Skill-Level Training Certificate",
+            f"培训等级证明（L{level}，对标{short}知识要求）",
+            f"Training Level Statement (L{level}, modelled on the level-{level} knowledge "
+            "requirements)",
         )
-    return "培训合格证书", "Certificate of Training"
+    return "培训结业证书", "Certificate of Training Completion"
 
 
 def token_fields(certificate: Certificate) -> dict[str, Any]:

@@ -46,7 +46,7 @@ _SAFE_FAMILY = re.compile(r"[A-Za-z0-9 _-]{1,80}")
 BILINGUAL_LABELS: dict[str, Any] = {
     "lang": "zh-CN",
     "certify": "兹证明 / This is to certify that",
-    "id_number": "证件号码 / ID number",
+    "id_number": "学员身份（部分隐藏） / Learner ID (masked)",
     "completed": (
         "已完成下列培训并考核合格 / has completed the training below and passed its assessment"
     ),
@@ -55,21 +55,25 @@ BILINGUAL_LABELS: dict[str, Any] = {
         "reached this training level"
     ),
     "course": "培训课程 / Course",
-    "occupation": "职业（工种） / Occupation",
+    "occupation": "适用岗位 / For the job of",
     "level": "培训等级 / Training level",
     "hours": "培训学时 / Hours of training",
     "hours_unit": "学时 / hours",
-    "issued": "发证日期 / Date of issue",
+    "issued": "颁发日期 / Date issued",
     "expires": "有效期至 / Valid until",
-    "number": "证书编号 / Certificate number",
-    "issuer": "发证机构 / Issued by",
+    "number": "查验编号 / Verification number",
+    "issuer": "培训机构 / Training provider",
     "scan": "扫码查验真伪 / Scan to verify",
     "key": "签名密钥 / Signing key",
     "notice": (
-        "本证书为发证机构自主颁发的培训证书，不是国家职业技能等级认定结果；"
-        "“对标”仅表示培训内容参照相应的国家等级要求。",
-        "This is the issuer's own training certificate, not a state vocational skill level "
-        'recognition; "modelled on" only means the training follows that national level.',
+        "本证明为培训机构自主颁发的培训记录，不是经职业技能等级认定颁发的证书；"
+        "“对标”仅表示培训内容参照相应等级的知识要求。",
+        "所列学时为本平台记录的学习时长，不能代替国家职业技能标准规定的培训学时。",
+        "This is the training provider's own record of training, not a vocational skill level "
+        'certificate nor a skill-level recognition; "modelled on" only means the training '
+        "follows that level's knowledge requirements.",
+        "The hours are the study time this platform recorded; they do not replace the training "
+        "hours a national occupational skill standard requires.",
     ),
 }
 #: The same wording in English only: the benchmark's Latin-only yardstick.

@@ -34,7 +34,10 @@ def test_the_pdf_embeds_the_chinese_name_and_is_small(
     assert len(certificate.pdf) <= 100 * 1024
     text = text_of(certificate.pdf)
     assert "欧阳晓明" in text
-    assert "培训合格证书" in text and "Certificate of Training" in text
+    assert "培训结业证书" in text and "Certificate of Training Completion" in text
+    # Labels of the app's own: none of the official field set (职业（工种）, 证件号码, 证书编号).
+    assert "适用岗位" in text
+    assert "职业（工种）" not in text and "证件号码" not in text and "证书编号" not in text
     assert numbers.format_number(number) in text
     assert "110***********1234" in text
     # Never styled as the official certificate, nor pointing at its query site.
@@ -138,8 +141,8 @@ def test_a_level_certificate_says_modelled_on_never_the_official_title(
         course_key=None,
     )
     text = text_of(load(cert_app, number).pdf or b"").replace("\n", "")
-    assert "技能等级培训证书（对标五级/初级工）" in text
-    assert "modelled on national Level 5" in text
+    assert "培训等级证明（L5，对标五级知识要求）" in text
+    assert "modelled on the level-5 knowledge requirements" in text
     assert "职业技能等级证书" not in text
 
 

@@ -104,7 +104,7 @@ def test_reaching_a_level_issues_a_level_certificate_modelled_on_the_national_le
     assert certificate.evidence["courses"] == ["legal-safety"]
     with cert_app.app_context():
         document = issuing.document_for(certificate)
-    assert document.heading_zh == "技能等级培训证书（对标五级/初级工）"
+    assert document.heading_zh == "培训等级证明（L5，对标五级知识要求）"
     assert "职业技能等级证书" not in document.heading_zh
 
 

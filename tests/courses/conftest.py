@@ -20,8 +20,8 @@ COURSE = "legal-safety"
 LESSON = "ls-helmet"
 LESSON_URL = f"/courses/{COURSE}/lessons/{LESSON}"
 #: The right and a wrong answer to each check question of ls-helmet.
-RIGHT = {"q-ls-helmet-c1": "false", "q-ls-helmet-c2": "b"}
-WRONG = {"q-ls-helmet-c1": "true", "q-ls-helmet-c2": "a"}
+RIGHT = {"q-ls-helmet-c1": "true", "q-ls-helmet-c2": "b"}
+WRONG = {"q-ls-helmet-c1": "false", "q-ls-helmet-c2": "a"}
 
 
 @dataclass

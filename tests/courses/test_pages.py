@@ -58,7 +58,7 @@ def test_the_course_page_shows_lesson_states_and_the_quiz(learner):
     page = learner.page(f"/courses/{COURSE}")
     assert "in progress" in page.text
     assert f"/courses/{COURSE}/quiz" in page.text
-    assert "0 of 6 lessons done" in page.text
+    assert "0 of 9 lessons done" in page.text
 
 
 def test_home_panels_from_other_domains_show_for_learners(content_app, learner):

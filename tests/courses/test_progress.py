@@ -109,7 +109,7 @@ def test_check_answers_are_graded_on_the_server_with_explanations(learner):
     learner.save("check", **WRONG)
     page = learner.page(f"{LESSON_URL}?step=check")
     assert "Not right" in page.text
-    assert "Article 51 only requires helmets" in page.text
+    assert "rear wheels cut further in than its front wheels" in page.text
 
 
 def test_a_missing_check_answer_asks_again_and_saves_nothing(content_app, learner):
@@ -164,7 +164,7 @@ def test_the_lesson_completes_once_after_every_step(content_app, learner):
     with content_app.app_context():
         assert completed_lesson_keys(learner.profile_id) == {LESSON}
     course = learner.page(f"/courses/{COURSE}")
-    assert "1 of 6 lessons done" in course.text
+    assert "1 of 9 lessons done" in course.text
 
 
 def test_steps_arriving_out_of_order_still_complete_the_lesson(content_app, learner):

@@ -130,14 +130,14 @@ def test_check_answers_sync_and_complete_the_lesson(content_app, learner):
             "check",
             "answer",
             answers={
-                "ls-helmet-c1": "false",
+                "ls-helmet-c1": "true",
                 "ls-helmet-c2": learner.tokens("check").token("ls-helmet-c2", "b"),
             },
         ),
     ]
     response = learner.client.post(SYNC, json={"events": batch}, headers=GOOD_HEADERS)
     assert response.get_json()["results"][-1]["completed"] is True
-    assert "1 of 6 lessons done" in learner.page(f"/courses/{COURSE}").text
+    assert "1 of 9 lessons done" in learner.page(f"/courses/{COURSE}").text
 
 
 def test_check_answers_sync_as_the_forms_own_fields(content_app, learner):
@@ -148,7 +148,7 @@ def test_check_answers_sync_as_the_forms_own_fields(content_app, learner):
             "check",
             "answer",
             fields=learner.page_fields(
-                "check", {"q-ls-helmet-c1": ["false"], "q-ls-helmet-c2": ["b"]}
+                "check", {"q-ls-helmet-c1": ["true"], "q-ls-helmet-c2": ["b"]}
             ),
         ),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from lms.content.errors import ContentErrors
 from lms.levels.loader import load_levels, read_levels
@@ -39,7 +40,7 @@ tracks:
     title: {zh_CN: 快递员, en: Courier}
     levels:
       - level: 5
-        title: {zh_CN: L5 初级（对标五级/初级工）, en: L5 Junior (modelled on level 5)}
+        title: {zh_CN: L5 初级（对标五级知识要求）, en: L5 Junior (modelled on level-5 knowledge)}
         summary: {zh_CN: 日常收派, en: Routine work}
         requirements:
           - kind: course_passed
@@ -191,3 +192,24 @@ def test_load_levels_raises_with_every_error(tmp_path):
     with pytest.raises(ContentErrors) as raised:
         load_levels(write(tmp_path, text), COURSES)
     assert len(raised.value.errors) == 2
+
+
+def test_shipped_levels_ask_for_the_pass_mark_each_quiz_has():
+    # A level asking 80 of a quiz that passes at 70 would pass learners it then refuses.
+    pass_marks = {
+        data["id"]: data["quiz"]["pass_mark"]
+        for data in (
+            yaml.safe_load(path.read_text(encoding="utf-8"))
+            for path in (CONTENT_DIR / "courses").glob("*/course.yaml")
+        )
+    }
+    levels = yaml.safe_load((CONTENT_DIR / "levels.yaml").read_text(encoding="utf-8"))
+    asked = [
+        (track["id"], level["level"], requirement["course"], requirement["min_score"])
+        for track in levels["tracks"]
+        for level in track["levels"]
+        for requirement in level["requirements"]
+        if requirement["kind"] == "course_passed"
+    ]
+    assert asked
+    assert [a for a in asked if a[3] != pass_marks[a[2]]] == []

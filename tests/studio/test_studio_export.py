@@ -19,7 +19,7 @@ from lms.studio.publishing import export_course
 from tests.conftest import CONTENT_DIR
 from tests.studio.conftest import editor_form, make_draft
 
-SHIPPED = ["legal-safety", "ecommerce", "logistics"]
+SHIPPED = ["legal-safety", "ecommerce", "logistics", "team-lead"]
 
 
 def _fields(spec) -> dict:
