@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from lms.certificates import keys, numbers, tokens
-from lms.certificates.access import certificate_by_number
+from lms.certificates.access import certificate_by_number, is_share_key
 from lms.certificates.errors import CertificateError
 from lms.certificates.issuing import (
     NATIONAL_LEVELS,
@@ -140,8 +140,12 @@ def verify_certificate(
     holder_name: str | None = None,
     token: str | None = None,
     today: dt.date | None = None,
+    share_key: str | None = None,
 ) -> Verification:
-    """Check a typed number (mistypes caught before any lookup), then its status."""
+    """Check a typed number (mistypes caught before any lookup), then its status.
+
+    A genuine token, the holder's name or the share link's key shows the full record.
+    """
     check = numbers.check_number(number_text or "")
     if not check.ok:
         state = (
@@ -163,11 +167,15 @@ def verify_certificate(
         result.name_matches = _same_name(holder_name, certificate.holder_name)
     if token:
         result.token_status = _token_status(token, certificate)
+    elif share_key is not None:
+        result.token_status = TOKEN_OK if is_share_key(certificate, share_key) else "bad_key"
     result.full = result.name_matches or result.token_status == TOKEN_OK
     return result
 
 
 def _token_status(token: str, certificate: Certificate) -> str:
+    if tokens.is_jws(token):
+        return _credential_status(token, certificate)
     try:
         fields = tokens.verify_token(token, keys.public_keys())
     except tokens.TokenError as error:
@@ -178,6 +186,19 @@ def _token_status(token: str, certificate: Certificate) -> str:
     if fields != token_fields(certificate) and token != certificate.token:
         return "mismatch"
     return TOKEN_OK
+
+
+def _credential_status(token: str, certificate: Certificate) -> str:
+    try:
+        _header, credential = tokens.verify_jws(token, keys.public_keys())
+    except tokens.TokenError as error:
+        return error.code
+    fields = tokens.credential_fields(credential)
+    if fields.get(tokens.FIELD_NUMBER) != certificate.number:
+        return "other_certificate"
+    # Each certificate has exactly one credential; a different genuine one
+    # (say, of a certificate since re-issued) does not describe it.
+    return TOKEN_OK if token.strip() == certificate.token else "mismatch"
 
 
 @dataclass
