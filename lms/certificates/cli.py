@@ -61,3 +61,22 @@ def jwks_command() -> None:
     from lms.certificates.keys import published_jwks
 
     click.echo(json.dumps(published_jwks(), indent=2))
+
+
+@certificates_cli.command("rotate-key")
+@with_appcontext
+def rotate_key_command() -> None:
+    """Sign with a new key from now on; the old one stays published so its certificates
+    verify, and the status lists are re-signed with the new one."""
+    from lms.certificates.credentials import refresh_all_status_lists
+    from lms.certificates.keys import KeyRotationError, rotate_signing_key
+
+    try:
+        old, new, key_file, retired_file = rotate_signing_key()
+    except KeyRotationError as error:
+        raise click.ClickException(str(error)) from None
+    lists = refresh_all_status_lists()
+    get_session().commit()
+    click.echo(f"New signing key {new} written to {key_file}.")
+    click.echo(f"Retired key {old} added to {retired_file} (still published in the JWKS).")
+    click.echo(f"Re-signed {lists} status list(s). Restart every app server to use the new key.")

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from lms import signals
 from lms.accounts.models import Profile
 from lms.accounts.services import publishing_organisation
-from lms.certificates import credentials, keys, numbers, tokens
+from lms.certificates import credentials, keys, numbers, pades, tokens
 from lms.certificates.access import share_key
 from lms.certificates.errors import CertificateError
 from lms.certificates.models import (
@@ -316,7 +316,11 @@ def render_certificate(certificate: Certificate) -> bytes:
     """Render and store the PDF once; later calls return the stored bytes."""
     if certificate.pdf is not None:
         return certificate.pdf
-    data = render_pdf(document_for(certificate))
+    data = pades.sign_pdf(
+        render_pdf(document_for(certificate)),
+        pades.signing_identity(),
+        reason=f"Certificate {numbers.format_number(certificate.number)}",
+    )
     certificate.pdf = data
     certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
     get_session().flush()

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lms.certificates import keys, numbers, tokens
+from lms.certificates import keys, numbers, pades, tokens
 from lms.certificates.access import certificate_by_number, is_share_key
 from lms.certificates.errors import CertificateError
 from lms.certificates.issuing import (
@@ -203,11 +203,12 @@ def _credential_status(token: str, certificate: Certificate) -> str:
 
 @dataclass
 class PdfCheck:
-    """Outcome of checking an uploaded PDF against the issued ones."""
+    """Outcome of checking an uploaded PDF: its signature, and the certificate it is."""
 
     matches: bool
     sha256: str
     verification: Verification | None = None
+    signature: pades.SignatureCheck | None = None
 
 
 def looks_like_pdf(data: bytes) -> bool:
@@ -215,8 +216,20 @@ def looks_like_pdf(data: bytes) -> bool:
     return b"%PDF-" in data[:1024]
 
 
+def _by_digest(digest: str | None) -> Certificate | None:
+    if digest is None:
+        return None
+    return get_session().scalar(select(Certificate).where(Certificate.pdf_sha256 == digest))
+
+
 def check_uploaded_pdf(data: bytes) -> PdfCheck:
-    """Whether the bytes are exactly a PDF we issued, and that certificate's status."""
+    """Whether the PDF's signed revision is one we issued, unchanged, and that certificate's
+    status.
+
+    A copy that only appended to the signed file (a reader's annotations, a
+    re-save by an app that writes incremental updates) still is; a PDF issued
+    before PDFs were signed is recognised by its exact bytes.
+    """
     if not data:
         raise CertificateError(_l("Choose a PDF file to check."))
     if len(data) > MAX_UPLOAD_BYTES:
@@ -224,14 +237,17 @@ def check_uploaded_pdf(data: bytes) -> PdfCheck:
     if not looks_like_pdf(data):
         raise CertificateError(_l("This file is not a PDF."))
     digest = hashlib.sha256(data).hexdigest()
-    certificate = get_session().scalar(select(Certificate).where(Certificate.pdf_sha256 == digest))
+    signature = pades.check_signature(data, pades.signing_identity())
+    certificate = _by_digest(digest)
+    if certificate is None and signature.outcome == "unchanged":
+        certificate = _by_digest(signature.signed_sha256)
     if certificate is None:
-        return PdfCheck(False, digest)
+        return PdfCheck(False, digest, signature=signature)
     verification = Verification(
         _state_of(certificate, dt.date.today()),
         number=numbers.format_number(certificate.number),
         certificate=certificate,
-        # Whoever holds the byte-identical PDF has seen the full record already.
+        # Whoever holds the PDF we signed has seen the full record already.
         full=True,
     )
-    return PdfCheck(True, digest, verification)
+    return PdfCheck(True, digest, verification, signature)

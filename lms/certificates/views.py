@@ -197,25 +197,54 @@ def status_list(list_id: int) -> Any:
 @bp.route("/verify/pdf", methods=["GET", "POST"])
 @rate_limited(LOOKUP, exempt_when=lambda: request.method == "GET")
 def verify_pdf() -> Any:
-    """Public check of an uploaded PDF: byte-identical to an issued one, or not."""
+    """Public check of an uploaded PDF: its signature, and which certificate it is."""
     check = None
+    problem = None
+    status = 200
     if request.method == "POST":
         upload = request.files.get("file")
         data = upload.read(verification.MAX_UPLOAD_BYTES + 1) if upload else b""
         try:
             check = verification.check_uploaded_pdf(data)
         except CertificateError as error:
+            # The message goes on the same page, above the form, to try another file.
             status = 413 if len(data) > verification.MAX_UPLOAD_BYTES else 400
-            return error_response(status, str(error.message))
+            problem = str(error.message)
     return render_template(
         "lms/certificates/verify_pdf.html",
         check=check,
+        problem=problem,
+        signature=check.signature if check else None,
+        signature_message=_signature_message(check.signature) if check else None,
         data=check.verification.as_dict() if check and check.verification else None,
         state_message=str(STATE_MESSAGES[check.verification.state])
         if check and check.verification
         else None,
         max_mb=verification.MAX_UPLOAD_BYTES // (1024 * 1024),
-    )
+    ), status
+
+
+def _signature_message(signature: Any) -> str | None:
+    """What the PDF's signature says, in the reader's language."""
+    if signature is None:
+        return None
+    when = signature.signed_at.date().isoformat() if signature.signed_at else "?"
+    messages = {
+        "unchanged": _(
+            "Signed by %(signer)s on %(date)s, unchanged since.", signer=signature.signer, date=when
+        ),
+        "modified": _(
+            "The signature does not match: this file was changed after %(signer)s signed it.",
+            signer=signature.signer or _("the issuer"),
+        ),
+        "unsigned": _("This PDF carries no signature."),
+        "untrusted": _(
+            "This PDF is signed by %(signer)s, which is not our signing certificate.",
+            signer=signature.signer,
+        ),
+        "unreadable": _("This PDF is damaged: its signature cannot be read."),
+    }
+    return messages[signature.outcome]
 
 
 @bp.route("/api/v1/certificates/<number>")
