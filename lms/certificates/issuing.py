@@ -412,7 +412,15 @@ def issue_certificate(
         break
     else:
         raise RuntimeError("could not store a certificate after three attempts")
-    _audit(certificate, CertificateAction.ISSUED, actor_profile_id, achievement=achievement_key)
+    # Issued by hand: the evidence the admin gave goes into the audit log too.
+    by_hand = {"evidence": evidence["evidence"]} if evidence.get("by_hand") else {}
+    _audit(
+        certificate,
+        CertificateAction.ISSUED,
+        actor_profile_id,
+        achievement=achievement_key,
+        **by_hand,
+    )
     if render:
         try:
             render_certificate(certificate)

@@ -38,6 +38,7 @@ from lms.certificates import (
     credentials,
     issuing,
     keys,
+    manual,
     numbers,
     verification,
     verify_cache,
@@ -388,6 +389,39 @@ def admin_list() -> Any:
         status_labels=STATUS_LABELS,
         query=query,
     )
+
+
+@bp.route("/admin/certificates/issue", methods=["GET", "POST"])
+@role_required(*ADMIN_ROLES)
+def issue_by_hand() -> Any:
+    """Issue a course certificate for training done outside the app."""
+    profile = require_profile()
+    form = {name: request.form.get(name, "") for name in ("phone", "course", "evidence", "hours")}
+    problem = None
+    status = 200
+    if request.method == "POST":
+        try:
+            hours = float(form["hours"]) if form["hours"].strip() else None
+        except ValueError:
+            hours = -1.0  # refused by the service with its message
+        try:
+            certificate = manual.issue_by_hand(
+                manual.HandIssue(form["phone"], form["course"], form["evidence"], hours), profile
+            )
+        except CertificateError as error:
+            get_session().rollback()
+            problem, status = str(error.message), 400
+        else:
+            get_session().commit()
+            flash(_("The certificate is issued."), "success")
+            return redirect(url_for(".admin_detail", number=certificate.number))
+    return render_template(
+        "lms/certificates/issue.html",
+        courses=manual.courses_for(profile),
+        form=form,
+        problem=problem,
+        evidence_max=manual.EVIDENCE_MAX,
+    ), status
 
 
 @bp.route("/admin/certificates/<number>")
