@@ -154,6 +154,7 @@ def short_link(code: str) -> Any:
         state_message=str(STATE_MESSAGES[result.state]),
         token_message=_token_message(result.token_status),
         share_key=key if result.full else None,
+        share_url=issuing.short_url(result.certificate) if result.certificate else None,
     ), status
 
 

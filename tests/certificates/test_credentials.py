@@ -180,6 +180,10 @@ def test_the_short_link_shows_the_full_record_and_links_the_credential(
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "欧阳晓明" in text
     assert f"/certificates/{number}/credential.jwt?k={key}" in text
+    # It previews in chat apps: Open Graph tags with the course, never the holder.
+    assert f'<meta property="og:url" content="{url}">' in text
+    assert 'property="og:title" content="Legal safety for riders and drivers"' in text
+    assert "欧阳晓明" not in text.split("</head>")[0]
     # A wrong key is the masked record and a warning; a mistyped number a 400.
     wrong = client.get(f"/c/{number}.AAAAAAAAAAAA").get_data(as_text=True)
     assert "欧阳晓明" not in wrong and "signature does not match" in wrong
