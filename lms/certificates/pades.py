@@ -23,7 +23,6 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import pem
@@ -256,16 +255,7 @@ def check_signature(data: bytes, identity: PdfSigningIdentity) -> SignatureCheck
         return SignatureCheck("modified", signer, signed_at)
     if not status.trusted:
         return SignatureCheck("untrusted", signer, signed_at)
-    start, length, offset, tail = (int(n) for n in embedded.sig_object["/ByteRange"])
-    del start, length
+    # /ByteRange [0 a b c]: the signed revision ends where its second range ends.
+    _start, _length, offset, tail = (int(n) for n in embedded.sig_object["/ByteRange"])
     revision = data[: offset + tail]
     return SignatureCheck("unchanged", signer, signed_at, hashlib.sha256(revision).hexdigest())
-
-
-def describe(check: SignatureCheck) -> dict[str, Any]:
-    """The check as plain values for templates and tests."""
-    return {
-        "outcome": check.outcome,
-        "signer": check.signer,
-        "signed_at": check.signed_at.isoformat() if check.signed_at else None,
-    }

@@ -45,15 +45,16 @@ def test_the_command_line_issues_the_same_certificate_with_its_evidence_audited(
         certificates_cli,
         ["issue", "--phone", learner.phone, "--course", "legal-safety", "--evidence", EVIDENCE],
     )
-    assert again.exit_code != 0 and "already has this course's certificate" in again.output
+    # The command speaks the default language, Chinese.
+    assert again.exit_code != 0 and "此人已持有本课程的证书" in again.output
     assert len(certificates_of(cert_app, learner.profile_id)) == 1
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--phone", "13000000000", "--course", "legal-safety"], "Nobody has registered"),
-        (["--phone", "{phone}", "--course", "no-such-course"], "published courses"),
+        (["--phone", "13000000000", "--course", "legal-safety"], "没有人用这个手机号注册"),
+        (["--phone", "{phone}", "--course", "no-such-course"], "请选择本机构已发布的课程"),
     ],
 )
 def test_the_command_line_names_what_is_wrong(

@@ -65,6 +65,7 @@ def test_a_fresh_download_is_signed_valid_and_whole_for_pdfsig_and_the_upload_pa
 ) -> None:
     number = issue(learner.profile_id)
     data = download(cert_app, learner, number)
+    print(f"signed certificate PDF: {len(data) / 1024:.1f} KB")
     assert len(data) <= PDF_BUDGET_BYTES
 
     report = pdfsig(data, tmp_path)
