@@ -12,7 +12,7 @@ export FLASK_APP := lms
 # Debian packages the app needs: CJK fonts and HarfBuzz's subsetting library so
 # WeasyPrint embeds small Chinese PDFs fast, Pango for WeasyPrint, Chromium for
 # the browser tests.
-SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 chromium
+SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 chromium libzbar0 poppler-utils
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 SERVE_BIND ?= 127.0.0.1:8000

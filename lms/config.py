@@ -60,6 +60,10 @@ DEFAULTS: dict[str, Any] = {
     #: <instance>/certificate-signing-key.pem once; production must set one, shared
     #: by every app server.
     "LMS_SIGNING_KEY_FILE": None,
+    #: PEM file with the PDF signing key (PKCS#8), its X.509 certificate and the CA
+    #: chain above it (the organisation's CA). Without it, debug/testing/standalone
+    #: generate a local CA into <instance>/certificate-pdf-signing.pem once.
+    "LMS_PDF_SIGNING_FILE": None,
     #: JWKS (dict, JSON text or file path) of retired public keys, still published
     #: so certificates signed before a key rotation keep verifying.
     "LMS_RETIRED_PUBLIC_KEYS": None,

@@ -6,6 +6,9 @@ these functions, never the role alone.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -64,14 +67,35 @@ def can_view_certificate_record(profile: Profile | None, certificate: Certificat
 
 
 def can_view_certificate(
-    profile: Profile | None, certificate: Certificate, token: str | None = None
+    profile: Profile | None,
+    certificate: Certificate,
+    token: str | None = None,
+    key: str | None = None,
 ) -> bool:
-    """The PDF: the holder, whoever may see its record, or a holder of the share link."""
+    """The PDF and credential: the holder, whoever may see its record, or a holder
+    of the share link (its key) or of the signed token."""
     if profile is not None and profile.id == certificate.profile_id:
         return True
     if can_view_certificate_record(profile, certificate):
         return True
+    if is_share_key(certificate, key):
+        return True
     return bool(token) and token == certificate.token
+
+
+#: characters of the share key: 72 bits, unguessable, and the QR stays small
+SHARE_KEY_LENGTH = 12
+
+
+def share_key(certificate: Certificate) -> str:
+    """The short key of the certificate's share link, derived from its signed token."""
+    digest = hashlib.sha256(certificate.token.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")[:SHARE_KEY_LENGTH]
+
+
+def is_share_key(certificate: Certificate, key: str | None) -> bool:
+    """True when ``key`` is this certificate's share key (compared in constant time)."""
+    return bool(key) and hmac.compare_digest(share_key(certificate), str(key))
 
 
 def events_of(

@@ -61,3 +61,45 @@ def jwks_command() -> None:
     from lms.certificates.keys import published_jwks
 
     click.echo(json.dumps(published_jwks(), indent=2))
+
+
+@certificates_cli.command("rotate-key")
+@with_appcontext
+def rotate_key_command() -> None:
+    """Sign with a new key from now on; the old one stays published so its certificates
+    verify, and the status lists are re-signed with the new one."""
+    from lms.certificates.credentials import refresh_all_status_lists
+    from lms.certificates.keys import KeyRotationError, rotate_signing_key
+
+    try:
+        old, new, key_file, retired_file = rotate_signing_key()
+    except KeyRotationError as error:
+        raise click.ClickException(str(error)) from None
+    lists = refresh_all_status_lists()
+    get_session().commit()
+    click.echo(f"New signing key {new} written to {key_file}.")
+    click.echo(f"Retired key {old} added to {retired_file} (still published in the JWKS).")
+    click.echo(f"Re-signed {lists} status list(s). Restart every app server to use the new key.")
+
+
+@certificates_cli.command("issue")
+@click.option("--phone", required=True, help="The learner's registered mobile number.")
+@click.option("--course", "course_key", required=True, help="The course id (its key).")
+@click.option("--evidence", required=True, help="Where and when the training was done.")
+@click.option("--hours", type=float, help="Hours of training (default: the course's).")
+@with_appcontext
+def issue_command(phone: str, course_key: str, evidence: str, hours: float | None) -> None:
+    """Issue a course certificate for training done outside the app (audited)."""
+    from lms.certificates.errors import CertificateError
+    from lms.certificates.manual import HandIssue, issue_by_hand
+    from lms.certificates.numbers import format_number
+
+    try:
+        certificate = issue_by_hand(HandIssue(phone, course_key, evidence, hours), actor=None)
+    except CertificateError as error:
+        get_session().rollback()
+        raise click.ClickException(str(error.message)) from None
+    get_session().commit()
+    click.echo(
+        f"Issued certificate {format_number(certificate.number)} to {certificate.holder_name}."
+    )

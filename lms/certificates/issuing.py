@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from lms import signals
 from lms.accounts.models import Profile
 from lms.accounts.services import publishing_organisation
-from lms.certificates import keys, numbers, tokens
+from lms.certificates import credentials, keys, numbers, pades, tokens
+from lms.certificates.access import share_key
 from lms.certificates.errors import CertificateError
 from lms.certificates.models import (
     Certificate,
@@ -28,6 +29,7 @@ from lms.certificates.models import (
     CertificateEvent,
     CertificateKind,
     CertificateStatus,
+    CertificateStatusList,
     RevocationCategory,
 )
 from lms.certificates.pdf import BILINGUAL_LABELS, CertificateDocument, render_pdf
@@ -100,9 +102,14 @@ def verify_url(compact_number: str) -> str:
     return f"{base}{get_state().url_prefix}/verify/{compact_number}"
 
 
+def short_url(certificate: Certificate) -> str:
+    """The share link and QR code: ``/c/<number>.<share key>``, short enough for paper."""
+    return credentials.site_url(f"/c/{certificate.number}.{share_key(certificate)}")
+
+
 def share_url(certificate: Certificate) -> str:
-    """The verification URL with the signed token: shows the full record."""
-    return f"{verify_url(certificate.number)}?t={certificate.token}"
+    """The link a holder shares: opens the full record and the credential."""
+    return short_url(certificate)
 
 
 def level_text(level: int | None) -> dict[str, str]:
@@ -157,6 +164,99 @@ def token_fields(certificate: Certificate) -> dict[str, Any]:
     return fields
 
 
+def _lines(text: str) -> tuple[str, str]:
+    """A "中文 / English" label split into its two languages."""
+    zh, _sep, en = text.partition(" / ")
+    return zh, en or zh
+
+
+def credential_for(certificate: Certificate, status_list: CertificateStatusList) -> dict[str, Any]:
+    """The certificate as an Open Badges 3.0 ``OpenBadgeCredential`` (VCDM 2.0 JSON)."""
+    level = certificate.kind is CertificateKind.LEVEL
+    heading_zh, heading_en = _headings(certificate.kind, certificate.level)
+    criteria_zh, criteria_en = _lines(BILINGUAL_LABELS["completed_level" if level else "completed"])
+    notice_zh, notice_en = BILINGUAL_LABELS["notice"]
+    title = _both(certificate.title)
+    issuer = credentials.issuer_profile() | {"name": certificate.issuer_name}
+    achievement_key = (
+        f"level:{certificate.track_key}:{certificate.level}"
+        if level
+        else f"course:{certificate.course_key}"
+    )
+    achievement: dict[str, Any] = {
+        "id": credentials.site_url(f"/achievements/{achievement_key}"),
+        "type": ["Achievement"],
+        "achievementType": "Certificate" if level else "CertificateOfCompletion",
+        "name": title,
+        "description": f"{heading_zh}：{title}。{notice_zh}\n\n{heading_en}: {title}. {notice_en}",
+        "criteria": {"narrative": f"{criteria_zh}。\n\n{criteria_en.capitalize()}."},
+        "creditsAvailable": certificate.hours,
+        "inLanguage": "zh-CN",
+        "creator": issuer,
+    }
+    if certificate.track_title:
+        achievement["fieldOfStudy"] = _both(certificate.track_title)
+    modelled_on = _both(level_text(certificate.level)) if level else ""
+    if modelled_on:
+        achievement["specialization"] = modelled_on
+    list_url = credentials.status_list_url(status_list.id)
+    credential: dict[str, Any] = {
+        "@context": [credentials.VC_CONTEXT, credentials.OB_CONTEXT],
+        "id": verify_url(certificate.number),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": f"{heading_zh} / {heading_en}: {title}",
+        "issuer": issuer,
+        "validFrom": f"{certificate.issued_on.isoformat()}T00:00:00Z",
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [
+                {
+                    "type": "IdentityObject",
+                    "identityHash": certificate.holder_name,
+                    "identityType": "name",
+                    "hashed": False,
+                }
+            ],
+            "achievement": achievement,
+            "creditsEarned": certificate.hours,
+        },
+        "credentialStatus": {
+            "id": f"{list_url}#{certificate.status_index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": credentials.STATUS_PURPOSE,
+            "statusListIndex": str(certificate.status_index),
+            "statusListCredential": list_url,
+        },
+        "credentialSchema": [
+            {"id": credentials.OB_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}
+        ],
+    }
+    if certificate.expires_on is not None:
+        # The expiry day itself is still valid.
+        credential["validUntil"] = f"{certificate.expires_on.isoformat()}T23:59:59Z"
+    return credential
+
+
+def _secure(certificate: Certificate) -> None:
+    """Give the certificate its status-list entry and its signed credential token."""
+    status_list, index = credentials.allocate_status_entry(certificate.organisation_id)
+    certificate.status_list_id = status_list.id
+    certificate.status_index = index
+    certificate.token = credentials.sign_credential(credential_for(certificate, status_list))
+
+
+def ensure_credential(certificate: Certificate) -> str:
+    """The certificate's VC-JWT; a certificate from before credentials gets one now.
+
+    Its old ``v1.`` token keeps verifying: the verifier compares its fields.
+    """
+    if not tokens.is_jws(certificate.token):
+        _secure(certificate)
+        certificate.key_id = keys.signing_key().kid
+        get_session().flush()
+    return certificate.token
+
+
 def document_for(certificate: Certificate) -> CertificateDocument:
     """The printable values of a certificate."""
     heading_zh, heading_en = _headings(certificate.kind, certificate.level)
@@ -180,11 +280,12 @@ def document_for(certificate: Certificate) -> CertificateDocument:
         issuer_name=certificate.issuer_name,
         hours=hours,
         verify_url=verify_url(certificate.number),
-        qr_url=share_url(certificate),
+        qr_url=short_url(certificate),
         key_id=certificate.key_id,
         rows=rows,
         masked_id_number=certificate.masked_id_number,
         expires_on=certificate.expires_on.isoformat() if certificate.expires_on else None,
+        credential=certificate.token if tokens.is_jws(certificate.token) else None,
     )
 
 
@@ -219,7 +320,11 @@ def render_certificate(certificate: Certificate) -> bytes:
     """Render and store the PDF once; later calls return the stored bytes."""
     if certificate.pdf is not None:
         return certificate.pdf
-    data = render_pdf(document_for(certificate))
+    data = pades.sign_pdf(
+        render_pdf(document_for(certificate)),
+        pades.signing_identity(),
+        reason=f"Certificate {numbers.format_number(certificate.number)}",
+    )
     certificate.pdf = data
     certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
     get_session().flush()
@@ -267,6 +372,8 @@ def issue_certificate(
         years = config_value("LMS_CERTIFICATE_VALID_YEARS")
         expiry = _add_years(issued, int(years)) if years else None
     signing = keys.signing_key()
+    organisation = organisation_id or publishing_organisation().id
+    status_list, status_index = credentials.allocate_status_entry(organisation)
     for _attempt in range(3):
         certificate = Certificate(
             number=numbers.format_number(numbers.new_certificate_number()).replace("-", ""),
@@ -285,14 +392,14 @@ def issue_certificate(
             issued_on=issued,
             expires_on=expiry,
             issuer_name=str(config_value("LMS_ISSUER_NAME") or ""),
-            organisation_id=organisation_id or publishing_organisation().id,
+            organisation_id=organisation,
             key_id=signing.kid,
             token="",
             status=CertificateStatus.VALID,
+            status_list_id=status_list.id,
+            status_index=status_index,
         )
-        certificate.token = tokens.sign_certificate(
-            token_fields(certificate), signing.private_key, signing.kid
-        )
+        certificate.token = credentials.sign_credential(credential_for(certificate, status_list))
         # A savepoint: losing the race to a concurrent trigger must not undo
         # the caller's own work (the graded attempt, the level reached).
         savepoint = session.begin_nested()
@@ -309,7 +416,15 @@ def issue_certificate(
         break
     else:
         raise RuntimeError("could not store a certificate after three attempts")
-    _audit(certificate, CertificateAction.ISSUED, actor_profile_id, achievement=achievement_key)
+    # Issued by hand: the evidence the admin gave goes into the audit log too.
+    by_hand = {"evidence": evidence["evidence"]} if evidence.get("by_hand") else {}
+    _audit(
+        certificate,
+        CertificateAction.ISSUED,
+        actor_profile_id,
+        achievement=achievement_key,
+        **by_hand,
+    )
     if render:
         try:
             render_certificate(certificate)
@@ -350,6 +465,8 @@ def revoke_certificate(
         certificate, CertificateAction.REVOKED, actor_profile_id, category=chosen.value, note=note
     )
     get_session().flush()
+    if certificate.status_list_id is not None:
+        credentials.refresh_status_list(certificate.status_list_id)
     signals.certificate_status_changed.send(
         current_app._get_current_object(),  # type: ignore[attr-defined]
         certificate=certificate,
@@ -397,6 +514,8 @@ def reissue_certificate(
         actor_profile_id=actor_profile_id,
     )
     certificate.superseded_by = new.number
+    if certificate.status_list_id is not None:
+        credentials.refresh_status_list(certificate.status_list_id)
     _audit(
         certificate,
         CertificateAction.REISSUED,

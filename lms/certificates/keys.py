@@ -9,7 +9,12 @@ Configuration (read with ``current_app.config.get``):
   certificates keep verifying after a rotation.
 
 Without a configured key, debug, testing and the standalone default generate
-one into ``<instance>/certificate-signing-key.pem`` once and reuse it.
+one into ``<instance>/certificate-signing-key.pem`` once and reuse it; without
+``LMS_RETIRED_PUBLIC_KEYS`` the retired keys are read from
+``<instance>/certificate-retired-keys.json`` if it exists.
+
+:func:`rotate_signing_key` (``flask lms certificates rotate-key``) writes a new
+key into the key file and the old public key into the retired JWKS file.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from lms.certificates import tokens
 from lms.config import config_value
 
 GENERATED_KEY_FILE = "certificate-signing-key.pem"
+RETIRED_KEYS_FILE = "certificate-retired-keys.json"
 
 
 class SigningKeyMissing(RuntimeError):
@@ -53,7 +59,8 @@ def _generate_into(path: Path) -> None:
         handle.write(pem)
 
 
-def _may_generate(app: Flask) -> bool:
+def may_generate(app: Flask) -> bool:
+    """Whether this app may generate its own keys (debug, testing, the standalone trial)."""
     # With the start-up checks on (any host in production) a key must be
     # configured; the standalone trial, debug and tests get a generated one so
     # they work out of the box.
@@ -73,7 +80,7 @@ def signing_key(app: Flask | None = None) -> SigningKey:
     if not pem:
         path = Path(app.instance_path) / GENERATED_KEY_FILE
         if not path.exists():
-            if not _may_generate(app):
+            if not may_generate(app):
                 raise SigningKeyMissing(
                     "Set LMS_SIGNING_KEY or LMS_SIGNING_KEY_FILE to an Ed25519 PEM key."
                 )
@@ -88,7 +95,8 @@ def signing_key(app: Flask | None = None) -> SigningKey:
 def _retired_jwks(app: Flask) -> dict[str, Any] | None:
     value = config_value("LMS_RETIRED_PUBLIC_KEYS", app)
     if not value:
-        return None
+        default = Path(app.instance_path) / RETIRED_KEYS_FILE
+        return json.loads(default.read_text(encoding="utf-8")) if default.exists() else None
     if isinstance(value, dict):
         return value
     text = str(value).strip()
@@ -120,3 +128,61 @@ def published_jwks(app: Flask | None = None) -> dict[str, Any]:
     # Current key first: verifiers that try keys in order find it at once.
     ordered = {current: keys[current], **{k: v for k, v in keys.items() if k != current}}
     return tokens.jwks(ordered)
+
+
+class KeyRotationError(RuntimeError):
+    """The keys are configured in a way this command cannot rotate (it says why)."""
+
+
+def _key_file(app: Flask) -> Path:
+    if config_value("LMS_SIGNING_KEY", app):
+        raise KeyRotationError(
+            "LMS_SIGNING_KEY holds the key inline: move it into a file named by "
+            "LMS_SIGNING_KEY_FILE, then rotate."
+        )
+    key_file = config_value("LMS_SIGNING_KEY_FILE", app)
+    return Path(key_file) if key_file else Path(app.instance_path) / GENERATED_KEY_FILE
+
+
+def _retired_file(app: Flask) -> Path:
+    value = config_value("LMS_RETIRED_PUBLIC_KEYS", app)
+    if not value:
+        return Path(app.instance_path) / RETIRED_KEYS_FILE
+    if isinstance(value, dict) or str(value).strip().startswith("{"):
+        raise KeyRotationError(
+            "LMS_RETIRED_PUBLIC_KEYS holds the JWKS inline: point it at a file, then rotate."
+        )
+    return Path(str(value).strip())
+
+
+def _replace(path: Path, text: str) -> None:
+    # Write beside it, then rename: a reader sees the old file or the new, never half.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    spare = path.with_name(f".{path.name}.new")
+    fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(spare, path)
+
+
+def rotate_signing_key(app: Flask | None = None) -> tuple[str, str, Path, Path]:
+    """Retire the current signing key and start signing with a new one.
+
+    The old public key goes into the retired JWKS file first, so a crash in
+    between never leaves certificates unverifiable. Returns (old kid, new kid,
+    key file, retired file). Other processes pick the new key up when restarted.
+    """
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    key_file, retired_file = _key_file(app), _retired_file(app)
+    current = signing_key(app)
+    # The file may not exist before the first rotation.
+    published = retired_file.read_text(encoding="utf-8") if retired_file.exists() else None
+    retired = tokens.public_keys_from_jwks(published) if published else {}
+    retired[current.kid] = current.private_key.public_key()
+    _replace(retired_file, json.dumps(tokens.jwks(retired), indent=2) + "\n")
+    pem, new_kid = tokens.generate_key()
+    _replace(key_file, pem)
+    app.extensions.pop("lms_certificate_keys", None)
+    if signing_key(app).kid != new_kid:
+        raise KeyRotationError(f"the app does not read the new key from {key_file}")
+    return current.kid, new_kid, key_file, retired_file

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from lms.db import Base, enum_values, utcnow
@@ -52,6 +52,7 @@ class Certificate(Base):
     """
 
     __tablename__ = "lms_certificate"
+    __table_args__ = (UniqueConstraint("status_list_id", "status_index"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: compact form (``LMS`` + 14 symbols), see ``numbers.py``
@@ -83,7 +84,13 @@ class Certificate(Base):
         ForeignKey("lms_organisation.id", ondelete="RESTRICT"), index=True
     )
     key_id: Mapped[str] = mapped_column(String(64))
+    #: the signed VC-JWT (an OpenBadgeCredential); ``v1.`` tokens before issue 17
     token: Mapped[str] = mapped_column(Text)
+    #: the certificate's entry in its organisation's revocation status list
+    status_list_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_certificate_status_list.id", ondelete="RESTRICT")
+    )
+    status_index: Mapped[int | None]
     status: Mapped[CertificateStatus] = mapped_column(
         Enum(CertificateStatus, values_callable=enum_values, native_enum=False, length=16),
         default=CertificateStatus.VALID,
@@ -121,3 +128,25 @@ class CertificateEvent(Base):
         ForeignKey("lms_organisation.id", ondelete="RESTRICT"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class CertificateStatusList(Base):
+    """One organisation's W3C Bitstring Status List of revoked certificates.
+
+    ``next_index`` hands out entries with one guarded ``UPDATE``, so concurrent
+    issues never share an index; ``credential`` is the signed list as served,
+    rebuilt on every revocation (and on a key rotation).
+    """
+
+    __tablename__ = "lms_certificate_status_list"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_organisation.id", ondelete="RESTRICT"), unique=True
+    )
+    next_index: Mapped[int] = mapped_column(default=0)
+    #: entries in the bitstring: the specification's minimum, grown in whole steps
+    size: Mapped[int] = mapped_column(default=131072)
+    revision: Mapped[int] = mapped_column(default=0)
+    credential: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -27,6 +27,7 @@ __all__ = [
     "CertificateDocument",
     "locked_fetcher",
     "qr_svg",
+    "qr_version",
     "render_pdf",
 ]
 
@@ -107,6 +108,8 @@ class CertificateDocument:
     labels: dict[str, Any] = field(default_factory=lambda: BILINGUAL_LABELS)
     masked_id_number: str | None = None
     expires_on: str | None = None
+    #: the signed VC-JWT, attached to the PDF so a verifier finds it in the file
+    credential: str | None = None
 
 
 @cache
@@ -147,6 +150,11 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def qr_version(url: str) -> int:
+    """The QR version (size) that encodes ``url`` at error correction M."""
+    return segno.make(url, error="m", micro=False, boost_error=False).version
 
 
 def qr_svg(url: str) -> Markup:
@@ -206,6 +214,18 @@ def render_pdf(
         font_family=family,
         font_faces=Markup(faces),  # noqa: S704 - our own CSS
     )
-    from weasyprint import HTML
+    from weasyprint import HTML, Attachment
 
-    return HTML(string=html, url_fetcher=locked_fetcher(resources), base_url=None).write_pdf()
+    attachments = []
+    if document.credential:
+        attachments.append(
+            Attachment(
+                string=document.credential,
+                name="credential.jwt",
+                description="Open Badges 3.0 credential (VC-JWT)",
+                url_fetcher=locked_fetcher(),
+            )
+        )
+    return HTML(string=html, url_fetcher=locked_fetcher(resources), base_url=None).write_pdf(
+        attachments=attachments
+    )

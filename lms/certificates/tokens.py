@@ -20,6 +20,13 @@ Well-known fields are validated when signing and again when verifying:
 ``verify_url`` (http(s) URL); ``holder``, ``kind``, ``track``, ``course``,
 ``level`` and ``issuer`` are free text.
 
+Since issue 17 certificates carry a standard token instead: a VC-JOSE JWT
+(compact JWS, ``alg`` EdDSA, ``typ`` ``vc+jwt``) whose payload is an Open
+Badges 3.0 ``OpenBadgeCredential``. :func:`verify_jws` checks one against the
+same JWKS, :func:`credential_fields` reads the certificate facts out of the
+credential, and :func:`status_bit` reads a W3C Bitstring Status List. ``v1``
+tokens keep verifying with :func:`verify_token`, read-only.
+
 This module imports only the standard library and ``cryptography``: the offline
 verifier loads it without the Flask application.
 """
@@ -33,6 +40,7 @@ import hashlib
 import json
 import math
 import re
+import zlib
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -64,7 +72,14 @@ __all__ = [
     "UnknownKey",
     "canonical_payload",
     "expiry_date",
+    "JWS_ALGORITHMS",
+    "MAX_JWS_LENGTH",
+    "credential_fields",
     "generate_key",
+    "is_jws",
+    "jws_header",
+    "status_bit",
+    "verify_jws",
     "is_expired",
     "jwk_thumbprint",
     "jwks",
@@ -492,3 +507,166 @@ def public_keys_from_jwks(doc: Mapping[str, Any] | str | bytes) -> dict[str, Ed2
             raise JWKSError(f"key #{index + 1}: kid {kid!r} appears twice")
         keys[kid] = key
     return keys
+
+
+# ---------------------------------------------------------------- standard tokens (JWS)
+
+#: RFC 8037's name and RFC 9864's fully specified name of Ed25519 signatures.
+JWS_ALGORITHMS = ("EdDSA", "Ed25519")
+#: A credential with bilingual criteria is a few KB; a status list JWT less.
+MAX_JWS_LENGTH = 32 * 1024
+CREDENTIAL_TYPE = "vc+jwt"
+#: Largest bitstring a status list may inflate to (a zip bomb stops here).
+MAX_STATUS_LIST_BYTES = 1024 * 1024
+# A JSON object's base64url always starts "eyJ" ('{"'): a cut v1 token never does.
+_JWS = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_ACHIEVEMENT_KINDS = {"CertificateOfCompletion": "training", "Certificate": "level"}
+
+
+def is_jws(token: Any) -> bool:
+    """True when the text has the shape of a compact JWS (a JSON header, three parts)."""
+    return isinstance(token, str) and bool(_JWS.fullmatch(token.strip()))
+
+
+def _json_object(data: bytes, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(
+            data.decode("utf-8"),
+            object_pairs_hook=_reject_duplicate_keys,
+            parse_constant=_reject_constant,
+        )
+    except (ValueError, RecursionError) as exc:
+        raise MalformedToken(f"{what} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise MalformedToken(f"{what} is not a JSON object")
+    return value
+
+
+def _split_jws(token: Any) -> tuple[str, dict[str, Any], bytes, bytes]:
+    if not isinstance(token, str):
+        raise MalformedToken(f"token must be text, not {type(token).__name__}")
+    token = token.strip()
+    if len(token) > MAX_JWS_LENGTH:
+        raise MalformedToken(f"token is longer than {MAX_JWS_LENGTH} characters")
+    if not is_jws(token):
+        raise MalformedToken("token is not a compact JWS (three base64url parts)")
+    header_text, payload_text, signature_text = token.split(".")
+    try:
+        header = _json_object(_b64url_decode(header_text), "JWS header")
+        payload = _b64url_decode(payload_text)
+        signature = _b64url_decode(signature_text)
+    except ValueError as exc:
+        raise MalformedToken(f"token is not base64url: {exc}") from None
+    if len(signature) != _SIGNATURE_LENGTH:
+        raise MalformedToken(
+            f"token signature has {len(signature)} bytes, expected {_SIGNATURE_LENGTH}"
+        )
+    return f"{header_text}.{payload_text}", header, payload, signature
+
+
+def jws_header(token: str) -> dict[str, Any]:
+    """The protected header of a well-formed JWS (not verified); MalformedToken if none."""
+    return _split_jws(token)[1]
+
+
+def verify_jws(
+    token: str,
+    public_keys: Mapping[str, Ed25519PublicKey],
+    types: tuple[str, ...] = (CREDENTIAL_TYPE,),
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Verify a compact JWS signed with EdDSA by a key of the JWKS; (header, payload).
+
+    Raises :class:`MalformedToken`, :class:`UnknownKey` or :class:`BadSignature`.
+    """
+    signed_part, header, payload, signature = _split_jws(token)
+    if header.get("alg") not in JWS_ALGORITHMS:
+        raise MalformedToken(f"JWS alg must be EdDSA, got {str(header.get('alg'))[:16]!r}")
+    if "crit" in header:
+        raise MalformedToken("JWS header marks extensions critical that this verifier lacks")
+    if types and header.get("typ") not in types:
+        raise MalformedToken(f"JWS typ must be one of {', '.join(types)}")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not _KID.fullmatch(kid):
+        raise MalformedToken("JWS header has no valid kid")
+    key = public_keys.get(kid)
+    if key is None:
+        known = ", ".join(sorted(public_keys)) or "none"
+        raise UnknownKey(
+            f"token was signed with key {kid!r}, which is not a trusted key (trusted: {known})"
+        )
+    try:
+        key.verify(signature, signed_part.encode("ascii"))
+    except InvalidSignature:
+        raise BadSignature(
+            f"signature does not match key {kid!r}: the credential was altered "
+            "or signed by a different key"
+        ) from None
+    return header, _json_object(payload, "JWS payload")
+
+
+def _iso_day(value: Any) -> str | None:
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        return None
+    return value[:10]
+
+
+def credential_fields(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """The certificate facts of an OpenBadgeCredential, in the v1 token's field names.
+
+    ``status`` is the ``credentialStatus`` entry (or None): where to look up revocation.
+    """
+    subject = credential.get("credentialSubject")
+    subject = subject if isinstance(subject, Mapping) else {}
+    achievement = subject.get("achievement")
+    achievement = achievement if isinstance(achievement, Mapping) else {}
+    issuer = credential.get("issuer")
+    holder = None
+    for entry in subject.get("identifier") or []:
+        if isinstance(entry, Mapping) and entry.get("identityType") == "name":
+            if not entry.get("hashed"):
+                holder = entry.get("identityHash")
+    url = credential.get("id")
+    number = url.rstrip("/").rsplit("/", 1)[-1] if isinstance(url, str) else None
+    status = credential.get("credentialStatus")
+    fields: dict[str, Any] = {
+        FIELD_NUMBER: number,
+        FIELD_HOLDER: holder,
+        FIELD_KIND: _ACHIEVEMENT_KINDS.get(str(achievement.get("achievementType")), "training"),
+        FIELD_COURSE: achievement.get("name"),
+        FIELD_LEVEL: achievement.get("specialization"),
+        FIELD_HOURS: subject.get("creditsEarned"),
+        FIELD_ISSUED: _iso_day(credential.get("validFrom")),
+        FIELD_EXPIRES: _iso_day(credential.get("validUntil")),
+        FIELD_ISSUER: issuer.get("name") if isinstance(issuer, Mapping) else issuer,
+        FIELD_VERIFY_URL: url if isinstance(url, str) and _URL.fullmatch(url) else None,
+        "status": dict(status) if isinstance(status, Mapping) else None,
+    }
+    track = achievement.get("fieldOfStudy")
+    if track:
+        fields[FIELD_TRACK] = track
+    return fields
+
+
+def status_bit(status_list: Mapping[str, Any], index: int) -> bool:
+    """Bit ``index`` of a BitstringStatusListCredential (True: the status is set).
+
+    ``encodedList`` is multibase base64url (``u`` prefix) of the GZIP-compressed
+    bitstring; index 0 is the most significant bit of the first byte.
+    """
+    subject = status_list.get("credentialSubject")
+    encoded = subject.get("encodedList") if isinstance(subject, Mapping) else None
+    if not isinstance(encoded, str) or not encoded.startswith("u"):
+        raise ValueError("status list has no multibase base64url encodedList")
+    try:
+        packed = _b64url_decode(encoded[1:])
+        inflater = zlib.decompressobj(wbits=31)  # 31: the gzip container
+        bits = inflater.decompress(packed, MAX_STATUS_LIST_BYTES)
+    except (ValueError, zlib.error) as exc:
+        raise ValueError(f"status list bitstring cannot be decoded: {exc}") from None
+    if inflater.unconsumed_tail:
+        raise ValueError("status list bitstring is larger than this verifier allows")
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise ValueError(f"status index must be a whole number >= 0, got {index!r}")
+    if index >= len(bits) * 8:
+        raise ValueError(f"status index {index} is beyond the list's {len(bits) * 8} entries")
+    return bool(bits[index // 8] & (0x80 >> (index % 8)))

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from lms.certificates import keys, numbers, tokens
-from lms.certificates.access import certificate_by_number
+from lms.certificates import keys, numbers, pades, tokens
+from lms.certificates.access import certificate_by_number, is_share_key
 from lms.certificates.errors import CertificateError
 from lms.certificates.issuing import (
     NATIONAL_LEVELS,
@@ -141,8 +141,12 @@ def verify_certificate(
     holder_name: str | None = None,
     token: str | None = None,
     today: dt.date | None = None,
+    share_key: str | None = None,
 ) -> Verification:
-    """Check a typed number (mistypes caught before any lookup), then its status."""
+    """Check a typed number (mistypes caught before any lookup), then its status.
+
+    A genuine token, the holder's name or the share link's key shows the full record.
+    """
     check = numbers.check_number(number_text or "")
     if not check.ok:
         state = (
@@ -164,6 +168,8 @@ def verify_certificate(
         result.name_matches = _same_name(holder_name, certificate.holder_name)
     if token:
         result.token_status = _token_status(token, certificate)
+    elif share_key is not None:
+        result.token_status = TOKEN_OK if is_share_key(certificate, share_key) else "bad_key"
     result.full = result.name_matches or result.token_status == TOKEN_OK
     return result
 
@@ -238,6 +244,8 @@ def shared_records(
 
 
 def _token_status(token: str, certificate: Certificate) -> str:
+    if tokens.is_jws(token):
+        return _credential_status(token, certificate)
     try:
         fields = tokens.verify_token(token, keys.public_keys())
     except tokens.TokenError as error:
@@ -250,13 +258,27 @@ def _token_status(token: str, certificate: Certificate) -> str:
     return TOKEN_OK
 
 
+def _credential_status(token: str, certificate: Certificate) -> str:
+    try:
+        _header, credential = tokens.verify_jws(token, keys.public_keys())
+    except tokens.TokenError as error:
+        return error.code
+    fields = tokens.credential_fields(credential)
+    if fields.get(tokens.FIELD_NUMBER) != certificate.number:
+        return "other_certificate"
+    # Each certificate has exactly one credential; a different genuine one
+    # (say, of a certificate since re-issued) does not describe it.
+    return TOKEN_OK if token.strip() == certificate.token else "mismatch"
+
+
 @dataclass
 class PdfCheck:
-    """Outcome of checking an uploaded PDF against the issued ones."""
+    """Outcome of checking an uploaded PDF: its signature, and the certificate it is."""
 
     matches: bool
     sha256: str
     verification: Verification | None = None
+    signature: pades.SignatureCheck | None = None
 
 
 def looks_like_pdf(data: bytes) -> bool:
@@ -264,8 +286,20 @@ def looks_like_pdf(data: bytes) -> bool:
     return b"%PDF-" in data[:1024]
 
 
+def _by_digest(digest: str | None) -> Certificate | None:
+    if digest is None:
+        return None
+    return get_session().scalar(select(Certificate).where(Certificate.pdf_sha256 == digest))
+
+
 def check_uploaded_pdf(data: bytes) -> PdfCheck:
-    """Whether the bytes are exactly a PDF we issued, and that certificate's status."""
+    """Whether the PDF's signed revision is one we issued, unchanged, and that certificate's
+    status.
+
+    A copy that only appended to the signed file (a reader's annotations, a
+    re-save by an app that writes incremental updates) still is; a PDF issued
+    before PDFs were signed is recognised by its exact bytes.
+    """
     if not data:
         raise CertificateError(_l("Choose a PDF file to check."))
     if len(data) > MAX_UPLOAD_BYTES:
@@ -273,14 +307,17 @@ def check_uploaded_pdf(data: bytes) -> PdfCheck:
     if not looks_like_pdf(data):
         raise CertificateError(_l("This file is not a PDF."))
     digest = hashlib.sha256(data).hexdigest()
-    certificate = get_session().scalar(select(Certificate).where(Certificate.pdf_sha256 == digest))
+    signature = pades.check_signature(data, pades.signing_identity())
+    certificate = _by_digest(digest)
+    if certificate is None and signature.outcome == "unchanged":
+        certificate = _by_digest(signature.signed_sha256)
     if certificate is None:
-        return PdfCheck(False, digest)
+        return PdfCheck(False, digest, signature=signature)
     verification = Verification(
         _state_of(certificate, dt.date.today()),
         number=numbers.format_number(certificate.number),
         certificate=certificate,
-        # Whoever holds the byte-identical PDF has seen the full record already.
+        # Whoever holds the PDF we signed has seen the full record already.
         full=True,
     )
-    return PdfCheck(True, digest, verification)
+    return PdfCheck(True, digest, verification, signature)

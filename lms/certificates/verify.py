@@ -1,22 +1,26 @@
-"""Offline verifier for LMS training-certificate tokens.
+"""Offline verifier for LMS training certificates: credentials, PDFs, QR links, tokens.
 
 Either form works::
 
-    python -m lms.certificates.verify TOKEN --jwks FILE [--json] [--on YYYY-MM-DD]
-    python lms/certificates/verify.py TOKEN --jwks FILE [--json] [--on YYYY-MM-DD]
+    python -m lms.certificates.verify SOURCE --jwks FILE [--status-list FILE] [--json]
+    python lms/certificates/verify.py SOURCE --jwks FILE [--status-list FILE] [--json]
 
 The module form imports the ``lms`` package, whose ``__init__`` imports Flask
 and the whole application. The script-path form imports only the standard
 library, ``cryptography`` and ``tokens.py`` from this file's folder, so a third
-party can copy ``verify.py`` and ``tokens.py`` into any folder and run
-``python verify.py TOKEN --jwks jwks.json`` with nothing but ``cryptography``
-installed. TOKEN may be ``-`` to read the token from standard input.
+party can copy ``verify.py`` and ``tokens.py`` into any folder and run it with
+nothing but ``cryptography`` installed.
 
-It checks the Ed25519 signature against the issuer's JWKS and the expiry date.
-It cannot know about revocation offline and says so.
+SOURCE is any of: a credential file (``.jwt``, or ``.json`` with the JWT as its
+proof) from My certificates or a share link; the certificate PDF (it carries its
+credential as an attachment); a QR code's URL (``.../c/<number>.<key>``, the
+credential is then downloaded from it); a token text (``eyJ...`` VC-JWT, or an
+old ``v1....`` token); or ``-`` for standard input.
 
-Exit codes: 0 valid, 1 invalid or expired, 2 usage error (bad arguments,
-unreadable or invalid JWKS file).
+It checks the Ed25519 signature against the issuer's JWKS, the expiry date and,
+with the issuer's status list, revocation. Download the JWKS and the status
+list once (both are URLs on the issuer's site, the status list's is in the
+credential) and every later check needs no network.
 """
 
 from __future__ import annotations
@@ -36,7 +40,11 @@ import datetime as dt
 import importlib.util
 import io
 import json
+import re
 import unicodedata
+import urllib.parse
+import urllib.request
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -47,6 +55,20 @@ EXIT_INVALID = 1
 EXIT_USAGE = 2
 
 REVOCATION_NOTE = "offline check: revocation not checked"
+#: Largest file or download read (a PDF certificate is far smaller).
+MAX_INPUT_BYTES = 4 * 1024 * 1024
+FETCH_TIMEOUT = 15
+_JWS_IN_TEXT = re.compile(rb"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{86}")
+_PDF_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)
+#: What the first word of the report says for each outcome.
+HEADLINES = {
+    "valid": "VALID",
+    "revoked": "REVOKED",
+    "expired": "EXPIRED",
+    "bad_signature": "BAD SIGNATURE",
+    "unknown_key": "UNKNOWN KEY",
+    "malformed": "INVALID",
+}
 READ_STDIN = "-"
 _STANDALONE_TOKENS = "lms_certificate_tokens_standalone"
 
@@ -98,20 +120,55 @@ def _iso_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not an ISO date YYYY-MM-DD: {text!r}") from None
 
 
+EPILOG = """\
+where each input comes from:
+  SOURCE         the .jwt or .json from My certificates or from a share link's
+                 page; the certificate PDF; the URL in its QR code; or a token
+  --jwks         the issuer's public keys: save https://<issuer site>/.well-known/jwks.json
+                 (the credential's JWS header names it as "jku")
+  --status-list  the issuer's revocation list: save the URL in the credential's
+                 credentialStatus.statusListCredential (one per organisation);
+                 without it revocation is not checked and the report says so
+
+the first word of the report:
+  VALID, REVOKED (revoked or replaced by a corrected certificate), EXPIRED,
+  BAD SIGNATURE (altered, or signed by another key), UNKNOWN KEY (the key is
+  not in the JWKS: an old JWKS file, or a forgery), INVALID (not a credential)
+
+Exit codes: 0 valid, 1 not valid (any other outcome above), 2 usage error
+(bad arguments, a file or URL that cannot be read, an invalid JWKS or status list).
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="verify",
-        description="Verify an LMS training-certificate token offline "
-        "(signature and expiry; revocation needs the online check).",
-        epilog="Exit codes: 0 valid, 1 invalid or expired, 2 usage error.",
+        description="Verify an LMS training certificate offline: signature, expiry "
+        "and, with the issuer's status list, revocation.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("token", help="the certificate token (v1....), or - to read stdin")
+    parser.add_argument(
+        "token",
+        metavar="SOURCE",
+        help="a .jwt/.json credential file, a certificate PDF, a QR code URL, "
+        "a token (eyJ... or v1....), or - to read stdin",
+    )
     parser.add_argument(
         "--jwks",
         required=True,
         type=Path,
         metavar="FILE",
         help="JWKS file with the issuer's Ed25519 public keys",
+    )
+    parser.add_argument(
+        "--status-list",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        dest="status_lists",
+        help="the issuer's signed status list (.jwt) for revocation; may be repeated",
     )
     parser.add_argument("--json", action="store_true", dest="as_json", help="print JSON")
     parser.add_argument(
@@ -141,8 +198,22 @@ def revocation_note(fields: Mapping[str, Any] | None) -> str:
     return f"{REVOCATION_NOTE}; the token carries no verify URL, ask the issuer"
 
 
-def evaluate(token: str, public_keys: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
-    """Verify one token and describe the outcome as a JSON-ready dict."""
+def _headline_status(error: str) -> str:
+    return error if error in HEADLINES else "malformed"
+
+
+def evaluate(
+    token: str,
+    public_keys: Mapping[str, Any],
+    today: dt.date,
+    status_lists: Mapping[str, Mapping[str, Any]] | None = None,
+    claimed: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Verify one credential or token and describe the outcome as a JSON-ready dict.
+
+    ``status_lists`` are verified status list credentials by their ``id``;
+    ``claimed`` is the credential a ``.json`` file showed next to its JWT.
+    """
     result: dict[str, Any] = {
         "status": "invalid",
         "valid": False,
@@ -155,19 +226,39 @@ def evaluate(token: str, public_keys: Mapping[str, Any], today: dt.date) -> dict
         "verify_url": None,
         "note": revocation_note(None),
     }
+    entry = None
     try:
-        fields = tokens.verify_token(token, public_keys)
+        if tokens.is_jws(token):
+            header, credential = tokens.verify_jws(token, public_keys)
+            if claimed is not None and dict(claimed) != credential:
+                raise tokens.BadSignature(
+                    "the JSON credential differs from the JWT signed inside it: it was altered"
+                )
+            fields = tokens.credential_fields(credential)
+            entry = fields.pop("status")
+            kid = header["kid"]
+        else:
+            fields = tokens.verify_token(token, public_keys)
+            kid = tokens.token_kid(token)
     except tokens.TokenError as exc:
         result.update(reason=str(exc), error=exc.code)
         return result
-    expires = tokens.expiry_date(fields)
+    expires = tokens.expiry_date(fields) if fields.get("expires") else None
     result.update(
-        kid=tokens.token_kid(token),
+        kid=kid,
         fields=fields,
         verify_url=fields.get("verify_url"),
         note=revocation_note(fields),
     )
-    if expires is not None and today > expires:
+    revoked = _revoked(entry, status_lists or {}, result)
+    if revoked:
+        result.update(
+            status="revoked",
+            error="revoked",
+            reason="the issuer's status list marks this certificate revoked "
+            "(or replaced by a corrected one)",
+        )
+    elif expires is not None and today > expires:
         result.update(
             status="expired",
             error="expired",
@@ -178,11 +269,42 @@ def evaluate(token: str, public_keys: Mapping[str, Any], today: dt.date) -> dict
     return result
 
 
+def _revoked(
+    entry: Mapping[str, Any] | None,
+    status_lists: Mapping[str, Mapping[str, Any]],
+    result: dict[str, Any],
+) -> bool:
+    """Look the credential's status entry up in the downloaded lists; records the note."""
+    if not entry:
+        return False
+    url = entry.get("statusListCredential")
+    status_list = status_lists.get(url) if isinstance(url, str) else None
+    if status_list is None:
+        result["note"] = (
+            f"{REVOCATION_NOTE}: no status list given; download {_printable(url)} "
+            "and pass it with --status-list"
+        )
+        return False
+    try:
+        index = int(str(entry.get("statusListIndex")))
+        revoked = tokens.status_bit(status_list, index)
+    except ValueError as exc:
+        result["note"] = f"{REVOCATION_NOTE}: {_printable(str(exc))}"
+        return False
+    result["revocation_checked"] = True
+    issued = status_list.get("validFrom")
+    result["note"] = f"revocation checked with the status list of {_printable(issued)}"
+    return revoked
+
+
 def _human(result: Mapping[str, Any]) -> str:
     fields = result["fields"]
     if fields is None:
-        return f"INVALID: {_printable(result['reason'])}\n"
-    if result["status"] == "expired":
+        headline = HEADLINES[_headline_status(str(result["error"]))]
+        return f"{headline}: {_printable(result['reason'])}\n"
+    if result["status"] == "revoked":
+        lines = [f"REVOKED: {result['reason']}; the signature itself is genuine"]
+    elif result["status"] == "expired":
         lines = [
             f"EXPIRED: {_printable(result['reason'])} (checked on {result['checked_on']}); "
             "the signature itself is genuine"
@@ -218,6 +340,134 @@ def _usage_error(message: str, as_json: bool) -> int:
     return EXIT_USAGE
 
 
+class SourceError(ValueError):
+    """A SOURCE, file or URL that cannot be read as a credential."""
+
+
+def _read_file(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        data = handle.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise SourceError(f"{str(path)!r} is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB")
+    return data
+
+
+def fetch(url: str) -> bytes:
+    """Download one http(s) resource, bounded in size and time."""
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise SourceError(f"only http(s) URLs can be fetched, not {url[:80]!r}")
+    request = urllib.request.Request(url, headers={"Accept": "application/vc+jwt"})  # noqa: S310 - scheme checked above
+    try:
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310 - scheme checked above
+            data = response.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise SourceError(f"cannot download {url[:200]!r}: {exc}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise SourceError(f"{url[:200]!r} is larger than this verifier reads")
+    return data
+
+
+def credential_url(url: str) -> str | None:
+    """Where the credential of a QR code's ``.../c/<number>.<key>`` link is downloaded."""
+    parts = urllib.parse.urlsplit(url)
+    base, marker, code = parts.path.rpartition("/c/")
+    number, dot, key = code.partition(".")
+    if not marker or not dot or not number or "/" in code:
+        return None
+    query = urllib.parse.urlencode({"k": key})
+    path = f"{base}/certificates/{urllib.parse.quote(number)}/credential.jwt"
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def jws_in_pdf(data: bytes) -> str | None:
+    """The credential a certificate PDF carries as its attachment (plain or deflated)."""
+    chunks = [data]
+    for match in _PDF_STREAM.finditer(data):
+        try:
+            chunks.append(zlib.decompressobj().decompress(match.group(1), MAX_INPUT_BYTES))
+        except zlib.error:
+            continue
+    for chunk in chunks:
+        for found in _JWS_IN_TEXT.finditer(chunk):
+            token = found.group(0).decode("ascii")
+            try:
+                if tokens.jws_header(token).get("typ") == "vc+jwt":
+                    return token
+            except tokens.TokenError:
+                continue
+    return None
+
+
+def _from_json(text: str) -> tuple[str, dict[str, Any] | None]:
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise SourceError(f"the .json file is not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise SourceError("the .json file is not a credential object")
+    envelope = str(document.get("id") or "")
+    if "EnvelopedVerifiableCredential" in (document.get("type") or []) and envelope.startswith(
+        "data:application/vc+jwt,"
+    ):
+        return envelope.partition(",")[2], None
+    proof = document.pop("proof", None)
+    jwt = proof.get("jwt") if isinstance(proof, dict) else None
+    if not isinstance(jwt, str):
+        raise SourceError("the .json credential carries no JWT proof: verify its .jwt file instead")
+    return jwt, document
+
+
+def read_source(source: str) -> tuple[str, dict[str, Any] | None]:
+    """The token a SOURCE holds, and the credential a .json showed beside it."""
+    if source == READ_STDIN:
+        source = sys.stdin.read()
+    text = source.strip()
+    if re.match(r"https?://", text):
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(text).query)
+        if query.get("t"):
+            return query["t"][0], None
+        target = credential_url(text)
+        if target is None:
+            raise SourceError("this URL is not a certificate's QR code link (.../c/<number>.<key>)")
+        return fetch(target).decode("ascii", "replace").strip(), None
+    if tokens.is_jws(text) or text.startswith(f"{tokens.TOKEN_VERSION}."):
+        return text, None
+    path = Path(text)
+    if text and len(text) < 1024 and path.is_file():
+        data = _read_file(path)
+        if data.lstrip()[:5] == b"%PDF-" or b"%PDF-" in data[:1024]:
+            token = jws_in_pdf(data)
+            if token is None:
+                raise SourceError(f"{text!r} is a PDF without a credential attached")
+            return token, None
+        content = data.decode("utf-8", "replace").strip()
+        if content.startswith("{"):
+            return _from_json(content)
+        return content, None
+    if text.startswith("{"):
+        return _from_json(text)
+    return text, None
+
+
+def load_status_lists(
+    paths: Sequence[Path], public_keys: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Signed status lists from files, checked against the JWKS, by their ``id``."""
+    lists: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        try:
+            text = _read_file(path).decode("ascii").strip()
+            _header, credential = tokens.verify_jws(text, public_keys)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SourceError(f"cannot read status list {str(path)!r}: {exc}") from None
+        except tokens.TokenError as exc:
+            raise SourceError(f"status list {str(path)!r} is not trustworthy: {exc}") from None
+        if "BitstringStatusListCredential" not in (credential.get("type") or []):
+            raise SourceError(f"{str(path)!r} is not a BitstringStatusListCredential")
+        lists[str(credential.get("id"))] = credential
+    return lists
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the verifier command line and return its exit code."""
     args = _parser().parse_args(argv)
@@ -232,8 +482,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         public_keys = tokens.public_keys_from_jwks(jwks_text)
     except tokens.JWKSError as exc:
         return _usage_error(f"JWKS file {str(args.jwks)!r} is not usable: {exc}", args.as_json)
-    token = sys.stdin.read() if args.token == READ_STDIN else args.token
-    result = evaluate(token, public_keys, args.on or dt.date.today())
+    try:
+        status_lists = load_status_lists(args.status_lists, public_keys)
+        token, claimed = read_source(args.token)
+    except (SourceError, OSError) as exc:
+        return _usage_error(str(exc), args.as_json)
+    result = evaluate(token, public_keys, args.on or dt.date.today(), status_lists, claimed)
     if args.as_json:
         # ASCII escapes keep the JSON valid whatever the console's encoding.
         print(json.dumps(result, sort_keys=True, indent=2))

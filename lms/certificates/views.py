@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -32,7 +33,16 @@ from lms.accounts.access import (
     require_profile,
     role_required,
 )
-from lms.certificates import access, issuing, keys, numbers, verification, verify_cache
+from lms.certificates import (
+    access,
+    credentials,
+    issuing,
+    keys,
+    manual,
+    numbers,
+    verification,
+    verify_cache,
+)
 from lms.certificates.errors import CertificateError
 from lms.certificates.labels import ACTION_LABELS, STATUS_LABELS
 from lms.certificates.models import Certificate, CertificateStatus, RevocationCategory
@@ -122,28 +132,121 @@ def verify(number: str | None = None) -> Any:
     return page, status
 
 
+@bp.route("/c/<code>")
+@rate_limited(LOOKUP)
+def short_link(code: str) -> Any:
+    """The QR code's and share link's page: ``<number>.<share key>`` shows the full record."""
+    number, _dot, key = code.rpartition(".")
+    if not number:
+        number, key = code, ""
+    result = verification.verify_certificate(number, share_key=key)
+    status = {
+        VerificationState.MALFORMED: 400,
+        VerificationState.MISTYPED: 400,
+        VerificationState.NOT_FOUND: 404,
+    }.get(result.state, 200)
+    return render_template(
+        "lms/certificates/verify.html",
+        number=result.number or number,
+        name="",
+        result=result,
+        data=result.as_dict(),
+        state_message=str(STATE_MESSAGES[result.state]),
+        token_message=_token_message(result.token_status),
+        share_key=key if result.full else None,
+        share_url=issuing.short_url(result.certificate) if result.certificate else None,
+    ), status
+
+
+@bp.route("/certificates/<number>/credential.<any(json, jwt):fmt>")
+def credential(number: str, fmt: str) -> Any:
+    """The Open Badges 3.0 credential: signed ``.jwt`` or ``.json`` with the JWT as proof."""
+    certificate = _certificate_or_404(number)
+    profile = current_profile()
+    if not access.can_view_certificate(
+        profile, certificate, request.args.get("t"), request.args.get("k")
+    ):
+        abort(404)
+    token = issuing.ensure_credential(certificate)
+    # A certificate from before credentials just got its entry and token.
+    get_session().commit()
+    name = f"certificate-{re.sub(r'[^0-9A-Z]', '_', certificate.number)}"
+    if fmt == "jwt":
+        response = Response(token, mimetype="application/vc+jwt")
+    else:
+        response = Response(
+            json.dumps(credentials.credential_document(token), ensure_ascii=False, indent=2),
+            mimetype="application/json",
+        )
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.route("/credentials/status/<int:list_id>.jwt")
+def status_list(list_id: int) -> Any:
+    """An organisation's signed revocation status list (W3C Bitstring Status List)."""
+    token = credentials.status_list_token(list_id)
+    if token is None:
+        abort(404)
+    get_session().commit()
+    response = Response(token, mimetype="application/vc+jwt")
+    # Short: a revocation shows within a minute to verifiers that keep a copy.
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
 @bp.route("/verify/pdf", methods=["GET", "POST"])
 @rate_limited(LOOKUP, exempt_when=lambda: request.method == "GET")
 def verify_pdf() -> Any:
-    """Public check of an uploaded PDF: byte-identical to an issued one, or not."""
+    """Public check of an uploaded PDF: its signature, and which certificate it is."""
     check = None
+    problem = None
+    status = 200
     if request.method == "POST":
         upload = request.files.get("file")
         data = upload.read(verification.MAX_UPLOAD_BYTES + 1) if upload else b""
         try:
             check = verification.check_uploaded_pdf(data)
         except CertificateError as error:
+            # The message goes on the same page, above the form, to try another file.
             status = 413 if len(data) > verification.MAX_UPLOAD_BYTES else 400
-            return error_response(status, str(error.message))
+            problem = str(error.message)
     return render_template(
         "lms/certificates/verify_pdf.html",
         check=check,
+        problem=problem,
+        signature=check.signature if check else None,
+        signature_message=_signature_message(check.signature) if check else None,
         data=check.verification.as_dict() if check and check.verification else None,
         state_message=str(STATE_MESSAGES[check.verification.state])
         if check and check.verification
         else None,
         max_mb=verification.MAX_UPLOAD_BYTES // (1024 * 1024),
-    )
+    ), status
+
+
+def _signature_message(signature: Any) -> str | None:
+    """What the PDF's signature says, in the reader's language."""
+    if signature is None:
+        return None
+    when = signature.signed_at.date().isoformat() if signature.signed_at else "?"
+    messages = {
+        "unchanged": _(
+            "Signed by %(signer)s on %(date)s, unchanged since.", signer=signature.signer, date=when
+        ),
+        "modified": _(
+            "The signature does not match: this file was changed after %(signer)s signed it.",
+            signer=signature.signer or _("the issuer"),
+        ),
+        "unsigned": _("This PDF carries no signature."),
+        "untrusted": _(
+            "This PDF is signed by %(signer)s, which is not our signing certificate.",
+            signer=signature.signer,
+        ),
+        "unreadable": _("This PDF is damaged: its signature cannot be read."),
+    }
+    return messages[signature.outcome]
 
 
 @bp.route("/api/v1/certificates/<number>")
@@ -159,6 +262,11 @@ def api_certificate(number: str) -> Any:
     result = verification.verify_certificate(number, name, request.args.get("t") or None)
     body = result.as_dict()
     body["message"] = str(STATE_MESSAGES[result.state])
+    # Whoever proved they know the holder gets the signed credential as well.
+    body["credential"] = None
+    if result.full and result.certificate is not None:
+        body["credential"] = issuing.ensure_credential(result.certificate)
+        get_session().commit()
     status = {
         VerificationState.MALFORMED: 400,
         VerificationState.MISTYPED: 400,
@@ -228,7 +336,9 @@ def _certificate_or_404(number: str) -> Certificate:
 def pdf(number: str) -> Any:
     """The stored PDF: for the holder, an admin of the issuer or a share-link holder."""
     certificate = _certificate_or_404(number)
-    if not access.can_view_certificate(current_profile(), certificate, request.args.get("t")):
+    if not access.can_view_certificate(
+        current_profile(), certificate, request.args.get("t"), request.args.get("k")
+    ):
         # Not found rather than forbidden: nobody learns which numbers exist.
         abort(404)
     if certificate.pdf is None:
@@ -280,6 +390,39 @@ def admin_list() -> Any:
         status_labels=STATUS_LABELS,
         query=query,
     )
+
+
+@bp.route("/admin/certificates/issue", methods=["GET", "POST"])
+@role_required(*ADMIN_ROLES)
+def issue_by_hand() -> Any:
+    """Issue a course certificate for training done outside the app."""
+    profile = require_profile()
+    form = {name: request.form.get(name, "") for name in ("phone", "course", "evidence", "hours")}
+    problem = None
+    status = 200
+    if request.method == "POST":
+        try:
+            hours = float(form["hours"]) if form["hours"].strip() else None
+        except ValueError:
+            hours = -1.0  # refused by the service with its message
+        try:
+            certificate = manual.issue_by_hand(
+                manual.HandIssue(form["phone"], form["course"], form["evidence"], hours), profile
+            )
+        except CertificateError as error:
+            get_session().rollback()
+            problem, status = str(error.message), 400
+        else:
+            get_session().commit()
+            flash(_("The certificate is issued."), "success")
+            return redirect(url_for(".admin_detail", number=certificate.number))
+    return render_template(
+        "lms/certificates/issue.html",
+        courses=manual.courses_for(profile),
+        form=form,
+        problem=problem,
+        evidence_max=manual.EVIDENCE_MAX,
+    ), status
 
 
 @bp.route("/admin/certificates/<number>")

@@ -12,9 +12,9 @@ from sqlalchemy.dialects import postgresql
 
 import lms.db
 
-revision = "0040_employers"
+revision = "0040"
 # The coordinator re-chains this onto the merged head.
-down_revision = "0021"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 

@@ -24,7 +24,9 @@ def test_my_certificates_lists_mine_with_download_and_share_link(
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert f"/certificates/{number}/pdf" in text
-    assert f"https://lms.example.cn/verify/{number}?t=" in text
+    assert f"/certificates/{number}/credential.jwt" in text
+    assert f"/certificates/{number}/credential.json" in text
+    assert f"https://lms.example.cn/c/{number}." in text
 
 
 def test_my_certificates_needs_login(cert_app: Flask) -> None:

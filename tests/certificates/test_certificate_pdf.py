@@ -80,7 +80,8 @@ def test_an_uploaded_pdf_is_recognised_only_when_unchanged(
     same = upload(original)
     assert same.status_code == 200
     text = same.get_data(as_text=True)
-    assert "exactly the PDF we issued" in text and "欧阳晓明" in text
+    assert "This file is the PDF we issued" in text and "欧阳晓明" in text
+    assert "unchanged since" in text
     edited = original.replace("欧阳晓明".encode("utf-16-be"), "欧阳晓东".encode("utf-16-be"))
     edited = edited if edited != original else original[:-10] + b"% edited\n"
     changed = upload(edited)

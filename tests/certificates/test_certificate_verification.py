@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_schema_validator import OAS31Validator, validate
 
-from lms.certificates import access, issuing, numbers, tokens, verification
+from lms.certificates import access, issuing, keys, numbers, tokens, verification
 from lms.certificates import verify as offline
 from lms.state import get_session
 from tests.certificates.conftest import Issue, days_ago, english, load
@@ -52,6 +52,24 @@ def with_fields(token: str, fields: dict[str, Any]) -> str:
     version, kid, _payload, signature = token.split(".")
     payload = tokens._b64url_encode(tokens.canonical_payload(fields))
     return f"{version}.{kid}.{payload}.{signature}"
+
+
+def v1_token(app: Flask, number: str) -> str:
+    """The v1 token the certificate's QR carried before credentials (still honoured)."""
+    with app.app_context():
+        certificate = access.certificate_by_number(number)
+        signing = keys.signing_key()
+        return tokens.sign_certificate(
+            issuing.token_fields(certificate), signing.private_key, signing.kid
+        )
+
+
+def altered_jws(token: str, change: dict[str, Any]) -> str:
+    """The credential JWT with its payload changed and its signature kept."""
+    header, payload, signature = token.split(".")
+    credential = json.loads(tokens._b64url_decode(payload)) | change
+    body = tokens._b64url_encode(json.dumps(credential, ensure_ascii=False).encode())
+    return f"{header}.{body}.{signature}"
 
 
 def mistype(number: str) -> str:
@@ -123,13 +141,18 @@ def test_an_altered_or_forged_token_is_flagged_and_unlocks_nothing(
     client: FlaskClient, cert_app: Flask, learner: Any, issue: Issue
 ) -> None:
     number = issue(learner.profile_id)
-    token = load(cert_app, number).token
+    token = v1_token(cert_app, number)
     fields = fields_of(token)
     altered = with_fields(token, dict(fields, hours=999))
     kid = tokens.token_kid(token)
     stranger = Ed25519PrivateKey.generate()
     forged = tokens.sign_certificate(dict(fields, holder="张三"), stranger, kid)
-    for bad in (altered, forged, "garbage"):
+    credential = load(cert_app, number).token
+    altered_credential = altered_jws(credential, {"name": "张三"})
+    # The v1 token and the credential of the certificate both unlock the record.
+    for good in (token, credential):
+        assert api(client, number, t=good).get_json()["token"] == "valid"
+    for bad in (altered, forged, altered_credential, "garbage"):
         page = client.get(f"/verify/{number}", query_string={"t": bad})
         text = page.get_data(as_text=True)
         assert "signature does not match" in text
@@ -228,9 +251,14 @@ def test_jwks_is_published_and_matches_the_signing_key(
     jwks = client.get("/.well-known/jwks.json").get_json()
     schema = dict(OPENAPI["components"]["schemas"]["JWKS"], components=OPENAPI["components"])
     validate(jwks, schema, cls=OAS31Validator)
-    fields = tokens.verify_token(load(cert_app, number).token, tokens.public_keys_from_jwks(jwks))
-    assert fields["number"] == numbers.format_number(number)
+    trusted = tokens.public_keys_from_jwks(jwks)
+    header, credential = tokens.verify_jws(load(cert_app, number).token, trusted)
+    assert header["kid"] in trusted and header["alg"] == "EdDSA"
+    fields = tokens.credential_fields(credential)
+    assert fields["number"] == number
     assert fields["verify_url"] == f"https://lms.example.cn/verify/{number}"
+    old = tokens.verify_token(v1_token(cert_app, number), trusted)
+    assert old["number"] == numbers.format_number(number)
 
 
 def test_retired_keys_stay_published(cert_app: Flask, client: FlaskClient, tmp_path: Path) -> None:
@@ -269,17 +297,18 @@ def test_the_offline_verifier_checks_issued_tokens(
     assert code == 0 and report["revocation_checked"] is False
     assert report["verify_url"].endswith(number)
 
-    # Altered: any field changed breaks the signature.
-    fields = fields_of(token)
-    kid = tokens.token_kid(token)
-    for name in ("holder", "hours", "issued", "number"):
-        changed = dict(fields, **{name: "2030-01-01" if name == "issued" else "X"})
-        altered = with_fields(token, changed)
-        assert offline_check(altered, jwks_file)[1]["status"] == "invalid", name
+    # Altered: any property changed breaks the signature.
+    for name in ("name", "validFrom", "id", "credentialSubject"):
+        altered = altered_jws(token, {name: "2030-01-01T00:00:00Z"})
+        _code, report = offline_check(altered, jwks_file)
+        assert report["error"] == "bad_signature", name
 
-    # Forged with another key, and unknown garbage.
+    # Forged with another key under our kid, and unknown garbage.
+    header, payload, _signature = token.split(".")
     stranger = Ed25519PrivateKey.generate()
-    assert offline_check(tokens.sign_certificate(fields, stranger, kid), jwks_file)[0] == 1
+    forged_signature = stranger.sign(f"{header}.{payload}".encode())
+    forged = f"{header}.{payload}.{tokens._b64url_encode(forged_signature)}"
+    assert offline_check(forged, jwks_file)[1]["error"] == "bad_signature"
     assert offline_check("v1.nobody.AAAA.BBBB", jwks_file)[0] == 1
 
 

@@ -140,7 +140,7 @@ def test_tampered_token(name: str, token: str, jwks_file: Path) -> None:
     payload = t._b64url_encode(t.canonical_payload(forged))
     result = verify(f"{version}.{kid}.{payload}.{signature}", jwks_file)
     assert result.returncode == 1
-    assert result.stdout.startswith("INVALID: signature does not match")
+    assert result.stdout.startswith("BAD SIGNATURE: signature does not match")
     assert FIELDS["holder"] not in result.stdout  # nothing of a forgery is shown
 
 
@@ -176,13 +176,13 @@ def test_token_signed_by_another_key(jwks_file: Path, kid: str) -> None:
     stranger_kid = t.kid_for(stranger.public_key())
     unknown = verify(t.sign_certificate(FIELDS, stranger, stranger_kid), jwks_file)
     assert unknown.returncode == 1
-    assert unknown.stdout.startswith("INVALID:")
+    assert unknown.stdout.startswith("UNKNOWN KEY:")
     assert "not a trusted key" in unknown.stdout and stranger_kid in unknown.stdout
 
     # A forger who claims our key id.
     forged = verify(t.sign_certificate(FIELDS, stranger, kid), jwks_file)
     assert forged.returncode == 1
-    assert forged.stdout.startswith("INVALID: signature does not match")
+    assert forged.stdout.startswith("BAD SIGNATURE: signature does not match")
 
 
 def test_key_rotation_jwks(tmp_path: Path, key: Ed25519PrivateKey, kid: str, token: str) -> None:

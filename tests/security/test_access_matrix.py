@@ -108,6 +108,9 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("lms.certificates.verify_pdf", "GET"): everyone(200),
     ("lms.certificates.verify_pdf", "POST"): everyone(400),
     ("lms.certificates.api_certificate", "GET"): everyone(200),
+    # The share link's page (its key shows the full record) and the status lists.
+    ("lms.certificates.short_link", "GET"): everyone(200),
+    ("lms.certificates.status_list", "GET"): everyone(200),
     # Without a language chosen, the form is refused for its content.
     ("lms.accounts.language", "GET"): everyone(400),
     ("lms.accounts.language", "POST"): everyone(400),
@@ -154,8 +157,18 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
         "admin_x": 200,
         "platform_admin": 200,
     },
+    # The credential: the same people as the PDF.
+    ("lms.certificates.credential", "GET"): {
+        **everyone(404),
+        "learner_a": 200,
+        "admin_x": 200,
+        "platform_admin": 200,
+    },
     # ------------------------------------------------------- certificates
     ("lms.certificates.admin_list", "GET"): admins(200, 200, 200),
+    # An empty form is refused for its content; Y's admins see their own courses only.
+    ("lms.certificates.issue_by_hand", "GET"): admins(200, 200, 200),
+    ("lms.certificates.issue_by_hand", "POST"): admins(400, 400, 400),
     ("lms.certificates.audit", "GET"): admins(200, 200, 200),
     ("lms.certificates.audit_csv", "GET"): admins(200, 200, 200),
     ("lms.certificates.admin_detail", "GET"): admins(200, 404, 200),
@@ -299,6 +312,7 @@ def _profile(phone: str) -> Profile:
 def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[str, Any]:
     """X's cohort, course, draft, certificate and learner A's attempt; fresh keys each time."""
     from lms.assessments.services import start_attempt
+    from lms.certificates.access import share_key
     from lms.certificates.issuing import issue_certificate
     from lms.certificates.models import CertificateKind
     from lms.courses.services import course_by_key
@@ -368,6 +382,9 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
             "cohort_id": cohort.id,
             "profile_id": learner.id,
             "number": certificate.number,
+            "code": f"{certificate.number}.{share_key(certificate)}",
+            "fmt": "jwt",
+            "list_id": certificate.status_list_id,
             "attempt_id": attempt.id,
             "invite_id": invite.id,
             "token": invite.token,
