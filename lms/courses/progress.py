@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, select, union
+from sqlalchemy import Integer, and_, bindparam, func, select, union
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import Profile
@@ -471,15 +471,12 @@ class LearnerLessons:
         return {key for key, record in self.records.items() if record.completed_at}
 
 
-def learner_lessons(profile_id: int, lesson_keys: Iterable[str] | None = None) -> LearnerLessons:
-    """The learner's lessons (all, or only these) in one query: progress rows and
-    the active seconds of each lesson's events, joined on the lesson key."""
+def _learner_lessons_statement(only_some: bool) -> Any:
+    profile_id = bindparam("profile_id", type_=Integer)
     progress = select(LessonProgress.lesson_key).where(LessonProgress.profile_id == profile_id)
     events = select(StepEvent.lesson_key).where(StepEvent.profile_id == profile_id)
-    if lesson_keys is not None:
-        keys = list(lesson_keys)
-        if not keys:
-            return LearnerLessons({}, {})
+    if only_some:
+        keys = bindparam("keys", expanding=True)
         progress = progress.where(LessonProgress.lesson_key.in_(keys))
         events = events.where(StepEvent.lesson_key.in_(keys))
     touched = union(progress, events).subquery()
@@ -488,7 +485,7 @@ def learner_lessons(profile_id: int, lesson_keys: Iterable[str] | None = None) -
         .group_by(StepEvent.lesson_key)
         .subquery()
     )
-    rows = get_session().execute(
+    return (
         select(touched.c.lesson_key, LessonProgress, seconds.c.seconds)
         .outerjoin(
             LessonProgress,
@@ -499,6 +496,21 @@ def learner_lessons(profile_id: int, lesson_keys: Iterable[str] | None = None) -
         )
         .outerjoin(seconds, seconds.c.lesson_key == touched.c.lesson_key)
     )
+
+
+#: Built once per process (all lessons, some lessons): requests only bind values.
+_LEARNER_LESSONS = {only_some: _learner_lessons_statement(only_some) for only_some in (False, True)}
+
+
+def learner_lessons(profile_id: int, lesson_keys: Iterable[str] | None = None) -> LearnerLessons:
+    """The learner's lessons (all, or only these) in one query: progress rows and
+    the active seconds of each lesson's events, joined on the lesson key."""
+    params: dict[str, Any] = {"profile_id": profile_id}
+    if lesson_keys is not None:
+        params["keys"] = list(lesson_keys)
+        if not params["keys"]:
+            return LearnerLessons({}, {})
+    rows = get_session().execute(_LEARNER_LESSONS[lesson_keys is not None], params)
     records: dict[str, LessonProgress] = {}
     spent: dict[str, int] = {}
     for key, record, total in rows:

@@ -1,7 +1,7 @@
 """Published course versions held in the process: a version never changes once
-published, so its lessons and quiz bank are read from the database once per
-process and every later request puts a copy of them into its own session
-without a query.
+published, so it and its lessons are read from the database once per process
+and every later request puts a copy of them into its own session without a
+query (the quiz bank, which only the quiz pages read, is loaded there).
 
 Only the pointer from a course to its current version is read per request
 (``published_courses``, ``course_by_key``), so a new version shows in every
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.courses.models import Course, CourseVersion, QuizQuestion
+from lms.courses.models import Course, CourseVersion
 from lms.state import get_session, request_has_written
 
 #: ``app.extensions`` key of the process's versions, by id.
@@ -38,10 +38,9 @@ def _load(ids: list[int], into: dict[int, CourseVersion]) -> None:
         versions = reader.scalars(
             select(CourseVersion)
             .where(CourseVersion.id.in_(ids))
-            .options(
-                selectinload(CourseVersion.lessons),
-                selectinload(CourseVersion.quiz_questions).joinedload(QuizQuestion.question),
-            )
+            # The lessons only: most pages never read the quiz bank, and copying
+            # it into every request would cost more than the quiz page's one query.
+            .options(selectinload(CourseVersion.lessons))
         ).all()
         reader.expunge_all()
     if len(into) + len(versions) > MAX_VERSIONS:
@@ -51,7 +50,7 @@ def _load(ids: list[int], into: dict[int, CourseVersion]) -> None:
 
 
 def attach_current_versions(courses: Iterable[Course]) -> None:
-    """Put each course's current version, with its lessons and quiz bank, into the
+    """Put each course's current version, with its lessons, into the
     request's session from the process cache, so reading them costs no query.
 
     After a write in this request (say, a version just published and not yet

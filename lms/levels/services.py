@@ -96,20 +96,30 @@ def course_facts(
 
     facts: dict[str, CourseFacts] = {}
     courses = published_courses() if published else []
+    known = _course_facts_by_version()
     for course in courses:
-        version = course.current_version
-        if version is None:
-            continue
-        facts[course.key] = CourseFacts(
-            course.key,
-            dict(version.title),
-            tuple(lesson.key for lesson in version.lessons),
-            tuple(
-                quiz_question.question.key
-                for quiz_question in version.quiz_questions
-                if quiz_question.question.spec.get("critical")
-            ),
-        )
+        version_id = course.current_version_id
+        found = known.get(version_id) if version_id else None
+        if found is None:
+            version = course.current_version
+            if version is None:
+                continue
+            found = CourseFacts(
+                course.key,
+                dict(version.title),
+                tuple(lesson.key for lesson in version.lessons),
+                tuple(
+                    quiz_question.question.key
+                    for quiz_question in version.quiz_questions
+                    if quiz_question.question.spec.get("critical")
+                ),
+            )
+            if not request_has_written():
+                # A published version never changes: its facts hold for the process.
+                if len(known) >= MAX_TRACK_SPECS:
+                    known.clear()
+                known[version.id] = found
+        facts[course.key] = found
     if content_root is not None:
         from lms.courses.loader import load_content
 
@@ -204,6 +214,10 @@ class PublishedTrack:
         return self.spec.key
 
 
+def _course_facts_by_version() -> dict[int, CourseFacts]:
+    return current_app.extensions.setdefault("lms_course_facts", {})
+
+
 def _track_specs() -> dict[int, TrackSpec]:
     # A track version never changes once published: its parsed spec is kept per
     # process, by version id, and only the pointers are read per request.
@@ -262,9 +276,14 @@ def load_catalog() -> Catalog:
     )
 
 
-def _record_rows(profile_id: int) -> Any:
-    """Every fact of a learner's record in one query: graded attempts (one row per
-    correct question), finished lessons, sign-offs and levels held."""
+def _record_statement() -> Any:
+    """Every fact of one learner's record in one query: graded attempts (one row per
+    correct question), finished lessons, sign-offs and levels held.
+
+    Built once per process with the learner as a bound parameter, so a request
+    neither builds nor compiles it again.
+    """
+    profile_id = sa.bindparam("profile_id", type_=Integer)
     from lms.assessments.models import Attempt, AttemptQuestion
     from lms.courses.models import LessonProgress
 
@@ -338,9 +357,16 @@ def _record_rows(profile_id: int) -> Any:
         none(Text),
     ).where(LevelAchievement.profile_id == profile_id)
     everything = sa.union_all(attempts, lessons, signoffs, held).subquery()
-    return get_session().execute(
-        select(everything).order_by(everything.c.kind, everything.c.at, everything.c.id)
-    )
+    return select(everything).order_by(everything.c.kind, everything.c.at, everything.c.id)
+
+
+_RECORD_STATEMENT: list[Any] = []
+
+
+def _record_rows(profile_id: int) -> Any:
+    if not _RECORD_STATEMENT:
+        _RECORD_STATEMENT.append(_record_statement())
+    return get_session().execute(_RECORD_STATEMENT[0], {"profile_id": profile_id})
 
 
 def gather_record(profile_id: int, catalog: Catalog | None = None) -> LearnerRecord:
