@@ -37,7 +37,8 @@ BUDGET_KB = {"lesson": 30.0}
 BUDGET_QUERIES = {"home": 6, "levels": 6, "lesson": 6, "course": 5, "quiz": 8, "verify": 2}
 BUDGET_RATIO = {"home": 12.0, "levels": 12.0, "lesson": 12.0}
 TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
-ASSET = re.compile(r'<(?:link[^>]+href|script[^>]+src)="([^"]+\.(?:css|js))"')
+# Our stylesheet and script URLs end in ?v=<hash of the file> (``static_url``).
+ASSET = re.compile(r'<(?:link[^>]+href|script[^>]+src)="([^"]+\.(?:css|js)(?:\?[^"]*)?)"')
 PHONE, PASSWORD = "13900000000", "bench-password-1"
 
 
