@@ -9,7 +9,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from lms.config import apply_defaults, config_value
 from lms.ops.startup_checks import check_production_settings
-from lms.state import BUILTIN_ACCOUNTS, HOST_ACCOUNTS, LMSState
+from lms.state import BUILTIN_ACCOUNTS, HOST_ACCOUNTS, LMSState, watch_flushes
 
 PACKAGE_DIR = Path(__file__).parent
 #: checkout folder -> where the wheel puts it inside the package (see setup.py)
@@ -62,6 +62,7 @@ class LMS:
         _exempt_from_host_csrf(app)
         _refuse_mixed_accounts(app, state)
         _connect_receivers()
+        watch_flushes()
         from lms.ratelimit import init_rate_limits
 
         init_rate_limits(app)

@@ -8,12 +8,16 @@ every domain can use it without importing the composition root
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.orm import scoped_session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, scoped_session
+
+T = TypeVar("T")
 
 #: ``LMS_ACCOUNTS`` values: the LMS's own users, or the host's Flask-Login users.
 BUILTIN_ACCOUNTS = "builtin"
@@ -46,3 +50,38 @@ def get_state() -> LMSState:
 def get_session() -> scoped_session[Any]:
     """The database session the LMS works in (the host's in plugin mode)."""
     return current_app.extensions["lms"].db.session
+
+
+#: ``g`` keys of the request's memos and of the flag set once it has written.
+MEMO_KEY = "lms_memo"
+WROTE_KEY = "lms_wrote"
+
+
+def request_memo(name: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per request (app context), forgotten at the session's next flush.
+
+    For reads a page repeats in several places (the published courses); a write
+    in the same request drops the memo, so it never answers with what was there
+    before the write.
+    """
+    memos = g.setdefault(MEMO_KEY, {})
+    if name not in memos:
+        memos[name] = compute()
+    return memos[name]
+
+
+def request_has_written() -> bool:
+    """Whether the session has flushed a change during this request (app context)."""
+    return bool(g.get(WROTE_KEY))
+
+
+def _note_flush(_session: Any, _context: Any) -> None:
+    if has_app_context():
+        g.pop(MEMO_KEY, None)
+        setattr(g, WROTE_KEY, True)
+
+
+def watch_flushes() -> None:
+    """Drop request memos at every flush of any session; called from ``LMS.init_app``."""
+    if not event.contains(Session, "after_flush", _note_flush):
+        event.listen(Session, "after_flush", _note_flush)

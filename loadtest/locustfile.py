@@ -200,7 +200,14 @@ if MODE == "riders":
                 times = sorted(ms for t, ms, _ in _samples if start <= t < end)
                 users = (stage) * USERS_STEP
                 p95 = times[int(0.95 * (len(times) - 1))] if times else 0.0
-                self.stage_results.append({"users": users, "p95_ms": p95, "requests": len(times)})
+                self.stage_results.append(
+                    {
+                        "users": users,
+                        "p95_ms": p95,
+                        "requests": len(times),
+                        "requests_per_s": len(times) / (end - start),
+                    }
+                )
                 with open(RESULTS, "w", encoding="utf-8") as handle:
                     json.dump(self.stage_results, handle)
                 self._stage_start = time.time()

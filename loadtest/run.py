@@ -31,12 +31,14 @@ BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get(
     "LMS_LOADTEST_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-DATABASE = "lms_loadtest"
+# Several people may share one machine: database, Redis db and ports can be chosen.
+DATABASE = os.environ.get("LMS_LOADTEST_DATABASE", "lms_loadtest")
 REDIS_URL = os.environ.get("LMS_LOADTEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 LEARNERS = int(os.environ.get("LOAD_LEARNERS", "8000"))
 APP_CORES = "1"
 CLIENT_CORES = "0"
-PORT, HELLO_PORT = 8311, 8312
+PORT = int(os.environ.get("LOAD_PORT", "8311"))
+HELLO_PORT = int(os.environ.get("LOAD_HELLO_PORT", "8312"))
 THROUGHPUT_ROUNDS = 3
 
 
@@ -123,6 +125,24 @@ def throughput(env: dict[str, str], host: str, path: str, work: Path, seconds: i
     return float(total[header.index("Requests/s")])
 
 
+def worker_memory_mb(master: int) -> list[float]:
+    """Resident memory of each worker of a gunicorn master, in MB (Linux /proc)."""
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return []
+    sizes = []
+    for child in children:
+        try:
+            status = Path(f"/proc/{child}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return sizes
+
+
 def ramp(env: dict[str, str], work: Path) -> list[dict]:
     """Riders in growing stages until a stage's p95 passes 1 s."""
     results = work / "stages.json"
@@ -178,7 +198,8 @@ def main() -> None:
         stages = [] if os.environ.get("LOAD_SKIP_RAMP") else ramp(env, work)
         for stage in stages:
             print(
-                f"  {stage['users']:>5} riders: p95 {stage['p95_ms']:.0f} ms over {stage['requests']} requests"
+                f"  {stage['users']:>5} riders: p95 {stage['p95_ms']:.0f} ms over "
+                f"{stage['requests']} requests ({stage.get('requests_per_s', 0):.0f}/s)"
             )
         carried = max((s["users"] for s in stages if s["p95_ms"] <= 1000), default=0)
         app_host, hello_host = f"http://127.0.0.1:{PORT}", f"http://127.0.0.1:{HELLO_PORT}"
@@ -195,6 +216,7 @@ def main() -> None:
             for name, (host, path) in paths.items():
                 best[name] = max(best[name], throughput(env, host, path, work))
         hello_rps, verify_rps, api_rps = best["hello"], best["page"], best["api"]
+        memory = worker_memory_mb(server.pid)
     finally:
         for process in (server, hello):
             process.terminate()
@@ -209,6 +231,12 @@ def main() -> None:
         f"learners per core at p95<=1s: {carried / app_cores:.0f}"
         + (" (the ramp's last stage: p95 never passed 1 s)" if capped else "")
     )
+    carried_rps = max(
+        (s.get("requests_per_s", 0.0) for s in stages if s["p95_ms"] <= 1000), default=0.0
+    )
+    print(f"rider mix requests/s per core: {carried_rps / app_cores:.0f} (at p95 <= 1 s)")
+    for number, size in enumerate(memory, start=1):
+        print(f"app worker {number} resident memory after the run: {size:.0f} MB")
     print(f"verify throughput ratio to hello-world: {verify_rps / hello_rps:.2f}")
     print(f"verify API throughput ratio to hello-world: {api_rps / hello_rps:.2f}")
 

@@ -4,16 +4,19 @@ for employers to verify. Run with the app's environment (LMS_DATABASE_URL)."""
 from __future__ import annotations
 
 import sys
+import time
 
 from flask import session as flask_session
 from flask_login import login_user
 from sqlalchemy import insert, select
 
 from lms import create_app
+from lms.accounts.login_sessions import LOGIN_SESSION_KEY, start_login_session
 from lms.accounts.models import Profile, Role, User
 from lms.accounts.services import hash_password
 from lms.certificates.issuing import issue_certificate
 from lms.certificates.models import CertificateKind
+from lms.courses.views import VISIT_KEY
 from lms.state import get_session
 
 PASSWORD = "load-test-password"
@@ -34,7 +37,13 @@ def session_cookies(app, users: list[User]) -> list[str]:
     for user in users:
         with app.test_request_context("/", environ_base={"REMOTE_ADDR": "127.0.0.1"}):
             login_user(user, remember=False)
+            # A live login session, as the login form starts one: without it
+            # the app treats the cookie as logged out (sessions that really end).
+            flask_session[LOGIN_SESSION_KEY] = start_login_session(user)
+            # The rider has tapped "I have stopped"; each lesson page renews it.
+            flask_session[VISIT_KEY] = int(time.time())
             cookies.append(serializer.dumps(dict(flask_session)))
+    get_session().commit()
     return cookies
 
 

@@ -25,6 +25,9 @@ def current_profile() -> Profile | None:
         return g.lms_profile
     profile = None
     if current_user and current_user.is_authenticated:
+        if "lms_profile" in g:
+            # Loading the user brought the profile along (builtin accounts).
+            return g.lms_profile
         name_attr = config_value("LMS_HOST_USER_NAME_ATTR")
         default_name = str(getattr(current_user, name_attr, "") or current_user.get_id())
         profile, created = profile_for(str(current_user.get_id()), default_name)

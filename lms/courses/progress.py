@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Integer, and_, bindparam, func, select, union
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import Profile
@@ -459,66 +459,116 @@ def seconds_by_step(profile_id: int, lesson_key: str) -> dict[str, int]:
     return {step: int(seconds or 0) for step, seconds in rows}
 
 
-def _seconds_by_lesson(profile_id: int, lesson_keys: list[str]) -> dict[str, int]:
-    if not lesson_keys:
-        return {}
-    rows = get_session().execute(
-        select(StepEvent.lesson_key, func.sum(StepEvent.active_seconds))
-        .where(StepEvent.profile_id == profile_id, StepEvent.lesson_key.in_(lesson_keys))
-        .group_by(StepEvent.lesson_key)
-    )
-    return {key: int(seconds or 0) for key, seconds in rows}
+@dataclass(frozen=True)
+class LearnerLessons:
+    """Every lesson a learner has touched: its progress record (if any) and active seconds."""
 
+    records: dict[str, LessonProgress]
+    seconds: dict[str, int]
 
-def lesson_states(profile_id: int, version: CourseVersion) -> dict[str, LessonState]:
-    """Each lesson of a course version: not started, at which step, or done."""
-    keys = [lesson.key for lesson in version.lessons]
-    records = {
-        record.lesson_key: record
-        for record in get_session().scalars(
-            select(LessonProgress).where(
-                LessonProgress.profile_id == profile_id, LessonProgress.lesson_key.in_(keys)
-            )
-        )
-    }
-    seconds = _seconds_by_lesson(profile_id, keys)
-    states = {}
-    for key in keys:
-        record = records.get(key)
-        states[key] = LessonState(
+    def state(self, lesson_key: str) -> LessonState:
+        record = self.records.get(lesson_key)
+        return LessonState(
             step=record.step if record else None,
             done=bool(record and record.completed_at),
-            seconds=seconds.get(key, 0),
+            seconds=self.seconds.get(lesson_key, 0),
         )
-    return states
+
+    @property
+    def total_seconds(self) -> int:
+        return sum(self.seconds.values())
+
+    @property
+    def done_keys(self) -> set[str]:
+        return {key for key, record in self.records.items() if record.completed_at}
 
 
-def course_progress(profile_id: int | None, version: CourseVersion) -> CourseProgress:
+def _learner_lessons_statement(only_some: bool) -> Any:
+    profile_id = bindparam("profile_id", type_=Integer)
+    progress = select(LessonProgress.lesson_key).where(LessonProgress.profile_id == profile_id)
+    events = select(StepEvent.lesson_key).where(StepEvent.profile_id == profile_id)
+    if only_some:
+        keys = bindparam("keys", expanding=True)
+        progress = progress.where(LessonProgress.lesson_key.in_(keys))
+        events = events.where(StepEvent.lesson_key.in_(keys))
+    touched = union(progress, events).subquery()
+    seconds = (
+        events.add_columns(func.sum(StepEvent.active_seconds).label("seconds"))
+        .group_by(StepEvent.lesson_key)
+        .subquery()
+    )
+    return (
+        select(touched.c.lesson_key, LessonProgress, seconds.c.seconds)
+        .outerjoin(
+            LessonProgress,
+            and_(
+                LessonProgress.profile_id == profile_id,
+                LessonProgress.lesson_key == touched.c.lesson_key,
+            ),
+        )
+        .outerjoin(seconds, seconds.c.lesson_key == touched.c.lesson_key)
+    )
+
+
+#: Built once per process (all lessons, some lessons): requests only bind values.
+_LEARNER_LESSONS = {only_some: _learner_lessons_statement(only_some) for only_some in (False, True)}
+
+
+def learner_lessons(profile_id: int, lesson_keys: Iterable[str] | None = None) -> LearnerLessons:
+    """The learner's lessons (all, or only these) in one query: progress rows and
+    the active seconds of each lesson's events, joined on the lesson key."""
+    params: dict[str, Any] = {"profile_id": profile_id}
+    if lesson_keys is not None:
+        params["keys"] = list(lesson_keys)
+        if not params["keys"]:
+            return LearnerLessons({}, {})
+    rows = get_session().execute(_LEARNER_LESSONS[lesson_keys is not None], params)
+    records: dict[str, LessonProgress] = {}
+    spent: dict[str, int] = {}
+    for key, record, total in rows:
+        if record is not None:
+            records[key] = record
+        if total:
+            spent[key] = int(total)
+    return LearnerLessons(records, spent)
+
+
+def lesson_states(
+    profile_id: int, version: CourseVersion, lessons: LearnerLessons | None = None
+) -> dict[str, LessonState]:
+    """Each lesson of a course version: not started, at which step, or done."""
+    keys = [lesson.key for lesson in version.lessons]
+    found = lessons if lessons is not None else learner_lessons(profile_id, keys)
+    return {key: found.state(key) for key in keys}
+
+
+def course_progress(
+    profile_id: int | None,
+    version: CourseVersion,
+    lessons: LearnerLessons | None = None,
+    states: dict[str, LessonState] | None = None,
+) -> CourseProgress:
     """Lessons done, minutes left and active time of a learner in one course."""
     total = len(version.lessons)
     if profile_id is None:
         return CourseProgress(0, total, version.total_minutes, 0)
-    states = lesson_states(profile_id, version)
+    states = states if states is not None else lesson_states(profile_id, version, lessons)
     done = [lesson for lesson in version.lessons if states[lesson.key].done]
     left = sum(lesson.minutes for lesson in version.lessons if not states[lesson.key].done)
     return CourseProgress(len(done), total, left, sum(state.seconds for state in states.values()))
 
 
-def resume_point(profile_id: int) -> ResumePoint | None:
+def resume_point(profile_id: int, lessons: LearnerLessons | None = None) -> ResumePoint | None:
     """Where the learner left off: their latest unfinished lesson at its exact step,
     else the next lesson of the course they last worked in; None if nothing is left."""
-    from lms.courses.services import course_by_key, lesson_in
+    from lms.courses.services import lesson_in, published_courses
 
-    session = get_session()
-    records = session.scalars(
-        select(LessonProgress)
-        .where(LessonProgress.profile_id == profile_id)
-        .order_by(LessonProgress.updated_at.desc(), LessonProgress.id.desc())
-        .limit(20)
-    )
-    done = completed_lesson_keys(profile_id)
-    for record in records:
-        course = course_by_key(record.course_key)
+    found = lessons if lessons is not None else learner_lessons(profile_id)
+    records = sorted(found.records.values(), key=lambda r: (r.updated_at, r.id), reverse=True)
+    courses = {course.key: course for course in published_courses()}
+    done = found.done_keys
+    for record in records[:20]:
+        course = courses.get(record.course_key)
         if course is None or course.current_version is None:
             continue
         version = course.current_version
@@ -529,7 +579,7 @@ def resume_point(profile_id: int) -> ResumePoint | None:
             continue
         following = [lesson for lesson in version.lessons if lesson.key not in done]
         if following:
-            nxt = _progress(profile_id, following[0].key)
+            nxt = found.records.get(following[0].key)
             return _point(course, version, following[0], nxt.step if nxt else STEPS[0])
         return None
     return None

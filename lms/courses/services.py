@@ -27,8 +27,9 @@ from lms.courses.models import (
     QuestionVersion,
     QuizQuestion,
 )
+from lms.courses.published import attach_current_versions
 from lms.courses.specs import CourseSpec
-from lms.state import get_session
+from lms.state import get_session, request_memo
 
 
 class ImportStatus(enum.StrEnum):
@@ -192,22 +193,35 @@ def staff_may_read_course(profile: Profile | None, course: Course) -> bool:
     return course.shipped or course.organisation_id == profile.organisation_id
 
 
-def published_courses() -> list[Course]:
-    """Every published course with its current version, in area order."""
-    session = get_session()
-    courses = session.scalars(
-        select(Course)
-        .where(Course.status == CourseStatus.PUBLISHED, Course.current_version_id.is_not(None))
-        .order_by(Course.area, Course.key)
+def _published_courses() -> list[Course]:
+    courses = list(
+        get_session().scalars(
+            select(Course)
+            .where(Course.status == CourseStatus.PUBLISHED, Course.current_version_id.is_not(None))
+            .order_by(Course.area, Course.key)
+        )
     )
-    return list(courses)
+    attach_current_versions(courses)
+    return courses
+
+
+def published_courses() -> list[Course]:
+    """Every published course with its current version, in area order.
+
+    One query per request, however many places of a page ask (home and its
+    level panel); the versions' lessons and quiz banks come from the process.
+    """
+    return list(request_memo("published_courses", _published_courses))
 
 
 def course_by_key(key: str) -> Course | None:
-    """A published course by its stable id."""
-    return get_session().scalar(
+    """A published course by its stable id (its current version read from the process)."""
+    course = get_session().scalar(
         select(Course).where(Course.key == key, Course.status == CourseStatus.PUBLISHED)
     )
+    if course is not None:
+        attach_current_versions([course])
+    return course
 
 
 def lesson_in(version: CourseVersion, lesson_key: str) -> LessonVersion | None:

@@ -49,6 +49,7 @@ from lms.courses.progress import (
     course_progress,
     latest_answers,
     latest_decision,
+    learner_lessons,
     lesson_progress,
     lesson_states,
     minutes_of,
@@ -87,13 +88,15 @@ def home() -> Any:
     by_area = {area: [c for c in courses if c.area == area] for area in Area}
     context: dict[str, Any] = {"by_area": by_area, "progress": {}}
     if profile is not None:
+        lessons = learner_lessons(profile.id)
         context["progress"] = {
-            course.key: course_progress(profile.id, course.current_version) for course in courses
+            course.key: course_progress(profile.id, course.current_version, lessons)
+            for course in courses
         }
-        context["resume"] = resume_point(profile.id)
+        context["resume"] = resume_point(profile.id, lessons)
         context["queue"] = reviews.review_queue(profile.id)
         context["panels"] = render_home_panels(profile)
-        context["seconds"] = training_seconds(profile.id)
+        context["seconds"] = lessons.total_seconds
     return render_template("lms/courses/home.html", **context)
 
 
@@ -110,7 +113,7 @@ def course(key: str) -> Any:
     version = found.current_version
     profile = current_profile()
     states = lesson_states(profile.id, version) if profile else {}
-    summary = course_progress(profile.id if profile else None, version)
+    summary = course_progress(profile.id if profile else None, version, states=states)
     return render_template(
         "lms/courses/course.html",
         course=found,

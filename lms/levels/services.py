@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Boolean, Float, Integer, String, Text, func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import Profile
@@ -16,7 +17,13 @@ from lms.content.errors import ContentError
 from lms.content.schema import LEVELS_FILE
 from lms.db import utcnow
 from lms.levels.loader import read_levels
-from lms.levels.models import LevelAchievement, LevelTrack, LevelTrackVersion, SignOff
+from lms.levels.models import (
+    LevelAchievement,
+    LevelTrack,
+    LevelTrackVersion,
+    SignOff,
+    SignOffResult,
+)
 from lms.levels.progress import (
     AttemptFact,
     Catalog,
@@ -28,7 +35,10 @@ from lms.levels.progress import (
     evaluate_track,
 )
 from lms.levels.specs import CourseFacts, TrackSpec
-from lms.state import get_session
+from lms.state import get_session, request_has_written, request_memo
+
+#: More track versions than any deployment keeps current; past it the cache starts again.
+MAX_TRACK_SPECS = 256
 
 __all__ = [
     "LevelsImport",
@@ -82,33 +92,34 @@ def course_facts(
     Published courses first (unless ``published`` is False), then the course
     files under ``content_root`` (so ``content check`` works without a database).
     """
-    from lms.courses.models import Course, CourseStatus
+    from lms.courses.services import published_courses
 
     facts: dict[str, CourseFacts] = {}
-    session = get_session()
-    courses = (
-        session.scalars(
-            select(Course).where(
-                Course.status == CourseStatus.PUBLISHED, Course.current_version_id.is_not(None)
-            )
-        )
-        if published
-        else []
-    )
+    courses = published_courses() if published else []
+    known = _course_facts_by_version()
     for course in courses:
-        version = course.current_version
-        if version is None:
-            continue
-        facts[course.key] = CourseFacts(
-            course.key,
-            dict(version.title),
-            tuple(lesson.key for lesson in version.lessons),
-            tuple(
-                quiz_question.question.key
-                for quiz_question in version.quiz_questions
-                if quiz_question.question.spec.get("critical")
-            ),
-        )
+        version_id = course.current_version_id
+        found = known.get(version_id) if version_id else None
+        if found is None:
+            version = course.current_version
+            if version is None:
+                continue
+            found = CourseFacts(
+                course.key,
+                dict(version.title),
+                tuple(lesson.key for lesson in version.lessons),
+                tuple(
+                    quiz_question.question.key
+                    for quiz_question in version.quiz_questions
+                    if quiz_question.question.spec.get("critical")
+                ),
+            )
+            if not request_has_written():
+                # A published version never changes: its facts hold for the process.
+                if len(known) >= MAX_TRACK_SPECS:
+                    known.clear()
+                known[version.id] = found
+        facts[course.key] = found
     if content_root is not None:
         from lms.courses.loader import load_content
 
@@ -203,20 +214,48 @@ class PublishedTrack:
         return self.spec.key
 
 
-def published_tracks() -> list[PublishedTrack]:
-    """Every active track, in file order."""
+def _course_facts_by_version() -> dict[int, CourseFacts]:
+    return current_app.extensions.setdefault("lms_course_facts", {})
+
+
+def _track_specs() -> dict[int, TrackSpec]:
+    # A track version never changes once published: its parsed spec is kept per
+    # process, by version id, and only the pointers are read per request.
+    return current_app.extensions.setdefault("lms_track_specs", {})
+
+
+def _published_tracks() -> list[PublishedTrack]:
     session = get_session()
-    tracks = session.scalars(
-        select(LevelTrack)
-        .where(LevelTrack.active.is_(True), LevelTrack.current_version_id.is_not(None))
-        .order_by(LevelTrack.position, LevelTrack.key)
+    version_ids = list(
+        session.scalars(
+            select(LevelTrack.current_version_id)
+            .where(LevelTrack.active.is_(True), LevelTrack.current_version_id.is_not(None))
+            .order_by(LevelTrack.position, LevelTrack.key)
+        )
     )
-    found = []
-    for track in tracks:
-        version = track.current_version
-        if version is not None:
-            found.append(PublishedTrack(TrackSpec.from_dict(version.spec), version.id))
-    return found
+    specs = _track_specs()
+    missing = [version_id for version_id in version_ids if version_id not in specs]
+    if missing:
+        rows = session.execute(
+            select(LevelTrackVersion.id, LevelTrackVersion.spec).where(
+                LevelTrackVersion.id.in_(missing)
+            )
+        )
+        loaded = {version_id: TrackSpec.from_dict(spec) for version_id, spec in rows}
+        if request_has_written():
+            # Perhaps published in this very transaction: used, not kept.
+            return [
+                PublishedTrack((loaded | specs)[i], i) for i in version_ids if i in loaded | specs
+            ]
+        if len(specs) + len(loaded) > MAX_TRACK_SPECS:
+            specs.clear()
+        specs.update(loaded)
+    return [PublishedTrack(specs[i], i) for i in version_ids if i in specs]
+
+
+def published_tracks() -> list[PublishedTrack]:
+    """Every active track, in file order (one query per request; specs from the process)."""
+    return list(request_memo("published_tracks", _published_tracks))
 
 
 def track_by_key(key: str) -> PublishedTrack | None:
@@ -237,74 +276,147 @@ def load_catalog() -> Catalog:
     )
 
 
-def _graded_attempts(profile_id: int) -> tuple[AttemptFact, ...]:
-    from lms.assessments.models import Attempt
+def _record_statement() -> Any:
+    """Every fact of one learner's record in one query: graded attempts (one row per
+    correct question), finished lessons, sign-offs and levels held.
 
-    attempts = get_session().scalars(
-        select(Attempt)
+    Built once per process with the learner as a bound parameter, so a request
+    neither builds nor compiles it again.
+    """
+    profile_id = sa.bindparam("profile_id", type_=Integer)
+    from lms.assessments.models import Attempt, AttemptQuestion
+    from lms.courses.models import LessonProgress
+
+    def kind(name: str) -> Any:
+        return sa.literal_column(f"'{name}'", String).label("kind")
+
+    def none(type_: Any) -> Any:
+        return sa.cast(sa.null(), type_)
+
+    attempts = (
+        select(
+            kind("attempt"),
+            Attempt.id.label("id"),
+            Attempt.course_key.label("key"),
+            AttemptQuestion.question_key.label("detail"),
+            none(Integer).label("level"),
+            Attempt.score_percent.label("score"),
+            Attempt.passed.label("flag"),
+            Attempt.graded_at.label("at"),
+            none(String).label("result"),
+            none(Integer).label("trainer_id"),
+            none(String).label("trainer_name"),
+            none(Text).label("note"),
+        )
+        .outerjoin(
+            AttemptQuestion,
+            sa.and_(AttemptQuestion.attempt_id == Attempt.id, AttemptQuestion.correct.is_(True)),
+        )
         .where(Attempt.profile_id == profile_id, Attempt.graded_at.is_not(None))
-        .order_by(Attempt.graded_at, Attempt.id)
     )
-    return tuple(
-        AttemptFact(
-            id=attempt.id,
-            course_key=attempt.course_key,
-            score_percent=float(attempt.score_percent or 0),
-            passed=bool(attempt.passed),
-            graded_at=attempt.graded_at,
-            correct_keys=frozenset(q.question_key for q in attempt.questions if q.correct),
-        )
-        for attempt in attempts
-        if attempt.graded_at is not None
-    )
+    lessons = select(
+        kind("lesson"),
+        LessonProgress.id,
+        LessonProgress.lesson_key,
+        none(String),
+        none(Integer),
+        none(Float),
+        none(Boolean),
+        LessonProgress.completed_at,
+        none(String),
+        none(Integer),
+        none(String),
+        none(Text),
+    ).where(LessonProgress.profile_id == profile_id, LessonProgress.completed_at.is_not(None))
+    signoffs = select(
+        kind("signoff"),
+        SignOff.id,
+        SignOff.track_key,
+        SignOff.requirement_key,
+        SignOff.level,
+        none(Float),
+        none(Boolean),
+        SignOff.created_at,
+        sa.cast(SignOff.result, String),
+        SignOff.trainer_id,
+        SignOff.trainer_name,
+        SignOff.note,
+    ).where(SignOff.profile_id == profile_id)
+    held = select(
+        kind("held"),
+        LevelAchievement.id,
+        LevelAchievement.track_key,
+        none(String),
+        LevelAchievement.level,
+        none(Float),
+        none(Boolean),
+        LevelAchievement.reached_at,
+        none(String),
+        none(Integer),
+        none(String),
+        none(Text),
+    ).where(LevelAchievement.profile_id == profile_id)
+    everything = sa.union_all(attempts, lessons, signoffs, held).subquery()
+    return select(everything).order_by(everything.c.kind, everything.c.at, everything.c.id)
 
 
-def _completed_lessons(profile_id: int) -> frozenset[str]:
-    from lms.courses.progress import completed_lesson_keys
-
-    return frozenset(completed_lesson_keys(profile_id))
+_RECORD_STATEMENT: list[Any] = []
 
 
-def _signoffs(profile_id: int) -> tuple[SignOffFact, ...]:
-    rows = get_session().scalars(
-        select(SignOff)
-        .where(SignOff.profile_id == profile_id)
-        .order_by(SignOff.created_at, SignOff.id)
-    )
-    return tuple(
-        SignOffFact(
-            id=row.id,
-            track_key=row.track_key,
-            level=row.level,
-            requirement_key=row.requirement_key,
-            result=row.result.value,
-            trainer_id=row.trainer_id,
-            trainer_name=row.trainer_name,
-            note=row.note,
-            created_at=row.created_at,
-        )
-        for row in rows
-    )
-
-
-def _held(profile_id: int) -> tuple[HeldLevel, ...]:
-    rows = get_session().scalars(
-        select(LevelAchievement).where(LevelAchievement.profile_id == profile_id)
-    )
-    return tuple(HeldLevel(row.track_key, row.level, row.reached_at, row.id) for row in rows)
+def _record_rows(profile_id: int) -> Any:
+    if not _RECORD_STATEMENT:
+        _RECORD_STATEMENT.append(_record_statement())
+    return get_session().execute(_RECORD_STATEMENT[0], {"profile_id": profile_id})
 
 
 def gather_record(profile_id: int, catalog: Catalog | None = None) -> LearnerRecord:
     """A learner's record read from the source rows: attempts, lessons, sign-offs, levels.
 
-    This is the one place that knows where the facts live.
+    This is the one place that knows where the facts live; it reads them in one query.
     """
+    attempts: dict[int, tuple[Any, set[str]]] = {}
+    lessons: set[str] = set()
+    signoffs: list[SignOffFact] = []
+    held: list[HeldLevel] = []
+    for row in _record_rows(profile_id):
+        if row.kind == "attempt":
+            _first, correct = attempts.setdefault(row.id, (row, set()))
+            if row.detail:
+                correct.add(row.detail)
+        elif row.kind == "lesson":
+            lessons.add(row.key)
+        elif row.kind == "signoff":
+            signoffs.append(
+                SignOffFact(
+                    id=row.id,
+                    track_key=row.key,
+                    level=row.level,
+                    requirement_key=row.detail,
+                    result=SignOffResult(row.result).value,
+                    trainer_id=row.trainer_id,
+                    trainer_name=row.trainer_name,
+                    note=row.note,
+                    created_at=row.at,
+                )
+            )
+        else:
+            held.append(HeldLevel(row.key, row.level, row.at, row.id))
     return LearnerRecord(
         profile_id=profile_id,
-        attempts=_graded_attempts(profile_id),
-        completed_lessons=_completed_lessons(profile_id),
-        signoffs=_signoffs(profile_id),
-        held=_held(profile_id),
+        attempts=tuple(
+            AttemptFact(
+                id=row.id,
+                course_key=row.key,
+                score_percent=float(row.score or 0),
+                passed=bool(row.flag),
+                graded_at=row.at,
+                correct_keys=frozenset(correct),
+            )
+            for row, correct in attempts.values()
+        ),
+        completed_lessons=frozenset(lessons),
+        signoffs=tuple(signoffs),
+        held=tuple(held),
         catalog=catalog if catalog is not None else load_catalog(),
     )
 
