@@ -175,7 +175,9 @@ def credential_for(certificate: Certificate, status_list: CertificateStatusList)
     level = certificate.kind is CertificateKind.LEVEL
     heading_zh, heading_en = _headings(certificate.kind, certificate.level)
     criteria_zh, criteria_en = _lines(BILINGUAL_LABELS["completed_level" if level else "completed"])
-    notice_zh, notice_en = BILINGUAL_LABELS["notice"]
+    # The notice is its Chinese lines followed by as many English ones.
+    notice = BILINGUAL_LABELS["notice"]
+    notice_zh, notice_en = "".join(notice[: len(notice) // 2]), " ".join(notice[len(notice) // 2 :])
     title = _both(certificate.title)
     issuer = credentials.issuer_profile() | {"name": certificate.issuer_name}
     achievement_key = (
