@@ -23,6 +23,7 @@ from lms.assessments.item_analysis import MIN_RELIABLE_ANSWERS, item_stats_csv, 
 from lms.assessments.models import Attempt
 from lms.assessments.services import (
     AttemptError,
+    LateSave,
     item_analysis_for,
     quiz_status,
     review,
@@ -64,6 +65,10 @@ def _own_attempt(attempt_id: int) -> Attempt | None:
 def _refused(error: AttemptError) -> Any:
     get_session().rollback()
     return error_response(error.status, str(error.message))
+
+
+#: The largest autosave sequence number (the column is a 32-bit integer).
+SEQ_MAX = 2**31 - 1
 
 
 def _json_error(status: int, message: Any) -> Any:
@@ -173,6 +178,11 @@ def autosave(attempt_id: int, position: int) -> Any:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or ("answer" not in body and "fields" not in body):
         return _json_error(400, _("The request could not be understood."))
+    seq = body.get("seq")
+    if seq is not None and (
+        isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq <= SEQ_MAX
+    ):
+        return _json_error(400, _("The request could not be understood."))
     try:
         if "fields" in body:
             # The question's own form fields, decoded by its type as a plain post is.
@@ -181,12 +191,19 @@ def autosave(attempt_id: int, position: int) -> Any:
                 return jsonify(saved=False, unfinished=True, position=position)
         else:
             raw = body["answer"]
-        question = save_answer(found, position, raw)
+        question = save_answer(found, position, raw, seq=seq)
+    except LateSave as late:
+        # A later save got there first: this one changed nothing.
+        get_session().rollback()
+        return jsonify(saved=False, stale=True, position=position, seq=late.stored_seq)
     except AttemptError as error:
         return _json_error(error.status, error.message)
     get_session().commit()
     answered_at = question.answered_at.isoformat() if question.answered_at else None
-    return jsonify(saved=True, position=question.position, answered_at=answered_at)
+    reply = {"saved": True, "position": question.position, "answered_at": answered_at}
+    if seq is not None:
+        reply["seq"] = seq
+    return jsonify(reply)
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")

@@ -174,6 +174,58 @@ def test_autosave_is_idempotent(app, quizzes, learner):
     assert attempt.questions[position - 1].answer == ["a", "b"]
 
 
+def test_a_save_that_arrives_after_a_later_one_changes_nothing(app, quizzes, learner):
+    key = quizzes.make()
+    client = client_for(app, learner)
+    attempt_id = start(client, key)
+    position = positions(app, attempt_id)["mx-multiple"]
+    # Three quick taps: a, a+b, a+b+c; the network delivers the third before the second.
+    for seq, answer in ((1, ["a"]), (3, ["a", "b", "c"])):
+        saved = autosave(client, attempt_id, position, {"answer": answer, "seq": seq})
+        assert saved.get_json() | {"answered_at": None} == {
+            "saved": True,
+            "position": position,
+            "seq": seq,
+            "answered_at": None,
+        }
+    late = autosave(client, attempt_id, position, {"answer": ["a", "b"], "seq": 2})
+    assert late.status_code == 200
+    assert late.get_json() == {"saved": False, "stale": True, "position": position, "seq": 3}
+    # The same number again is late too: only a higher one replaces the answer.
+    again = autosave(client, attempt_id, position, {"answer": ["b"], "seq": 3})
+    assert again.get_json()["stale"] is True
+    question = stored(app, attempt_id).questions[position - 1]
+    assert (question.answer, question.answer_seq) == (["a", "b", "c"], 3)
+    newer = autosave(client, attempt_id, position, {"answer": ["b"], "seq": 4})
+    assert newer.get_json()["saved"] is True
+    assert stored(app, attempt_id).questions[position - 1].answer == ["b"]
+
+
+def test_the_attempt_page_gives_quiz_js_the_stored_sequence_number(app, quizzes, learner):
+    key = quizzes.make()
+    client = client_for(app, learner)
+    attempt_id = start(client, key)
+    position = positions(app, attempt_id)["mx-multiple"]
+    autosave(client, attempt_id, position, {"answer": ["a"], "seq": 7})
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    # After a reload the next tap must carry a higher number than the one stored.
+    assert f'data-name="q{position}"' in page
+    box = page.split(f'id="q{position}"', 1)[1].split(">", 1)[0]
+    assert 'data-seq="7"' in box
+
+
+@pytest.mark.parametrize("seq", [0, -1, True, "2", 1.5, 2**31])
+def test_a_sequence_number_no_page_sends_is_refused(app, quizzes, learner, seq):
+    key = quizzes.make()
+    client = client_for(app, learner)
+    attempt_id = start(client, key)
+    position = positions(app, attempt_id)["mx-multiple"]
+    refused = autosave(client, attempt_id, position, {"answer": ["a"], "seq": seq})
+    assert refused.status_code == 400
+    assert refused.get_json()["error"] == "The request could not be understood."
+    assert stored(app, attempt_id).questions[position - 1].answer is None
+
+
 def test_plain_form_saves_every_answer_and_returns_to_the_question(app, quizzes, learner):
     key = quizzes.make()
     client = client_for(app, learner)

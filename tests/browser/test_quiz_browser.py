@@ -298,3 +298,48 @@ def test_a_failed_autosave_says_so_in_words(live_server, new_page):
     expect(page.locator(f"#q{position} .save-status")).to_have_text("Saved")
     stored = attempt_questions(live_server.app, attempt_id)[position - 1]
     assert stored["answer"] == correct_answer(target["spec"])
+
+
+def test_quick_taps_keep_one_save_in_flight_and_the_last_tap_wins(live_server, new_page):
+    base = live_server.url
+    page = new_page()
+    sign_up(page, base, "13900000103")
+    attempt_id = start_quiz(page, base)
+    questions = attempt_questions(live_server.app, attempt_id)
+    target = next(q for q in questions if q["spec"]["type"] == "single")
+    position = target["position"]
+    options = [option["id"] for option in target["spec"]["options"]][:3]
+    held, sent = [], []
+
+    def hold_the_first(route):
+        sent.append(route.request.post_data_json)
+        if len(sent) == 1:
+            held.append(route)  # the phone's first save hangs on a slow network
+        else:
+            route.continue_()
+
+    page.route(f"**/attempts/{attempt_id}/answers/{position}", hold_the_first)
+    for option in options:
+        fill_answer(page, f"q{position}", target["spec"], option)
+    while not sent:
+        page.wait_for_timeout(20)
+    assert len(sent) == 1  # the later taps wait for the first answer
+    held[0].continue_()
+    expect(page.locator(f"#q{position} .save-status")).to_have_text("Saved")
+    # One request for the first tap, then one for the latest; the middle tap is never sent.
+    assert [body["seq"] for body in sent] == [1, 3]
+    assert sent[1]["fields"][f"q{position}"][-1] == options[-1]
+    assert attempt_questions(live_server.app, attempt_id)[position - 1]["answer"] == options[-1]
+
+    # After a reload the page carries on from the stored number.
+    page.unroute(f"**/attempts/{attempt_id}/answers/{position}")
+    page.reload()
+    with page.expect_response(lambda r: f"/answers/{position}" in r.url) as again:
+        fill_answer(page, f"q{position}", target["spec"], options[0])
+    assert again.value.json() == {
+        "saved": True,
+        "position": position,
+        "answered_at": again.value.json()["answered_at"],
+        "seq": 4,
+    }
+    assert attempt_questions(live_server.app, attempt_id)[position - 1]["answer"] == options[0]

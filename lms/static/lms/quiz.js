@@ -31,28 +31,61 @@
     return fields;
   }
 
-  form.addEventListener("change", function (event) {
-    var box = event.target.closest("fieldset.question");
-    if (!box) return;
+  // Ordered saves: each change takes the question's next sequence number (the
+  // server keeps the highest), and a question has one request in flight at a
+  // time; changes made meanwhile are sent as one, the latest, after it.
+  var states = {};
+  function stateOf(box) {
+    var name = box.getAttribute("data-name");
+    if (!states[name]) {
+      states[name] = {seq: parseInt(box.getAttribute("data-seq"), 10) || 0, busy: false, next: null};
+    }
+    return states[name];
+  }
+
+  function send(box, state) {
     var status = box.querySelector(".save-status");
-    var fields = fieldsOf(box, box.getAttribute("data-name"));
+    var body = state.next;
+    state.next = null;
+    state.busy = true;
+    function done() {
+      state.busy = false;
+      if (state.next) send(box, state);
+    }
     fetch(box.getAttribute("data-autosave"), {
       method: "POST",
       credentials: "same-origin",
       headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf},
-      body: JSON.stringify({fields: fields})
+      body: JSON.stringify(body)
     }).then(function (response) {
       if (response.ok) {
-        // A half-numbered ordering is not saved yet: wait for the rest.
-        return response.json().then(function (body) { if (body.saved) say(status, saved); });
+        return response.json().then(function (reply) {
+          if (reply.stale) {
+            // Another tab saved a later number: send this page's answer after it.
+            state.seq = Math.max(state.seq, reply.seq || 0);
+            if (!state.next) state.next = {fields: fieldsOf(box, box.getAttribute("data-name")), seq: ++state.seq};
+          } else if (reply.saved && !state.next) {
+            // A half-numbered ordering is not saved yet: wait for the rest.
+            say(status, saved);
+          }
+        });
       }
       // The server says why in the learner's language (e.g. time is up).
-      return response.json().then(function (body) {
-        say(status, (body && body.error) || failed);
+      return response.json().then(function (reply) {
+        say(status, (reply && reply.error) || failed);
       }, function () { say(status, failed); });
     }).catch(function () {
       say(status, failed);
-    });
+    }).then(done);
+  }
+
+  form.addEventListener("change", function (event) {
+    var box = event.target.closest("fieldset.question");
+    if (!box) return;
+    var state = stateOf(box);
+    state.next = {fields: fieldsOf(box, box.getAttribute("data-name")), seq: ++state.seq};
+    say(box.querySelector(".save-status"), "");
+    if (!state.busy) send(box, state);
   });
 
   var timer = document.querySelector(".timer[data-deadline]");
