@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import re
 
 from jinja2 import ChoiceLoader, DictLoader
@@ -97,8 +98,52 @@ def test_the_service_worker_covers_the_lms_root(content_app):
     assert response.status_code == 200
     assert response.mimetype == "text/javascript"
     assert response.headers["Service-Worker-Allowed"] == "/"
-    assert "__VERSION__" not in response.text
+    assert "__CONFIG__" not in response.text
     assert content_app.test_client().get("/offline").status_code == 200
+
+
+def _worker_config(client):
+    source = client.get("/sw.js").text
+    return json.loads(re.search(r"^var CONFIG = (.*);$", source, re.M).group(1))
+
+
+def test_the_service_worker_keeps_the_exact_asset_urls_the_pages_link(learner):
+    config = _worker_config(learner.client)
+    lesson = learner.page(f"{LESSON_URL}?step=check").text
+    linked = re.findall(r'(?:href|src)="(/lms-static/[^"]+)"', lesson)
+    assert linked and all("?v=" in url for url in linked)
+    # Every asset the lesson links, with its ?v= hash, is kept on install; so is the offline page.
+    assert set(linked) <= set(config["precache"])
+    assert "/offline" in config["precache"] and config["offline"] == "/offline"
+    assert config["queue"] in linked and config["sync"] == "/api/sync"
+    quiz_js = next(url for url in config["precache"] if "/quiz.js?v=" in url)
+    assert learner.client.get(quiz_js).status_code == 200
+
+
+def test_a_changed_asset_gives_the_service_worker_a_new_version(content_app, monkeypatch):
+    from lms.courses import views
+
+    before = _worker_config(content_app.test_client())
+    monkeypatch.setattr(
+        views, "static_url", lambda name: f"/lms-static/{name}?v=changed", raising=True
+    )
+    after = _worker_config(content_app.test_client())
+    assert before["version"] != after["version"]
+    assert "/lms-static/lms/style.css?v=changed" in after["precache"]
+
+
+def _cache_list(html):
+    found = re.search(r'data-cache="([^"]*)"', html)
+    return json.loads(found.group(1).replace("&#34;", '"').replace("&quot;", '"'))
+
+
+def test_the_course_page_keeps_the_lesson_the_learner_opens_next(learner):
+    kept = _cache_list(learner.page(f"/courses/{COURSE}").text)
+    first = f"/courses/{COURSE}/lessons/ls-red-light"
+    assert kept[:2] == ["/", first]
+    assert kept[2:] == [
+        f"{first}?step={step}" for step in ("situation", "decision", "outcome", "rule", "check")
+    ]
 
 
 def _referenced_assets(html):
