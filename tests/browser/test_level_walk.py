@@ -32,6 +32,7 @@ from tests.browser.test_quiz_browser import (
     fill_answer,
     load_attempt,
     start_quiz,
+    submit_quiz,
 )
 
 pytestmark = pytest.mark.browser
@@ -214,7 +215,7 @@ def test_a_learner_walks_from_no_level_to_level_5(live_server, new_page):
     # The critical ordering question is drawn every time; the rest vary.
     assert {"single", "ordering"} <= types
 
-    page.get_by_role("button", name="Submit my answers").click()
+    submit_quiz(page)
     page.wait_for_url(f"{base}/attempts/{attempt_id}/result")
     graded = load_attempt(app, attempt_id)
     assert graded == {
