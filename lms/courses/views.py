@@ -360,7 +360,7 @@ def review() -> Any:
 
 
 #: The files every learning page links: the service worker keeps them from its install on.
-SHELL_ASSETS = ("lms/style.css", "lms/queue.js", "lms/player.js", "lms/quiz.js")
+SHELL_ASSETS = ("lms/style.css", "lms/queue.js", "lms/player.js", "lms/quiz.js", "lms/icon.svg")
 
 
 def _worker_config() -> dict[str, Any]:
@@ -388,6 +388,37 @@ def service_worker() -> Response:
     response = Response(body, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = (get_state().url_prefix or "") + "/"
     response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    # Browsers ask for it at the root whatever the page links; the SVG serves.
+    response = Response((STATIC_DIR / "icon.svg").read_bytes(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.route("/manifest.webmanifest")
+def manifest() -> Response:
+    # What "add to home screen" needs: a name, the start page, icons.
+    home = url_for("lms.courses.home")
+    body = {
+        "name": _("Skills training"),
+        "short_name": _("Skills training"),
+        "start_url": home,
+        "scope": home,
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5cad",
+        "icons": [
+            {"src": static_url("lms/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+            {"src": static_url("lms/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static_url("lms/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+        ],
+    }
+    response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
+    response.headers["Vary"] = "Cookie, Accept-Language"
     return response
 
 

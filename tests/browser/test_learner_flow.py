@@ -302,3 +302,29 @@ def test_after_one_page_online_a_whole_lesson_is_answered_offline_and_synced_onc
             )
         )
         assert sorted(finished) == ["ls-helmet", "ls-red-light"]
+
+
+def header_height(page):
+    return page.evaluate(
+        "() => document.querySelector('header.bar').getBoundingClientRect().height"
+    )
+
+
+def test_the_header_is_one_row_at_360_px_in_both_languages_with_verification_in_reach(
+    live_server, new_page
+):
+    base = live_server.url
+    page = new_page()
+    heights = {"visitor": header_height(page) if page.goto(f"{base}/") else None}
+    sign_up(page, base, "13900000008")
+    heights["en"] = header_height(page)
+    page.locator("header .lang button").click()
+    page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
+    heights["zh_CN"] = header_height(page)
+    print(f"header height at 360 px: {heights}")
+    assert all(height <= 56 for height in heights.values()), heights
+    assert horizontal_overflow(page) == 0
+    assert axe_violations(page) == []
+    # The links scroll sideways inside the bar; verification is one of them.
+    page.locator("header.bar").get_by_role("link", name="核验证书").click()
+    page.wait_for_url(f"{base}/verify")

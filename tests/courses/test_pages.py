@@ -170,3 +170,21 @@ def test_static_urls_change_with_the_files_they_name(learner):
     for name in ("lms/style.css", "lms/player.js"):
         content = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
         assert f"/lms-static/{name}?v={content}" in page
+
+
+def test_the_app_has_a_favicon_and_a_manifest_for_the_home_screen(content_app):
+    client = content_app.test_client()
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    page = client.get("/", headers=ENGLISH).text
+    manifest_url = re.search(r'<link rel="manifest" href="([^"]+)"', page).group(1)
+    manifest = client.get(manifest_url, headers=ENGLISH)
+    assert manifest.mimetype == "application/manifest+json"
+    body = manifest.get_json(force=True)
+    assert body["name"] == "Skills training" and body["start_url"] == "/"
+    assert body["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in body["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    for icon in body["icons"]:
+        assert client.get(icon["src"]).status_code == 200
+    assert client.get(manifest_url).get_json(force=True)["name"] == "技能培训"
