@@ -33,6 +33,7 @@ from lms.assessments.services import (
     submit_attempt,
     time_left,
 )
+from lms.assessments.topics import topic_name
 from lms.courses.models import Course
 from lms.courses.services import course_by_key, staff_may_read_course
 from lms.db import utcnow
@@ -229,6 +230,13 @@ def result(attempt_id: int) -> Any:
     if not found.is_graded:
         return redirect(url_for(".attempt", attempt_id=found.id))
     prompts = {question.question_key: question.spec["prompt"] for question in found.questions}
+    course = course_by_key(found.course_key)
+    # After a fail: when the next attempt opens and how many remain.
+    status = (
+        quiz_status(require_profile(), course)
+        if not found.passed and course is not None and course.current_version is not None
+        else None
+    )
     return render_template(
         "lms/assessments/result.html",
         attempt=found,
@@ -237,6 +245,8 @@ def result(attempt_id: int) -> Any:
         reviews=review(found),
         critical_prompts=[prompts[key] for key in found.critical_failed if key in prompts],
         topics=sorted(found.by_topic.items()),
+        topic_name=topic_name,
+        status=status,
     )
 
 

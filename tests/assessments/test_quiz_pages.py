@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from lms.assessments.models import Attempt, AttemptStatus
 from lms.state import get_session
+from lms.web import local_time
 from tests.assessments.conftest import (
     age_attempt,
     autosave,
@@ -381,8 +384,50 @@ def test_review_mode_explanations_shows_why(app, quizzes, learner):
 
 def test_result_shows_the_topic_breakdown(app, quizzes, learner):
     page = graded_result(app, quizzes, learner, "score")
-    assert re.search(r"<td>traffic</td><td>1 / 3</td>", page)
-    assert re.search(r"<td>accident</td><td>0 / 2</td>", page)
+    # Topic tags are content keys: the learner reads their names.
+    assert re.search(r"<td>Traffic rules</td><td>1 / 3</td>", page)
+    assert re.search(r"<td>Crashes and accidents</td><td>0 / 2</td>", page)
+    assert "<td>traffic</td>" not in page
+
+
+def test_topic_names_are_translated(app, quizzes, learner):
+    key = quizzes.make()
+    client = client_for(app, learner)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    attempt_id = start(client, key)
+    post_form(client, f"/attempts/{attempt_id}/submit", {})
+    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "<td>交通规则</td>" in page
+
+
+def failed_result(app, quizzes, learner, **policy):
+    key = quizzes.make(**policy)
+    client = client_for(app, learner)
+    attempt_id = start(client, key)
+    post_form(client, f"/attempts/{attempt_id}/submit", {})
+    return client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+
+
+def test_a_fail_says_when_the_next_attempt_opens_and_how_many_remain(app, quizzes, learner):
+    page = failed_result(app, quizzes, learner, max_attempts=3, cooldown_minutes=30)
+    found = re.search(r"Your next attempt opens at (\d{4}-\d\d-\d\d \d\d:\d\d)\.", page)
+    assert found, page
+    with app.app_context():
+        attempt = get_session().scalars(select(Attempt)).one()
+        assert found.group(1) == local_time(attempt.graded_at + timedelta(minutes=30))
+    assert "2 attempts left." in page
+
+
+def test_a_fail_with_no_wait_says_try_again_now(app, quizzes, learner):
+    page = failed_result(app, quizzes, learner, max_attempts=0, cooldown_minutes=0)
+    assert "You can try again now." in page
+    assert "attempts left" not in page and "attempt left" not in page
+
+
+def test_a_fail_on_the_last_attempt_says_none_remain(app, quizzes, learner):
+    page = failed_result(app, quizzes, learner, max_attempts=1)
+    assert "You have used all your attempts at this quiz." in page
+    assert "You can try again now." not in page
 
 
 def test_result_is_in_the_learners_language(app, quizzes, learner):
