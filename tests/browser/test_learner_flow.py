@@ -328,3 +328,58 @@ def test_the_header_is_one_row_at_360_px_in_both_languages_with_verification_in_
     # The links scroll sideways inside the bar; verification is one of them.
     page.locator("header.bar").get_by_role("link", name="核验证书").click()
     page.wait_for_url(f"{base}/verify")
+
+
+#: A stand-in for the phone's speech synthesis: the given voices, and a record of what was spoken.
+FAKE_SPEECH = """
+(() => {
+  const voices = %s;
+  window.spoken = [];
+  const speech = {
+    speaking: false,
+    getVoices: () => voices,
+    speak: (u) => { window.spoken.push({ text: u.text, lang: u.lang }); },
+    cancel: () => {},
+    addEventListener: () => {},
+  };
+  Object.defineProperty(window, "speechSynthesis", { value: speech, configurable: true });
+  window.SpeechSynthesisUtterance = function (text) { this.text = text; this.lang = ""; };
+})();
+"""
+
+
+def test_listen_reads_the_step_aloud_only_when_tapped_and_only_with_a_voice(live_server, new_page):
+    base = live_server.url
+    page = new_page()
+    page.context.add_init_script(
+        FAKE_SPEECH % '[{"lang": "zh-CN", "name": "Tingting"}, {"lang": "en-US", "name": "Sam"}]'
+    )
+    sign_up(page, base, "13900000009")
+    start_lesson(page, base)
+    listen = page.get_by_role("button", name="Listen")
+    expect(listen).to_be_visible()
+    assert page.evaluate("() => window.spoken") == []  # never starts by itself
+    assert axe_violations(page) == []
+    listen.click()
+    spoken = page.evaluate("() => window.spoken")
+    assert len(spoken) == 1 and spoken[0]["lang"] == "en-US"
+    assert spoken[0]["text"].startswith("The case")
+    assert page.locator(".prose").inner_text().strip()[:40] in spoken[0]["text"]
+    assert "I have stopped" not in spoken[0]["text"]
+    expect(listen).to_have_attribute("aria-pressed", "true")
+    listen.click()  # a second tap stops it
+    expect(listen).to_have_attribute("aria-pressed", "false")
+
+    # In Chinese, the Chinese voice reads.
+    page.locator("header .lang button").click()
+    page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
+    page.get_by_role("button", name="朗读").click()
+    assert page.evaluate("() => window.spoken.at(-1).lang") == "zh-CN"
+
+    # A phone with no voice for the language shows no button.
+    bare = new_page()
+    bare.context.add_init_script(FAKE_SPEECH % '[{"lang": "fr-FR", "name": "Amelie"}]')
+    sign_up(bare, base, "13900000010")
+    start_lesson(bare, base)
+    assert bare.locator("#listen").count() == 1
+    assert not bare.locator("#listen").is_visible()

@@ -172,3 +172,49 @@
     }
   }
 })();
+
+/* Listen instead of read: the phone's own speech synthesis reads the step
+   aloud. Shown only where the browser has a Chinese or English voice for the
+   page's language; it starts only when tapped. */
+(function () {
+  "use strict";
+  var button = document.getElementById("listen");
+  var speech = window.speechSynthesis;
+  if (!button || !speech || !window.SpeechSynthesisUtterance) return;
+  var lang = button.getAttribute("data-lang") || "en";
+  var want = lang.toLowerCase().indexOf("zh") === 0 ? "zh" : "en";
+  var voice = null;
+
+  function pick() {
+    var voices = speech.getVoices() || [];
+    var tag = function (v) { return (v.lang || "").replace("_", "-").toLowerCase(); };
+    voice = voices.filter(function (v) { return tag(v) === lang.toLowerCase(); })[0] ||
+      voices.filter(function (v) { return tag(v).indexOf(want) === 0; })[0] || null;
+    button.hidden = !voice;
+  }
+  // What the learner sees of the step, in page order (not the buttons' words).
+  function stepText() {
+    var parts = document.querySelectorAll(
+      "#step-title, .step .prose, .step .prompt, .step .chosen, .step .consequence, " +
+      ".step legend, .step label, .step .answered");
+    return Array.prototype.filter.call(parts, function (el) {
+      return el.offsetParent !== null;
+    }).map(function (el) { return el.innerText.trim(); }).join("\n");
+  }
+  function stopped() { button.setAttribute("aria-pressed", "false"); }
+
+  button.addEventListener("click", function () {
+    if (button.getAttribute("aria-pressed") === "true") { speech.cancel(); stopped(); return; }
+    var utterance = new SpeechSynthesisUtterance(stepText());
+    utterance.lang = voice ? voice.lang : lang;
+    if (voice) utterance.voice = voice;
+    utterance.onend = stopped;
+    utterance.onerror = stopped;
+    speech.cancel();
+    button.setAttribute("aria-pressed", "true");
+    speech.speak(utterance);
+  });
+  window.addEventListener("pagehide", function () { speech.cancel(); });
+  pick();
+  if (speech.addEventListener) speech.addEventListener("voiceschanged", pick);
+})();
