@@ -21,6 +21,7 @@ from lms.assessments import grading
 from lms.assessments.forms import UNFINISHED, answer_from_fields, answers_from_form
 from lms.assessments.item_analysis import MIN_RELIABLE_ANSWERS, item_stats_csv, too_few_answers
 from lms.assessments.models import Attempt
+from lms.assessments.result_panels import render_result_panels
 from lms.assessments.services import (
     AttemptError,
     LateSave,
@@ -247,6 +248,7 @@ def result(attempt_id: int) -> Any:
         topics=sorted(found.by_topic.items()),
         topic_name=topic_name,
         status=status,
+        panels=render_result_panels(require_profile(), found),
     )
 
 

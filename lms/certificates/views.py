@@ -32,6 +32,7 @@ from lms.accounts.access import (
     require_profile,
     role_required,
 )
+from lms.accounts.models import Profile
 from lms.certificates import access, issuing, keys, numbers, verification, verify_cache
 from lms.certificates.errors import CertificateError
 from lms.certificates.labels import ACTION_LABELS, STATUS_LABELS
@@ -222,6 +223,24 @@ def _certificate_or_404(number: str) -> Certificate:
     if certificate is None:
         abort(404)
     return certificate
+
+
+def certificate_result_panel(profile: Profile, attempt: Any) -> tuple[str, dict[str, Any]] | None:
+    """The quiz result's panel: the certificates this pass earned, with number and download."""
+    if not getattr(attempt, "passed", False) or attempt.graded_at is None:
+        return None
+    earned = [
+        c
+        for c in access.certificates_of(profile.id)
+        if c.status is CertificateStatus.VALID
+        and (c.course_key == attempt.course_key or c.created_at >= attempt.graded_at)
+    ]
+    if not earned:
+        return None
+    return "lms/certificates/_result_panel.html", {
+        "earned": earned,
+        "format_number": numbers.format_number,
+    }
 
 
 @bp.route("/certificates/<number>/pdf")
