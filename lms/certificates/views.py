@@ -212,8 +212,11 @@ def mine() -> Any:
     return render_template(
         "lms/certificates/mine.html",
         certificates=certificates,
-        share_urls={c.id: issuing.share_url(c) for c in certificates},
+        share_urls={
+            c.id: issuing.share_url(c) for c in certificates if c.status is CertificateStatus.VALID
+        },
         format_number=numbers.format_number,
+        revocation_labels=issuing.REVOCATION_LABELS,
     )
 
 
