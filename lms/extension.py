@@ -128,13 +128,15 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     # free of side effects and lets a host configure the app first.
     from lms.accounts.access import layout_context
     from lms.accounts.views import bp as accounts_bp
+    from lms.assessments.result_panels import register_result_panel
     from lms.assessments.views import bp as assessments_bp
     from lms.certificates.views import bp as certificates_bp
+    from lms.certificates.views import certificate_result_panel
     from lms.courses.home import register_home_panel
     from lms.courses.views import bp as courses_bp
     from lms.employers.views import bp as employers_bp
     from lms.levels.views import bp as levels_bp
-    from lms.levels.views import level_home_panel
+    from lms.levels.views import level_home_panel, level_result_panel
     from lms.ops.views import bp as ops_bp
     from lms.request_guards import install_request_guards
     from lms.studio.views import bp as studio_bp
@@ -150,6 +152,8 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     install_request_hooks(parent, state)
     install_request_guards(parent)
     register_home_panel(level_home_panel)
+    register_result_panel(certificate_result_panel)
+    register_result_panel(level_result_panel)
     parent.context_processor(layout_context)
     parent.register_blueprint(courses_bp)
     parent.register_blueprint(accounts_bp)

@@ -143,6 +143,9 @@ def template_helpers() -> dict[str, Any]:
             (code, LANGUAGE_NAMES.get(code, code)) for code in config_value("LMS_LANGUAGES")
         ],
         "localised": lambda text: localised(text, locale),
+        # Chinese text takes full-width punctuation: "原因：", not "原因: ".
+        "colon": lambda: "：" if str(locale).startswith("zh") else ": ",
+        "comma": lambda: "，" if str(locale).startswith("zh") else ", ",
         "lms_base_template": config_value("LMS_BASE_TEMPLATE"),
         "lms_owns_accounts": state.owns_accounts,
     }

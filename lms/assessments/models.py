@@ -105,6 +105,9 @@ class AttemptQuestion(Base):
     option_order: Mapped[Any] = mapped_column(AnyJSON)
     answer: Mapped[Any] = mapped_column(AnyJSON, nullable=True)
     answered_at: Mapped[datetime | None]
+    # The autosave sequence number of the stored answer: a save carrying a
+    # lower one arrived late and is ignored (quick taps cannot undo each other).
+    answer_seq: Mapped[int | None]
     points: Mapped[float | None]
     correct: Mapped[bool | None]
     # grading.Score.as_dict(): keeps the per-part scores of a scenario.

@@ -53,6 +53,14 @@ class AttemptError(Exception):
         self.status = status
 
 
+class LateSave(Exception):
+    """An autosave whose sequence number is not above the stored one's: it changes nothing."""
+
+    def __init__(self, stored_seq: int) -> None:
+        super().__init__(f"a save numbered {stored_seq} or higher is already stored")
+        self.stored_seq = stored_seq
+
+
 @dataclass(frozen=True)
 class QuizStatus:
     """What a learner may do with a course's quiz right now."""
@@ -244,8 +252,14 @@ def save_answer(
     raw: Any,
     *,
     now: datetime | None = None,
+    seq: int | None = None,
 ) -> AttemptQuestion:
-    """Validate and store one answer; saving the same answer again changes nothing."""
+    """Validate and store one answer; saving the same answer again changes nothing.
+
+    With ``seq`` (autosave's per-question sequence number) the highest number
+    wins: a save whose number is not above the stored one arrived late, changes
+    nothing and raises ``LateSave`` (a repeat of the stored save is no change).
+    """
     now = now or utcnow()
     _lock(attempt)
     if attempt.is_graded:
@@ -257,10 +271,18 @@ def save_answer(
         answer = grading.normalise_answer(question.spec, raw)
     except InvalidAnswer as error:
         raise AttemptError(_l("This answer does not fit the question."), 400) from error
+    if seq is not None:
+        # The attempt's lock serialises saves: read what the last one stored.
+        get_session().refresh(question)
+        if question.answer_seq is not None and seq <= question.answer_seq:
+            if seq == question.answer_seq and answer == question.answer:
+                return question
+            raise LateSave(question.answer_seq)
+        question.answer_seq = seq
     if answer != question.answer:
         question.answer = answer
         question.answered_at = now if answer is not None else None
-        get_session().flush()
+    get_session().flush()
     return question
 
 

@@ -27,8 +27,10 @@ from lms.assessments.forms import (
 )
 from lms.assessments.item_analysis import MIN_RELIABLE_ANSWERS, item_stats_csv, too_few_answers
 from lms.assessments.models import Attempt
+from lms.assessments.result_panels import render_result_panels
 from lms.assessments.services import (
     AttemptError,
+    LateSave,
     item_analysis_for,
     quiz_status,
     review,
@@ -38,6 +40,7 @@ from lms.assessments.services import (
     submit_attempt,
     time_left,
 )
+from lms.assessments.topics import topic_name
 from lms.courses.models import Course
 from lms.courses.services import course_by_key, staff_may_read_course
 from lms.db import utcnow
@@ -76,6 +79,10 @@ def _own_attempt(attempt_id: int) -> Attempt | None:
 def _refused(error: AttemptError) -> Any:
     get_session().rollback()
     return error_response(error.status, str(error.message))
+
+
+#: The largest autosave sequence number (the column is a 32-bit integer).
+SEQ_MAX = 2**31 - 1
 
 
 def _json_error(status: int, message: Any) -> Any:
@@ -190,6 +197,11 @@ def autosave(attempt_id: int, position: int) -> Any:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or ("answer" not in body and "fields" not in body):
         return _json_error(400, _("The request could not be understood."))
+    seq = body.get("seq")
+    if seq is not None and (
+        isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq <= SEQ_MAX
+    ):
+        return _json_error(400, _("The request could not be understood."))
     try:
         if "fields" in body:
             # The question's own form fields, decoded by its type as a plain post is.
@@ -198,12 +210,19 @@ def autosave(attempt_id: int, position: int) -> Any:
                 return jsonify(saved=False, unfinished=True, position=position)
         else:
             raw = answer_from_json(found, position, body["answer"], _attempt_tokens(found))
-        question = save_answer(found, position, raw)
+        question = save_answer(found, position, raw, seq=seq)
+    except LateSave as late:
+        # A later save got there first: this one changed nothing.
+        get_session().rollback()
+        return jsonify(saved=False, stale=True, position=position, seq=late.stored_seq)
     except AttemptError as error:
         return _json_error(error.status, error.message)
     get_session().commit()
     answered_at = question.answered_at.isoformat() if question.answered_at else None
-    return jsonify(saved=True, position=question.position, answered_at=answered_at)
+    reply = {"saved": True, "position": question.position, "answered_at": answered_at}
+    if seq is not None:
+        reply["seq"] = seq
+    return jsonify(reply)
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
@@ -229,6 +248,13 @@ def result(attempt_id: int) -> Any:
     if not found.is_graded:
         return redirect(url_for(".attempt", attempt_id=found.id))
     prompts = {question.question_key: question.spec["prompt"] for question in found.questions}
+    course = course_by_key(found.course_key)
+    # After a fail: when the next attempt opens and how many remain.
+    status = (
+        quiz_status(require_profile(), course)
+        if not found.passed and course is not None and course.current_version is not None
+        else None
+    )
     return render_template(
         "lms/assessments/result.html",
         attempt=found,
@@ -237,6 +263,9 @@ def result(attempt_id: int) -> Any:
         reviews=review(found),
         critical_prompts=[prompts[key] for key in found.critical_failed if key in prompts],
         topics=sorted(found.by_topic.items()),
+        topic_name=topic_name,
+        status=status,
+        panels=render_result_panels(require_profile(), found),
     )
 
 

@@ -33,6 +33,7 @@ from lms.accounts.access import (
     require_profile,
     role_required,
 )
+from lms.accounts.models import Profile
 from lms.certificates import (
     access,
     credentials,
@@ -319,8 +320,11 @@ def mine() -> Any:
     return render_template(
         "lms/certificates/mine.html",
         certificates=certificates,
-        share_urls={c.id: issuing.share_url(c) for c in certificates},
+        share_urls={
+            c.id: issuing.share_url(c) for c in certificates if c.status is CertificateStatus.VALID
+        },
         format_number=numbers.format_number,
+        revocation_labels=issuing.REVOCATION_LABELS,
     )
 
 
@@ -330,6 +334,24 @@ def _certificate_or_404(number: str) -> Certificate:
     if certificate is None:
         abort(404)
     return certificate
+
+
+def certificate_result_panel(profile: Profile, attempt: Any) -> tuple[str, dict[str, Any]] | None:
+    """The quiz result's panel: the certificates this pass earned, with number and download."""
+    if not getattr(attempt, "passed", False) or attempt.graded_at is None:
+        return None
+    earned = [
+        c
+        for c in access.certificates_of(profile.id)
+        if c.status is CertificateStatus.VALID
+        and (c.course_key == attempt.course_key or c.created_at >= attempt.graded_at)
+    ]
+    if not earned:
+        return None
+    return "lms/certificates/_result_panel.html", {
+        "earned": earned,
+        "format_number": numbers.format_number,
+    }
 
 
 @bp.route("/certificates/<number>/pdf")

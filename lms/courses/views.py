@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,7 +65,7 @@ from lms.i18n import _
 from lms.questions.tokens import AnswerTokens
 from lms.request_guards import stored_id, takes_json
 from lms.state import get_session, get_state
-from lms.web import answer_tokens, csrf_exempt, error_response, safe_next
+from lms.web import answer_tokens, csrf_exempt, error_response, safe_next, static_url
 
 bp = Blueprint("courses", __name__)
 
@@ -114,6 +115,12 @@ def course(key: str) -> Any:
     profile = current_profile()
     states = lesson_states(profile.id, version) if profile else {}
     summary = course_progress(profile.id if profile else None, version, states=states)
+    cache_urls = [url_for("lms.courses.home")]
+    upcoming = next((ln for ln in version.lessons if not _done(states.get(ln.key))), None)
+    if profile is not None and upcoming is not None:
+        # The lesson this learner opens next, so it opens without a network.
+        cache_urls.append(url_for("lms.courses.lesson", key=found.key, lesson_key=upcoming.key))
+        cache_urls += [_step_url(found, upcoming, s) for s in STEPS]
     return render_template(
         "lms/courses/course.html",
         course=found,
@@ -121,7 +128,12 @@ def course(key: str) -> Any:
         states=states,
         summary=summary,
         minutes_of=minutes_of,
+        cache_urls=cache_urls,
     )
+
+
+def _done(state: Any) -> bool:
+    return bool(state and state.done)
 
 
 # --- The lesson player -------------------------------------------------------
@@ -400,21 +412,66 @@ def review() -> Any:
 # --- Offline: service worker and sync ----------------------------------------
 
 
-def _asset_version() -> str:
-    digest = hashlib.sha256()
-    for name in ("sw.js", "player.js", "style.css"):
-        digest.update((STATIC_DIR / name).read_bytes())
-    return digest.hexdigest()[:12]
+#: The files every learning page links: the service worker keeps them from its install on.
+SHELL_ASSETS = ("lms/style.css", "lms/queue.js", "lms/player.js", "lms/quiz.js", "lms/icon.svg")
+
+
+def _worker_config() -> dict[str, Any]:
+    # The exact URLs pages link (with their ?v= hash): a cached copy under
+    # another URL would not match, and a first visit would go offline unstyled.
+    precache = [static_url(name) for name in SHELL_ASSETS]
+    offline = url_for("lms.courses.offline")
+    config: dict[str, Any] = {
+        "precache": [*precache, offline],
+        "offline": offline,
+        "queue": static_url("lms/queue.js"),
+        "sync": url_for("lms.courses.sync"),
+    }
+    digest = hashlib.sha256((STATIC_DIR / "sw.js").read_bytes())
+    digest.update(json.dumps(config, sort_keys=True).encode())
+    config["version"] = digest.hexdigest()[:12]
+    return config
 
 
 @bp.route("/sw.js")
 def service_worker() -> Response:
     # Served from the LMS root, not /lms-static/, so its scope covers every LMS page.
     source = (STATIC_DIR / "sw.js").read_text(encoding="utf-8")
-    body = source.replace("__VERSION__", _asset_version())
+    body = source.replace("__CONFIG__", json.dumps(_worker_config()), 1)
     response = Response(body, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = (get_state().url_prefix or "") + "/"
     response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    # Browsers ask for it at the root whatever the page links; the SVG serves.
+    response = Response((STATIC_DIR / "icon.svg").read_bytes(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@bp.route("/manifest.webmanifest")
+def manifest() -> Response:
+    # What "add to home screen" needs: a name, the start page, icons.
+    home = url_for("lms.courses.home")
+    body = {
+        "name": _("Skills training"),
+        "short_name": _("Skills training"),
+        "start_url": home,
+        "scope": home,
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5cad",
+        "icons": [
+            {"src": static_url("lms/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+            {"src": static_url("lms/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static_url("lms/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+        ],
+    }
+    response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
+    response.headers["Vary"] = "Cookie, Accept-Language"
     return response
 
 
@@ -549,6 +606,10 @@ def sync() -> Any:
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list) or len(events) > SYNC_BATCH_MAX:
         return error_response(400, _("The request could not be understood. Go back and try again."))
+    owner = payload.get("profile")
+    if owner is not None and owner != str(profile.id):
+        # A shared phone: these were queued by someone else, who sends them when back.
+        return error_response(409, _("These answers belong to another learner on this phone."))
     received_at = utcnow()
     results = [_sync_one(profile, raw, received_at) for raw in events]
     get_session().commit()

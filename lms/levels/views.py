@@ -118,6 +118,13 @@ def level_home_panel(profile: Profile | None) -> tuple[str, dict[str, Any]] | No
     return "lms/levels/_home_panel.html", {"level_panel": lead}
 
 
+def level_result_panel(profile: Profile, attempt: Any) -> tuple[str, dict[str, Any]] | None:
+    """The quiz result's panel after a pass: the level now held and what the next one needs."""
+    if not getattr(attempt, "passed", False):
+        return None
+    return level_home_panel(profile)
+
+
 # ------------------------------------------------------------------ trainers
 
 

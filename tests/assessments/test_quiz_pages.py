@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from lms.assessments.models import Attempt, AttemptStatus
 from lms.state import get_session
+from lms.web import local_time
 from tests.answers import attempt_tokens
 from tests.assessments.conftest import (
     age_attempt,
@@ -186,6 +189,58 @@ def test_autosave_is_idempotent(app, quizzes, learner):
     assert attempt.questions[position - 1].answer == ["a", "b"]
 
 
+def test_a_save_that_arrives_after_a_later_one_changes_nothing(app, quizzes, learner):
+    key = quizzes.make()
+    client = client_for(app, learner)
+    attempt_id = start(client, key)
+    position = positions(app, attempt_id)["mx-multiple"]
+    # Three quick taps: a, a+b, a+b+c; the network delivers the third before the second.
+    for seq, answer in ((1, ["a"]), (3, ["a", "b", "c"])):
+        saved = autosave(client, attempt_id, position, {"answer": answer, "seq": seq})
+        assert saved.get_json() | {"answered_at": None} == {
+            "saved": True,
+            "position": position,
+            "seq": seq,
+            "answered_at": None,
+        }
+    late = autosave(client, attempt_id, position, {"answer": ["a", "b"], "seq": 2})
+    assert late.status_code == 200
+    assert late.get_json() == {"saved": False, "stale": True, "position": position, "seq": 3}
+    # The same number again is late too: only a higher one replaces the answer.
+    again = autosave(client, attempt_id, position, {"answer": ["b"], "seq": 3})
+    assert again.get_json()["stale"] is True
+    question = stored(app, attempt_id).questions[position - 1]
+    assert (question.answer, question.answer_seq) == (["a", "b", "c"], 3)
+    newer = autosave(client, attempt_id, position, {"answer": ["b"], "seq": 4})
+    assert newer.get_json()["saved"] is True
+    assert stored(app, attempt_id).questions[position - 1].answer == ["b"]
+
+
+def test_the_attempt_page_gives_quiz_js_the_stored_sequence_number(app, quizzes, learner):
+    key = quizzes.make()
+    client = client_for(app, learner)
+    attempt_id = start(client, key)
+    position = positions(app, attempt_id)["mx-multiple"]
+    autosave(client, attempt_id, position, {"answer": ["a"], "seq": 7})
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    # After a reload the next tap must carry a higher number than the one stored.
+    assert f'data-name="q{position}"' in page
+    box = page.split(f'id="q{position}"', 1)[1].split(">", 1)[0]
+    assert 'data-seq="7"' in box
+
+
+@pytest.mark.parametrize("seq", [0, -1, True, "2", 1.5, 2**31])
+def test_a_sequence_number_no_page_sends_is_refused(app, quizzes, learner, seq):
+    key = quizzes.make()
+    client = client_for(app, learner)
+    attempt_id = start(client, key)
+    position = positions(app, attempt_id)["mx-multiple"]
+    refused = autosave(client, attempt_id, position, {"answer": ["a"], "seq": seq})
+    assert refused.status_code == 400
+    assert refused.get_json()["error"] == "The request could not be understood."
+    assert stored(app, attempt_id).questions[position - 1].answer is None
+
+
 def test_plain_form_saves_every_answer_and_returns_to_the_question(app, quizzes, learner):
     key = quizzes.make()
     client = client_for(app, learner)
@@ -357,8 +412,50 @@ def test_review_mode_explanations_shows_why(app, quizzes, learner):
 
 def test_result_shows_the_topic_breakdown(app, quizzes, learner):
     page = graded_result(app, quizzes, learner, "score")
-    assert re.search(r"<td>traffic</td><td>1 / 3</td>", page)
-    assert re.search(r"<td>accident</td><td>0 / 2</td>", page)
+    # Topic tags are content keys: the learner reads their names.
+    assert re.search(r"<td>Traffic rules</td><td>1 / 3</td>", page)
+    assert re.search(r"<td>Crashes and accidents</td><td>0 / 2</td>", page)
+    assert "<td>traffic</td>" not in page
+
+
+def test_topic_names_are_translated(app, quizzes, learner):
+    key = quizzes.make()
+    client = client_for(app, learner)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    attempt_id = start(client, key)
+    post_form(client, f"/attempts/{attempt_id}/submit", {})
+    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "<td>交通规则</td>" in page
+
+
+def failed_result(app, quizzes, learner, **policy):
+    key = quizzes.make(**policy)
+    client = client_for(app, learner)
+    attempt_id = start(client, key)
+    post_form(client, f"/attempts/{attempt_id}/submit", {})
+    return client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+
+
+def test_a_fail_says_when_the_next_attempt_opens_and_how_many_remain(app, quizzes, learner):
+    page = failed_result(app, quizzes, learner, max_attempts=3, cooldown_minutes=30)
+    found = re.search(r"Your next attempt opens at (\d{4}-\d\d-\d\d \d\d:\d\d)\.", page)
+    assert found, page
+    with app.app_context():
+        attempt = get_session().scalars(select(Attempt)).one()
+        assert found.group(1) == local_time(attempt.graded_at + timedelta(minutes=30))
+    assert "2 attempts left." in page
+
+
+def test_a_fail_with_no_wait_says_try_again_now(app, quizzes, learner):
+    page = failed_result(app, quizzes, learner, max_attempts=0, cooldown_minutes=0)
+    assert "You can try again now." in page
+    assert "attempts left" not in page and "attempt left" not in page
+
+
+def test_a_fail_on_the_last_attempt_says_none_remain(app, quizzes, learner):
+    page = failed_result(app, quizzes, learner, max_attempts=1)
+    assert "You have used all your attempts at this quiz." in page
+    assert "You can try again now." not in page
 
 
 def test_result_is_in_the_learners_language(app, quizzes, learner):

@@ -4,6 +4,7 @@ answers synced exactly once, phone-width pages, accessibility."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.accounts.models import Profile, User
@@ -202,3 +203,183 @@ def test_the_lesson_works_without_javascript(live_server, new_page):
     page.get_by_role("button", name="Check my answers").click()
     page.wait_for_url(f"{base}{LESSON}?step=check")
     assert page.get_by_text("✓ Right").count() == 2
+
+
+def lesson_events(app, profile_id, lesson_key):
+    with app.app_context():
+        rows = get_session().scalars(
+            select(StepEvent).where(
+                StepEvent.profile_id == profile_id, StepEvent.lesson_key == lesson_key
+            )
+        )
+        return [(row.kind, row.step, row.question_key, row.answer) for row in rows]
+
+
+def walk_offline(page, base, lesson, choice, answers):
+    """Every step of ``lesson`` with no network: Next, a choice, then the check."""
+    url = f"{base}/courses/legal-safety/lessons/{lesson}"
+    page.wait_for_url(f"{url}?step=situation")
+    # The page is the kept copy, with its styles and script (the hashed URLs were kept).
+    assert page.evaluate("() => getComputedStyle(document.body).margin") == "0px"
+    assert page.locator("#sync-status").get_by_text("You are offline.").is_visible()
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url(f"{url}?step=decision")
+    page.get_by_role("button", name=choice).click()
+    page.locator("#decision-result").wait_for()
+    page.get_by_role("link", name="Next").click()
+    for step in ("outcome", "rule"):
+        page.wait_for_url(f"{url}?step={step}")
+        page.get_by_role("button", name="Next").click()
+    page.wait_for_url(f"{url}?step=check")
+    for label in answers:
+        page.get_by_label(label).check()
+    page.get_by_role("button", name="Check my answers").click()
+    page.get_by_text("Your answers are saved on this phone.").wait_for()
+
+
+def test_after_one_page_online_a_whole_lesson_is_answered_offline_and_synced_once(
+    live_server, new_page
+):
+    base = live_server.url
+    setup = new_page()
+    sign_up(setup, base, "13900000007")
+    setup.context.close()
+    profile_id = profile_id_of(live_server.app, "13900000007")
+
+    # A fresh phone: nothing kept, no service worker yet. One lesson page online...
+    page = new_page()
+    log_in(page, base, "13900000007")
+    page.goto(f"{base}/courses/legal-safety/lessons/ls-red-light")
+    page.get_by_role("button", name="I have stopped").click()
+    page.wait_for_url(f"{base}/courses/legal-safety/lessons/ls-red-light?step=situation")
+    # ...and the service worker keeps its shell and the next lesson, without a reload.
+    page.wait_for_function(
+        """() => caches.open('lms-pages').then(c => c.match(
+               location.origin + '/courses/legal-safety/lessons/ls-helmet?step=check'))
+           .then(hit => !!hit)"""
+    )
+    page.context.set_offline(True)
+    page.reload()
+    walk_offline(page, base, "ls-red-light", "Wait behind the stop line", ["15 km/h", "False"])
+    page.get_by_role("link", name="Next lesson: Helmets, blind spots and phones").click()
+    walk_offline(
+        page,
+        base,
+        "ls-helmet",
+        "Stay where you are",
+        ["False", "Pull over somewhere safe and stop"],
+    )
+    # The answers wait on the phone, in IndexedDB, not in localStorage.
+    assert page.evaluate("() => localStorage.length") == 0
+    queued = page.evaluate(
+        "() => lmsQueue.waiting(document.getElementById('lms-player').dataset.profile)"
+        ".then(events => events.length)"
+    )
+    assert queued >= 12
+    assert lesson_events(live_server.app, profile_id, "ls-helmet") == []
+
+    # Back online: the open page sends the queue and shows the explanations by itself.
+    page.context.set_offline(False)
+    expect(page.get_by_text("✓ Right")).to_have_count(2)
+    page.get_by_text("Everything is saved.").wait_for()
+    page.goto(f"{base}/courses/legal-safety/lessons/ls-helmet?step=check")
+    page.get_by_text("Everything is saved.").wait_for()
+    for lesson, choice, questions in (
+        ("ls-red-light", {"value": "b"}, ["ls-red-light-c1", "ls-red-light-c2"]),
+        ("ls-helmet", {"value": "c"}, ["ls-helmet-c1", "ls-helmet-c2"]),
+    ):
+        events = lesson_events(live_server.app, profile_id, lesson)
+        decisions = [answer for kind, _s, _q, answer in events if kind is StepEventKind.DECISION]
+        answers = [question for kind, _s, question, _a in events if kind is StepEventKind.ANSWER]
+        done = [step for kind, step, _q, _a in events if kind is StepEventKind.DONE]
+        assert decisions == [choice], lesson
+        assert sorted(answers) == questions, lesson
+        assert sorted(done) == ["outcome", "rule", "situation"], lesson
+    with live_server.app.app_context():
+        finished = get_session().scalars(
+            select(LessonProgress.lesson_key).where(
+                LessonProgress.profile_id == profile_id, LessonProgress.completed_at.is_not(None)
+            )
+        )
+        assert sorted(finished) == ["ls-helmet", "ls-red-light"]
+
+
+def header_height(page):
+    return page.evaluate(
+        "() => document.querySelector('header.bar').getBoundingClientRect().height"
+    )
+
+
+def test_the_header_is_one_row_at_360_px_in_both_languages_with_verification_in_reach(
+    live_server, new_page
+):
+    base = live_server.url
+    page = new_page()
+    heights = {"visitor": header_height(page) if page.goto(f"{base}/") else None}
+    sign_up(page, base, "13900000008")
+    heights["en"] = header_height(page)
+    page.locator("header .lang button").click()
+    page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
+    heights["zh_CN"] = header_height(page)
+    print(f"header height at 360 px: {heights}")
+    assert all(height <= 56 for height in heights.values()), heights
+    assert horizontal_overflow(page) == 0
+    assert axe_violations(page) == []
+    # The links scroll sideways inside the bar; verification is one of them.
+    page.locator("header.bar").get_by_role("link", name="核验证书").click()
+    page.wait_for_url(f"{base}/verify")
+
+
+#: A stand-in for the phone's speech synthesis: the given voices, and a record of what was spoken.
+FAKE_SPEECH = """
+(() => {
+  const voices = %s;
+  window.spoken = [];
+  const speech = {
+    speaking: false,
+    getVoices: () => voices,
+    speak: (u) => { window.spoken.push({ text: u.text, lang: u.lang }); },
+    cancel: () => {},
+    addEventListener: () => {},
+  };
+  Object.defineProperty(window, "speechSynthesis", { value: speech, configurable: true });
+  window.SpeechSynthesisUtterance = function (text) { this.text = text; this.lang = ""; };
+})();
+"""
+
+
+def test_listen_reads_the_step_aloud_only_when_tapped_and_only_with_a_voice(live_server, new_page):
+    base = live_server.url
+    page = new_page()
+    page.context.add_init_script(
+        FAKE_SPEECH % '[{"lang": "zh-CN", "name": "Tingting"}, {"lang": "en-US", "name": "Sam"}]'
+    )
+    sign_up(page, base, "13900000009")
+    start_lesson(page, base)
+    listen = page.get_by_role("button", name="Listen")
+    expect(listen).to_be_visible()
+    assert page.evaluate("() => window.spoken") == []  # never starts by itself
+    assert axe_violations(page) == []
+    listen.click()
+    spoken = page.evaluate("() => window.spoken")
+    assert len(spoken) == 1 and spoken[0]["lang"] == "en-US"
+    assert spoken[0]["text"].startswith("The case")
+    assert page.locator(".prose").inner_text().strip()[:40] in spoken[0]["text"]
+    assert "I have stopped" not in spoken[0]["text"]
+    expect(listen).to_have_attribute("aria-pressed", "true")
+    listen.click()  # a second tap stops it
+    expect(listen).to_have_attribute("aria-pressed", "false")
+
+    # In Chinese, the Chinese voice reads.
+    page.locator("header .lang button").click()
+    page.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
+    page.get_by_role("button", name="朗读").click()
+    assert page.evaluate("() => window.spoken.at(-1).lang") == "zh-CN"
+
+    # A phone with no voice for the language shows no button.
+    bare = new_page()
+    bare.context.add_init_script(FAKE_SPEECH % '[{"lang": "fr-FR", "name": "Amelie"}]')
+    sign_up(bare, base, "13900000010")
+    start_lesson(bare, base)
+    assert bare.locator("#listen").count() == 1
+    assert not bare.locator("#listen").is_visible()

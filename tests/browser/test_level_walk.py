@@ -33,6 +33,7 @@ from tests.browser.test_quiz_browser import (
     fill_answer,
     load_attempt,
     start_quiz,
+    submit_quiz,
 )
 
 pytestmark = pytest.mark.browser
@@ -253,7 +254,7 @@ def test_a_learner_walks_from_no_level_to_level_5(live_server, new_page):
     # The critical ordering question is drawn every time; the rest vary.
     assert {"single", "ordering"} <= types
 
-    page.get_by_role("button", name="Submit my answers").click()
+    submit_quiz(page)
     page.wait_for_url(f"{base}/attempts/{attempt_id}/result")
     graded = load_attempt(app, attempt_id)
     assert graded == {
@@ -267,7 +268,31 @@ def test_a_learner_walks_from_no_level_to_level_5(live_server, new_page):
 
     with app.app_context():
         reached = {(a.track_key, a.level) for a in achievements_for(profile_id)}
+        earned = {
+            c.kind: c.number
+            for c in get_session().scalars(
+                select(Certificate).where(Certificate.profile_id == profile_id)
+            )
+        }
     assert (TRACK, 5) in reached
+
+    # Success that shows: the certificates just earned, by number, with their
+    # downloads; the level now held and what the next one needs.
+    panel = page.locator("section.earned")
+    for kind in (CertificateKind.TRAINING, CertificateKind.LEVEL):
+        item = panel.locator("li", has_text=format_number(earned[kind]))
+        assert item.get_by_role("link", name="Download PDF").is_visible()
+    download = panel.get_by_role("link", name="Download PDF").first
+    assert (
+        page.request.get(base + download.get_attribute("href"))
+        .headers["content-type"]
+        .startswith("application/pdf")
+    )
+    level = page.locator("section.level-panel")
+    assert f"Current level: {L5['en']}" in level.inner_text()
+    assert "Next:" in level.inner_text()
+    assert horizontal_overflow(page) == 0
+    assert axe_violations(page) == []
 
     # Level 5 on home and on the track page, in English, then in Chinese
     # (switched with the top bar's form), then back in English.

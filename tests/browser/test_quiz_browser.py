@@ -78,6 +78,26 @@ def correct_answer(spec: dict[str, Any]) -> Any:
     raise ValueError(f"unknown question type {kind!r}")
 
 
+def show_question(page: Any, position: int) -> None:
+    """On a phone the quiz shows one question a screen: step to ``position``
+    with Previous and Next, as a learner would (no-op on the full list)."""
+    if not page.locator("#quiz-pager").is_visible():
+        return
+    box = page.locator(f"#q{position}")
+    while not box.is_visible():
+        found = re.match(r"Question (\d+) of", page.locator("#quiz-where").inner_text())
+        step = "-1" if found is None or int(found.group(1)) > position else "1"
+        page.locator(f'#quiz-pager button[data-go="{step}"]').click()
+
+
+def submit_quiz(page: Any) -> None:
+    """Submit the attempt; on a phone through the review screen after the last question."""
+    if page.locator("#quiz-pager").is_visible():
+        show_question(page, page.locator("fieldset.question").count())
+        page.get_by_role("button", name="Review my answers").click()
+    page.get_by_role("button", name="Submit my answers").click()
+
+
 def fill_answer(
     page: Any, name: str, spec: dict[str, Any], answer: Any, tokens: AnswerTokens | None = None
 ) -> None:
@@ -87,6 +107,8 @@ def fill_answer(
     ``answer`` is in the content's ids; ``tokens`` are the page's names for them."""
     if tokens is not None:
         spec, answer = tokens.question(spec), page_answer(tokens, spec, answer)
+    if re.fullmatch(r"q\d+", name):
+        show_question(page, int(name[1:]))
     kind = spec["type"]
     if kind == "single":
         page.locator(f'input[type="radio"][name="{name}"][value="{answer}"]').check()
@@ -217,6 +239,7 @@ def test_quiz_answers_autosave_survive_a_reload_and_are_graded(live_server, new_
     position = target["position"]
     right = correct_answer(target["spec"])
     label = next(o["text"]["en"] for o in target["spec"]["options"] if o["id"] == right)
+    show_question(page, position)
     box = page.locator(f"#q{position}")
     status = box.locator(".save-status")
     assert status.inner_text().strip() == ""
@@ -242,6 +265,7 @@ def test_quiz_answers_autosave_survive_a_reload_and_are_graded(live_server, new_
 
     # A reload (or another visit) shows the saved answer ticked.
     page.reload()
+    show_question(page, position)
     box = page.locator(f"#q{position}")
     assert box.get_by_label(label, exact=True).is_checked()
     assert box.locator("input[type=radio]:checked").count() == 1
@@ -251,7 +275,7 @@ def test_quiz_answers_autosave_survive_a_reload_and_are_graded(live_server, new_
     assert horizontal_overflow(page) == 0
 
     # Submit: one right answer of ten is 10 %, below the pass mark.
-    page.get_by_role("button", name="Submit my answers").click()
+    submit_quiz(page)
     page.wait_for_url(f"{base}/attempts/{attempt_id}/result")
     graded = load_attempt(app, attempt_id)
     assert graded["status"] == "graded"
@@ -302,9 +326,21 @@ def test_a_failed_autosave_says_so_in_words(live_server, new_page):
     expect(status).to_have_text("This answer does not fit the question.")
     assert attempt_questions(live_server.app, attempt_id)[position - 1]["answer"] is None
 
-    # The plain Save button still works and says so after the page load.
-    page.unroute(f"**/attempts/{attempt_id}/answers/{position}")
-    page.route(f"**/attempts/{attempt_id}/answers/*", lambda route: route.abort())
+    # Autosave does the saving: no manual Save button where it works.
+    assert page.get_by_role("button", name="Save", exact=True).count() == 0
+
+
+def test_without_javascript_the_whole_quiz_is_one_form_with_save_buttons(live_server, new_page):
+    base = live_server.url
+    page = new_page(java_script_enabled=False)
+    sign_up(page, base, "13900000104")
+    attempt_id = start_quiz(page, base)
+    questions = attempt_questions(live_server.app, attempt_id)
+    target = next(q for q in questions if q["spec"]["type"] in ("single", "true_false"))
+    position = target["position"]
+    # Every question on the page, each with its own Save button.
+    assert page.locator("fieldset.question:visible").count() == len(questions)
+    assert page.get_by_role("button", name="Save", exact=True).count() == len(questions)
     fill_answer(
         page,
         f"q{position}",
@@ -318,3 +354,102 @@ def test_a_failed_autosave_says_so_in_words(live_server, new_page):
     expect(page.locator(f"#q{position} .save-status")).to_have_text("Saved")
     stored = attempt_questions(live_server.app, attempt_id)[position - 1]
     assert stored["answer"] == correct_answer(target["spec"])
+    submit_quiz(page)
+    page.wait_for_url(f"{base}/attempts/{attempt_id}/result")
+    assert page.locator("p.score").inner_text() == "Your score: 10%"
+
+
+def test_a_phone_shows_one_question_a_screen_with_the_timer_in_sight(live_server, new_page):
+    base = live_server.url
+    app = live_server.app
+    page = new_page()
+    sign_up(page, base, "13900000105")
+    attempt_id = start_quiz(page, base)
+    questions = attempt_questions(app, attempt_id)
+    total = len(questions)
+    where = page.locator("#quiz-where")
+    expect(where).to_have_text(f"Question 1 of {total}")
+    assert page.locator("fieldset.question:visible").count() == 1
+    assert not page.get_by_role("button", name="Submit my answers").is_visible()
+    assert horizontal_overflow(page) == 0
+    assert axe_violations(page) == []
+
+    # Answer the first, go on, come back: nothing is lost.
+    first = questions[0]
+    fill_answer(page, "q1", first["spec"], correct_answer(first["spec"]))
+    page.get_by_role("button", name="Next").click()
+    expect(where).to_have_text(f"Question 2 of {total}")
+    assert page.locator("#q2").is_visible() and not page.locator("#q1").is_visible()
+    page.get_by_role("button", name="Previous").click()
+    expect(where).to_have_text(f"Question 1 of {total}")
+    expect(page.locator("#q1 .save-status")).to_have_text("Saved")
+    assert page.locator("#q1 input:checked").count() >= 1
+
+    # The timer and "question n of m" stay in sight when the learner scrolls.
+    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_function("() => window.scrollY > 100")
+    timer = page.locator(".timer").bounding_box()
+    assert page.locator(".timer").is_visible()
+    assert 0 <= timer["y"] and timer["y"] + timer["height"] <= 640
+    assert 0 <= where.bounding_box()["y"] <= 640
+
+    # The last question leads to the review screen: every question, then Submit.
+    show_question(page, total)
+    page.get_by_role("button", name="Review my answers").click()
+    review = page.locator("#quiz-review li")
+    expect(review).to_have_count(total)
+    assert "answered" in review.nth(0).inner_text()
+    assert "not answered yet" in review.nth(1).inner_text()
+    assert axe_violations(page) == []
+    review.nth(1).get_by_role("button").click()
+    expect(where).to_have_text(f"Question 2 of {total}")
+    show_question(page, total)
+    page.get_by_role("button", name="Review my answers").click()
+    page.get_by_role("button", name="Submit my answers").click()
+    page.wait_for_url(f"{base}/attempts/{attempt_id}/result")
+    assert load_attempt(app, attempt_id)["status"] == "graded"
+
+
+def test_quick_taps_keep_one_save_in_flight_and_the_last_tap_wins(live_server, new_page):
+    base = live_server.url
+    page = new_page()
+    sign_up(page, base, "13900000103")
+    attempt_id = start_quiz(page, base)
+    questions = attempt_questions(live_server.app, attempt_id)
+    target = next(q for q in questions if q["spec"]["type"] == "single")
+    position = target["position"]
+    options = [option["id"] for option in target["spec"]["options"]][:3]
+    held, sent = [], []
+
+    def hold_the_first(route):
+        sent.append(route.request.post_data_json)
+        if len(sent) == 1:
+            held.append(route)  # the phone's first save hangs on a slow network
+        else:
+            route.continue_()
+
+    page.route(f"**/attempts/{attempt_id}/answers/{position}", hold_the_first)
+    for option in options:
+        fill_answer(page, f"q{position}", target["spec"], option)
+    while not sent:
+        page.wait_for_timeout(20)
+    assert len(sent) == 1  # the later taps wait for the first answer
+    held[0].continue_()
+    expect(page.locator(f"#q{position} .save-status")).to_have_text("Saved")
+    # One request for the first tap, then one for the latest; the middle tap is never sent.
+    assert [body["seq"] for body in sent] == [1, 3]
+    assert sent[1]["fields"][f"q{position}"][-1] == options[-1]
+    assert attempt_questions(live_server.app, attempt_id)[position - 1]["answer"] == options[-1]
+
+    # After a reload the page carries on from the stored number.
+    page.unroute(f"**/attempts/{attempt_id}/answers/{position}")
+    page.reload()
+    with page.expect_response(lambda r: f"/answers/{position}" in r.url) as again:
+        fill_answer(page, f"q{position}", target["spec"], options[0])
+    assert again.value.json() == {
+        "saved": True,
+        "position": position,
+        "answered_at": again.value.json()["answered_at"],
+        "seq": 4,
+    }
+    assert attempt_questions(live_server.app, attempt_id)[position - 1]["answer"] == options[0]

@@ -6,9 +6,13 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 
 from lms.accounts.models import Profile, Role
-from lms.certificates.models import CertificateStatus
+from lms.certificates.issuing import revoke_certificate
+from lms.certificates.models import Certificate, CertificateStatus
+from lms.certificates.numbers import format_number
+from lms.state import get_session
 from tests.certificates.conftest import Issue, english, load
 from tests.conftest import log_in, post_form
 
@@ -27,6 +31,32 @@ def test_my_certificates_lists_mine_with_download_and_share_link(
     assert f"/certificates/{number}/credential.jwt" in text
     assert f"/certificates/{number}/credential.json" in text
     assert f"https://lms.example.cn/c/{number}." in text
+
+
+def test_my_certificates_show_occupation_and_status_and_offer_nothing_for_a_revoked_one(
+    cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    kept = issue(learner.profile_id)
+    revoked = issue(learner.profile_id, course="logistics")
+    with cert_app.app_context():
+        certificate = get_session().scalar(select(Certificate).where(Certificate.number == revoked))
+        revoke_certificate(certificate, "issued_in_error", "Wrong learner", None)
+        get_session().commit()
+    client = cert_app.test_client()
+    english(client)
+    log_in(client, learner.phone)
+    text = client.get("/certificates").get_data(as_text=True)
+    cards = dict(
+        (number, text.split(format_number(number), 1)[1].split("</li>", 1)[0])
+        for number in (kept, revoked)
+    )
+    assert "Occupation: Courier" in cards[kept] and "Status: Valid" in cards[kept]
+    assert f"/certificates/{kept}/pdf" in cards[kept] and "?t=" in cards[kept]
+    # The revoked one says so, with its public reason, and offers no download or share link.
+    assert "Revoked: Issued in error" in cards[revoked]
+    assert "Wrong learner" not in text
+    assert f"/certificates/{revoked}/pdf" not in text
+    assert f"/verify/{revoked}?t=" not in text
 
 
 def test_my_certificates_needs_login(cert_app: Flask) -> None:

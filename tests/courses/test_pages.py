@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import re
 
 from jinja2 import ChoiceLoader, DictLoader
@@ -97,8 +98,52 @@ def test_the_service_worker_covers_the_lms_root(content_app):
     assert response.status_code == 200
     assert response.mimetype == "text/javascript"
     assert response.headers["Service-Worker-Allowed"] == "/"
-    assert "__VERSION__" not in response.text
+    assert "__CONFIG__" not in response.text
     assert content_app.test_client().get("/offline").status_code == 200
+
+
+def _worker_config(client):
+    source = client.get("/sw.js").text
+    return json.loads(re.search(r"^var CONFIG = (.*);$", source, re.M).group(1))
+
+
+def test_the_service_worker_keeps_the_exact_asset_urls_the_pages_link(learner):
+    config = _worker_config(learner.client)
+    lesson = learner.page(f"{LESSON_URL}?step=check").text
+    linked = re.findall(r'(?:href|src)="(/lms-static/[^"]+)"', lesson)
+    assert linked and all("?v=" in url for url in linked)
+    # Every asset the lesson links, with its ?v= hash, is kept on install; so is the offline page.
+    assert set(linked) <= set(config["precache"])
+    assert "/offline" in config["precache"] and config["offline"] == "/offline"
+    assert config["queue"] in linked and config["sync"] == "/api/sync"
+    quiz_js = next(url for url in config["precache"] if "/quiz.js?v=" in url)
+    assert learner.client.get(quiz_js).status_code == 200
+
+
+def test_a_changed_asset_gives_the_service_worker_a_new_version(content_app, monkeypatch):
+    from lms.courses import views
+
+    before = _worker_config(content_app.test_client())
+    monkeypatch.setattr(
+        views, "static_url", lambda name: f"/lms-static/{name}?v=changed", raising=True
+    )
+    after = _worker_config(content_app.test_client())
+    assert before["version"] != after["version"]
+    assert "/lms-static/lms/style.css?v=changed" in after["precache"]
+
+
+def _cache_list(html):
+    found = re.search(r'data-cache="([^"]*)"', html)
+    return json.loads(found.group(1).replace("&#34;", '"').replace("&quot;", '"'))
+
+
+def test_the_course_page_keeps_the_lesson_the_learner_opens_next(learner):
+    kept = _cache_list(learner.page(f"/courses/{COURSE}").text)
+    first = f"/courses/{COURSE}/lessons/ls-red-light"
+    assert kept[:2] == ["/", first]
+    assert kept[2:] == [
+        f"{first}?step={step}" for step in ("situation", "decision", "outcome", "rule", "check")
+    ]
 
 
 def _referenced_assets(html):
@@ -125,3 +170,21 @@ def test_static_urls_change_with_the_files_they_name(learner):
     for name in ("lms/style.css", "lms/player.js"):
         content = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
         assert f"/lms-static/{name}?v={content}" in page
+
+
+def test_the_app_has_a_favicon_and_a_manifest_for_the_home_screen(content_app):
+    client = content_app.test_client()
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    page = client.get("/", headers=ENGLISH).text
+    manifest_url = re.search(r'<link rel="manifest" href="([^"]+)"', page).group(1)
+    manifest = client.get(manifest_url, headers=ENGLISH)
+    assert manifest.mimetype == "application/manifest+json"
+    body = manifest.get_json(force=True)
+    assert body["name"] == "Skills training" and body["start_url"] == "/"
+    assert body["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in body["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    for icon in body["icons"]:
+        assert client.get(icon["src"]).status_code == 200
+    assert client.get(manifest_url).get_json(force=True)["name"] == "技能培训"

@@ -161,3 +161,19 @@ def test_malformed_fields_are_rejected_not_crashed(content_app, learner):
     response = learner.client.post(SYNC, json={"events": batch}, headers=GOOD_HEADERS)
     assert response.status_code == 200
     assert response.get_json()["results"][0]["status"] == "rejected"
+
+
+def test_answers_queued_by_another_learner_on_the_phone_are_refused(content_app, learners):
+    first, second = learners(), learners()
+    batch = {"profile": str(first.profile_id), "events": [event(choice="c")]}
+    refused = second.client.post(SYNC, json=batch, headers=GOOD_HEADERS)
+    assert refused.status_code == 409
+    # In the learner's language, whichever the session carries.
+    assert refused.get_json()["error"] in (
+        "These answers belong to another learner on this phone.",
+        "这些答案属于这部手机上的另一位学员。",
+    )
+    assert stored(content_app, second.profile_id) == stored(content_app, first.profile_id) == 0
+    accepted = first.client.post(SYNC, json=batch, headers=GOOD_HEADERS)
+    assert accepted.status_code == 200
+    assert stored(content_app, first.profile_id) == 1

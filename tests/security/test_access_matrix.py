@@ -99,6 +99,8 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("lms.courses.home", "GET"): {**everyone(200), "employer": 302, "employer_b": 302},
     ("lms.courses.offline", "GET"): everyone(200),
     ("lms.courses.service_worker", "GET"): everyone(200),
+    ("lms.courses.favicon", "GET"): everyone(200),
+    ("lms.courses.manifest", "GET"): everyone(200),
     ("lms.static", "GET"): everyone(200),
     ("lms.ops.healthz", "GET"): everyone(200),
     ("lms.ops.readyz", "GET"): everyone(200),

@@ -1,12 +1,14 @@
 /* Service worker: keeps the app shell and the lessons a learner opened (or will
-   open next) on the phone, so they open with no network. Answers are queued by
-   player.js, not here. Served from the LMS root so its scope covers every page. */
+   open next) on the phone, so they open with no network, and sends the answer
+   queue (queue.js) with Background Sync. Served from the LMS root so its scope
+   covers every page; the server fills in CONFIG (the exact asset URLs pages
+   link, with their ?v= hashes). */
 "use strict";
-var VERSION = "__VERSION__";
-var SHELL = "lms-shell-" + VERSION;
+var CONFIG = __CONFIG__;
+var SHELL = "lms-shell-" + CONFIG.version;
 var PAGES = "lms-pages";
 var scope = self.registration.scope;
-var OFFLINE = scope + "offline";
+importScripts(CONFIG.queue);
 
 function own(url) {
   return url.indexOf(scope) === 0 && url.indexOf(scope + "api/") !== 0;
@@ -16,17 +18,20 @@ var LEARNING = /^(courses\/[^\/?#]+(\/lessons\/[^\/?#]+)?)?(\?[^#]*)?$/;
 function learning(url) {
   return url.indexOf(scope) === 0 && LEARNING.test(url.slice(scope.length));
 }
-function keep(response) {
-  // Never keep a redirect, an error, or a page that says "do not keep me"
-  // (the "I have stopped" screen, login): offline it would replace the lesson.
-  return response.ok && response.type === "basic" && !response.redirected &&
+function page(response) {
+  // Never keep an error, or a page that says "do not keep me" (the "I have
+  // stopped" screen, login): offline it would replace the lesson.
+  return response.ok && response.type === "basic" &&
     response.headers.get("X-LMS-Cache") !== "no" &&
     (response.headers.get("Content-Type") || "").indexOf("text/html") === 0;
+}
+function keep(response) {
+  return page(response) && !response.redirected;
 }
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(SHELL).then(function (cache) {
-    return cache.addAll([scope + "lms-static/lms/style.css", scope + "lms-static/lms/player.js", OFFLINE]);
+    return cache.addAll(CONFIG.precache);
   }).then(function () { return self.skipWaiting(); }));
 });
 
@@ -47,21 +52,15 @@ function fromNetwork(request) {
     return response;
   }).catch(function () {
     return caches.match(request.url, { cacheName: PAGES }).then(function (hit) {
-      return hit || caches.match(OFFLINE);
+      return hit || caches.match(CONFIG.offline, { cacheName: SHELL });
     });
   });
 }
 
+// A hashed URL never changes: once kept, it is the right file.
 function fromShell(request) {
   return caches.match(request, { cacheName: SHELL }).then(function (hit) {
-    var fresh = fetch(request).then(function (response) {
-      if (response.ok) {
-        var copy = response.clone();
-        caches.open(SHELL).then(function (cache) { cache.put(request, copy); });
-      }
-      return response;
-    }).catch(function () { return hit || Response.error(); });
-    return hit || fresh;
+    return hit || fetch(request);
   });
 }
 
@@ -75,6 +74,23 @@ self.addEventListener("fetch", function (event) {
   }
 });
 
+// Keep one learning page. A lesson's own address (no step) leads to the step
+// to resume: keep that step and, under the address, a redirect to it.
+function keepPage(cache, url) {
+  var bare = url.indexOf("?") < 0;
+  return cache.match(url).then(function (hit) {
+    if (hit && !bare) return null;
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.redirected) return keep(response) ? cache.put(url, response) : null;
+      if (!page(response) || !learning(response.url)) return null;
+      return Promise.all([
+        cache.put(response.url, response),
+        cache.put(url, Response.redirect(response.url, 303))
+      ]);
+    }).catch(function () { return null; });
+  });
+}
+
 self.addEventListener("message", function (event) {
   var data = event.data || {};
   if (data.clear) event.waitUntil(caches.delete(PAGES));
@@ -84,14 +100,22 @@ self.addEventListener("message", function (event) {
       return typeof url === "string";
     }).map(function (path) {
       var url = new URL(path, scope).href;
-      if (!learning(url)) return null;
-      return cache.match(url).then(function (hit) {
-        if (hit) return null;
-        return fetch(url, { credentials: "same-origin" }).then(function (response) {
-          if (keep(response)) return cache.put(url, response);
-          return null;
-        }).catch(function () { return null; });
-      });
+      return learning(url) ? keepPage(cache, url) : null;
     }));
+  }));
+});
+
+// Background Sync: send every learner's queued answers (the server refuses
+// those of anyone but the learner signed in), then tell the open pages.
+self.addEventListener("sync", function (event) {
+  if (event.tag !== "lms-sync") return;
+  event.waitUntil(self.lmsQueue.profiles().then(function (profiles) {
+    return Promise.all(profiles.map(function (profile) {
+      return self.lmsQueue.send(CONFIG.sync, profile);
+    }));
+  }).then(function () {
+    return self.clients.matchAll({ type: "window" });
+  }).then(function (clients) {
+    clients.forEach(function (client) { client.postMessage({ synced: true }); });
   }));
 });
