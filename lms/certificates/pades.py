@@ -16,13 +16,17 @@ CA and a signing certificate once into ``<instance>/certificate-pdf-signing.pem`
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import io
 import logging
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import pem
@@ -35,6 +39,8 @@ from flask import Flask, current_app
 
 from lms.certificates.keys import SigningKeyMissing, may_generate
 from lms.config import config_value
+
+T = TypeVar("T")
 
 LOGGER = logging.getLogger(__name__)
 GENERATED_FILE = "certificate-pdf-signing.pem"
@@ -189,8 +195,26 @@ def signing_identity(app: Flask | None = None) -> PdfSigningIdentity:
     return identity
 
 
+def _outside_event_loop(work: Callable[[], T]) -> T:
+    """Run ``work`` where ``asyncio.run`` is allowed.
+
+    pyHanko's synchronous API starts an event loop of its own, which fails in a
+    thread that already runs one (a host app under an async server, a test
+    process that drove a browser); such a thread hands the work to another."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
+
+
 def sign_pdf(data: bytes, identity: PdfSigningIdentity, reason: str) -> bytes:
     """The PDF with a PAdES baseline signature appended as an incremental update."""
+    return _outside_event_loop(lambda: _sign_pdf(data, identity, reason))
+
+
+def _sign_pdf(data: bytes, identity: PdfSigningIdentity, reason: str) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -227,6 +251,10 @@ class SignatureCheck:
 
 def check_signature(data: bytes, identity: PdfSigningIdentity) -> SignatureCheck:
     """Validate the PDF's first signature against our CA, and find the signed revision."""
+    return _outside_event_loop(lambda: _check_signature(data, identity))
+
+
+def _check_signature(data: bytes, identity: PdfSigningIdentity) -> SignatureCheck:
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature

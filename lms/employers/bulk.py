@@ -196,7 +196,10 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
 
 def _looks_like_header(cells: Sequence[str]) -> bool:
     first = cells[0].strip() if cells else ""
-    return bool(first) and not any(char.isdigit() for char in first)
+    if not first or any(char.isdigit() for char in first):
+        return False
+    # A number may happen to hold no digit at all; anything shaped like one is data.
+    return numbers.check_number(first).status is numbers.NumberStatus.MALFORMED
 
 
 def read_upload(filename: str, data: bytes) -> Upload:

@@ -194,24 +194,29 @@ def test_a_save_that_arrives_after_a_later_one_changes_nothing(app, quizzes, lea
     client = client_for(app, learner)
     attempt_id = start(client, key)
     position = positions(app, attempt_id)["mx-multiple"]
+    tk = attempt_tokens(app, attempt_id).token
+
+    def ticked(*ids: str) -> list[str]:
+        return [tk("mx-multiple", option) for option in ids]
+
     # Three quick taps: a, a+b, a+b+c; the network delivers the third before the second.
     for seq, answer in ((1, ["a"]), (3, ["a", "b", "c"])):
-        saved = autosave(client, attempt_id, position, {"answer": answer, "seq": seq})
+        saved = autosave(client, attempt_id, position, {"answer": ticked(*answer), "seq": seq})
         assert saved.get_json() | {"answered_at": None} == {
             "saved": True,
             "position": position,
             "seq": seq,
             "answered_at": None,
         }
-    late = autosave(client, attempt_id, position, {"answer": ["a", "b"], "seq": 2})
+    late = autosave(client, attempt_id, position, {"answer": ticked("a", "b"), "seq": 2})
     assert late.status_code == 200
     assert late.get_json() == {"saved": False, "stale": True, "position": position, "seq": 3}
     # The same number again is late too: only a higher one replaces the answer.
-    again = autosave(client, attempt_id, position, {"answer": ["b"], "seq": 3})
+    again = autosave(client, attempt_id, position, {"answer": ticked("b"), "seq": 3})
     assert again.get_json()["stale"] is True
     question = stored(app, attempt_id).questions[position - 1]
     assert (question.answer, question.answer_seq) == (["a", "b", "c"], 3)
-    newer = autosave(client, attempt_id, position, {"answer": ["b"], "seq": 4})
+    newer = autosave(client, attempt_id, position, {"answer": ticked("b"), "seq": 4})
     assert newer.get_json()["saved"] is True
     assert stored(app, attempt_id).questions[position - 1].answer == ["b"]
 
@@ -221,7 +226,8 @@ def test_the_attempt_page_gives_quiz_js_the_stored_sequence_number(app, quizzes,
     client = client_for(app, learner)
     attempt_id = start(client, key)
     position = positions(app, attempt_id)["mx-multiple"]
-    autosave(client, attempt_id, position, {"answer": ["a"], "seq": 7})
+    answer = [attempt_tokens(app, attempt_id).token("mx-multiple", "a")]
+    autosave(client, attempt_id, position, {"answer": answer, "seq": 7})
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     # After a reload the next tap must carry a higher number than the one stored.
     assert f'data-name="q{position}"' in page

@@ -128,7 +128,7 @@ def test_the_learner_downloads_the_pdf_from_my_certificates(live_server, new_pag
     assert formatted in card.inner_text()
     assert "Certificate of training" in card.inner_text()
     share = card.get_by_label("Share link for an employer").input_value()
-    assert f"/verify/{number}?t=" in share
+    assert f"/c/{number}." in share
     assert horizontal_overflow(page) == 0
     assert axe_violations(page) == []
 

@@ -80,7 +80,7 @@ def test_a_rider_joins_by_the_stations_qr_code_and_leaves_again(live_server, new
     rider.get_by_role("button", name="Leave this cohort").click()
     rider.get_by_text("Nobody but you sees your progress.").wait_for()
     rider.goto(f"{base}{LESSON}?step=decision")
-    rider.get_by_role("button", name="Stay where you are").click()
+    rider.get_by_role("button", name="Wait until it has turned, then go").click()
     rider.get_by_text("You wait a few seconds").wait_for()
     trainer.goto(f"{base}/studio/reports/courses/legal-safety")
     assert trainer.get_by_role("cell", name="Zhang Rider").count() == 0

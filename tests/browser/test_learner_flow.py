@@ -10,7 +10,9 @@ from sqlalchemy import select
 from lms.accounts.models import Profile, User
 from lms.courses.models import LessonProgress, StepEvent, StepEventKind
 from lms.state import get_session
+from tests.answers import correct_answer, lesson_tokens
 from tests.browser.support import axe_violations, horizontal_overflow, log_in, sign_up
+from tests.browser.test_level_walk import course_lessons, fill_check
 
 pytestmark = pytest.mark.browser
 
@@ -215,26 +217,32 @@ def lesson_events(app, profile_id, lesson_key):
         return [(row.kind, row.step, row.question_key, row.answer) for row in rows]
 
 
-def walk_offline(page, base, lesson, choice, answers):
-    """Every step of ``lesson`` with no network: Next, a choice, then the check."""
-    url = f"{base}/courses/legal-safety/lessons/{lesson}"
+def walk_offline(page, base, lesson, app, profile_id):
+    """Every step of ``lesson`` (as published) with no network: Next, the best
+    choice, then the check answered right."""
+    url = f"{base}/courses/legal-safety/lessons/{lesson['key']}"
     page.wait_for_url(f"{url}?step=situation")
     # The page is the kept copy, with its styles and script (the hashed URLs were kept).
     assert page.evaluate("() => getComputedStyle(document.body).margin") == "0px"
     assert page.locator("#sync-status").get_by_text("You are offline.").is_visible()
     page.get_by_role("button", name="Next").click()
     page.wait_for_url(f"{url}?step=decision")
-    page.get_by_role("button", name=choice).click()
+    page.get_by_role("button", name=best_option(lesson)["text"]["en"]).click()
     page.locator("#decision-result").wait_for()
     page.get_by_role("link", name="Next").click()
     for step in ("outcome", "rule"):
         page.wait_for_url(f"{url}?step={step}")
         page.get_by_role("button", name="Next").click()
     page.wait_for_url(f"{url}?step=check")
-    for label in answers:
-        page.get_by_label(label).check()
+    tokens = lesson_tokens(app, profile_id, "legal-safety", lesson["key"])
+    for question in lesson["checks"]:
+        fill_check(page, f"q-{question['id']}", question, correct_answer(question), tokens)
     page.get_by_role("button", name="Check my answers").click()
     page.get_by_text("Your answers are saved on this phone.").wait_for()
+
+
+def best_option(lesson):
+    return next(o for o in lesson["decision"]["options"] if o.get("best"))
 
 
 def test_after_one_page_online_a_whole_lesson_is_answered_offline_and_synced_once(
@@ -260,15 +268,11 @@ def test_after_one_page_online_a_whole_lesson_is_answered_offline_and_synced_onc
     )
     page.context.set_offline(True)
     page.reload()
-    walk_offline(page, base, "ls-red-light", "Wait behind the stop line", ["15 km/h", "False"])
-    page.get_by_role("link", name="Next lesson: Helmets, blind spots and phones").click()
-    walk_offline(
-        page,
-        base,
-        "ls-helmet",
-        "Stay where you are",
-        ["False", "Pull over somewhere safe and stop"],
-    )
+    first, second = course_lessons(live_server.app, "legal-safety")[:2]
+    assert (first["key"], second["key"]) == ("ls-red-light", "ls-helmet")
+    walk_offline(page, base, first, live_server.app, profile_id)
+    page.get_by_role("link", name=f"Next lesson: {second['title']['en']}").click()
+    walk_offline(page, base, second, live_server.app, profile_id)
     # The answers wait on the phone, in IndexedDB, not in localStorage.
     assert page.evaluate("() => localStorage.length") == 0
     queued = page.evaluate(
@@ -280,13 +284,13 @@ def test_after_one_page_online_a_whole_lesson_is_answered_offline_and_synced_onc
 
     # Back online: the open page sends the queue and shows the explanations by itself.
     page.context.set_offline(False)
-    expect(page.get_by_text("✓ Right")).to_have_count(2)
+    expect(page.get_by_text("✓ Right")).to_have_count(len(second["checks"]))
     page.get_by_text("Everything is saved.").wait_for()
     page.goto(f"{base}/courses/legal-safety/lessons/ls-helmet?step=check")
     page.get_by_text("Everything is saved.").wait_for()
     for lesson, choice, questions in (
-        ("ls-red-light", {"value": "b"}, ["ls-red-light-c1", "ls-red-light-c2"]),
-        ("ls-helmet", {"value": "c"}, ["ls-helmet-c1", "ls-helmet-c2"]),
+        (spec["key"], {"value": best_option(spec)["id"]}, sorted(q["id"] for q in spec["checks"]))
+        for spec in (first, second)
     ):
         events = lesson_events(live_server.app, profile_id, lesson)
         decisions = [answer for kind, _s, _q, answer in events if kind is StepEventKind.DECISION]

@@ -376,7 +376,9 @@ def test_a_phone_shows_one_question_a_screen_with_the_timer_in_sight(live_server
 
     # Answer the first, go on, come back: nothing is lost.
     first = questions[0]
-    fill_answer(page, "q1", first["spec"], correct_answer(first["spec"]))
+    fill_answer(
+        page, "q1", first["spec"], correct_answer(first["spec"]), attempt_tokens(app, attempt_id)
+    )
     page.get_by_role("button", name="Next").click()
     expect(where).to_have_text(f"Question 2 of {total}")
     assert page.locator("#q2").is_visible() and not page.locator("#q1").is_visible()
@@ -429,8 +431,9 @@ def test_quick_taps_keep_one_save_in_flight_and_the_last_tap_wins(live_server, n
             route.continue_()
 
     page.route(f"**/attempts/{attempt_id}/answers/{position}", hold_the_first)
+    tokens = attempt_tokens(live_server.app, attempt_id)
     for option in options:
-        fill_answer(page, f"q{position}", target["spec"], option)
+        fill_answer(page, f"q{position}", target["spec"], option, tokens)
     while not sent:
         page.wait_for_timeout(20)
     assert len(sent) == 1  # the later taps wait for the first answer
@@ -438,14 +441,14 @@ def test_quick_taps_keep_one_save_in_flight_and_the_last_tap_wins(live_server, n
     expect(page.locator(f"#q{position} .save-status")).to_have_text("Saved")
     # One request for the first tap, then one for the latest; the middle tap is never sent.
     assert [body["seq"] for body in sent] == [1, 3]
-    assert sent[1]["fields"][f"q{position}"][-1] == options[-1]
+    assert sent[1]["fields"][f"q{position}"][-1] == tokens.token(target["key"], options[-1])
     assert attempt_questions(live_server.app, attempt_id)[position - 1]["answer"] == options[-1]
 
     # After a reload the page carries on from the stored number.
     page.unroute(f"**/attempts/{attempt_id}/answers/{position}")
     page.reload()
     with page.expect_response(lambda r: f"/answers/{position}" in r.url) as again:
-        fill_answer(page, f"q{position}", target["spec"], options[0])
+        fill_answer(page, f"q{position}", target["spec"], options[0], tokens)
     assert again.value.json() == {
         "saved": True,
         "position": position,

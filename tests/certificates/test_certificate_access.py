@@ -51,12 +51,12 @@ def test_my_certificates_show_occupation_and_status_and_offer_nothing_for_a_revo
         for number in (kept, revoked)
     )
     assert "Occupation: Courier" in cards[kept] and "Status: Valid" in cards[kept]
-    assert f"/certificates/{kept}/pdf" in cards[kept] and "?t=" in cards[kept]
+    assert f"/certificates/{kept}/pdf" in cards[kept] and f"/c/{kept}." in cards[kept]
     # The revoked one says so, with its public reason, and offers no download or share link.
     assert "Revoked: Issued in error" in cards[revoked]
     assert "Wrong learner" not in text
     assert f"/certificates/{revoked}/pdf" not in text
-    assert f"/verify/{revoked}?t=" not in text
+    assert f"/c/{revoked}." not in text
 
 
 def test_my_certificates_needs_login(cert_app: Flask) -> None:

@@ -39,9 +39,9 @@ def retitle_helmet_lesson(root: Path, english: str) -> Path:
     shutil.copytree(CONTENT_DIR, target)
     lesson = target / "courses" / "legal-safety" / "02-helmet.md"
     text = lesson.read_text(encoding="utf-8")
-    assert "en: Helmets, blind spots and phones" in text
+    assert "en: A turning truck's blind spot" in text
     lesson.write_text(
-        text.replace("en: Helmets, blind spots and phones", f"en: {english}", 1), encoding="utf-8"
+        text.replace("en: A turning truck's blind spot", f"en: {english}", 1), encoding="utf-8"
     )
     return target
 
@@ -70,11 +70,11 @@ def test_a_version_published_by_another_process_shows_at_once(
 ) -> None:
     learner = sign_in(content_app, People(content_app).make())
     learner.stop()
-    assert "Helmets, blind spots and phones" in learner.page(LESSON_PAGE).text
+    assert "A turning truck's blind spot" in learner.page(LESSON_PAGE).text
     other = make_app(content_app.config["LMS_DATABASE_URL"])
     try:
         with other.app_context():
-            report = import_content(retitle_helmet_lesson(tmp_path, "Helmets and mirrors"))
+            report = import_content(retitle_helmet_lesson(tmp_path, "Blind spots and mirrors"))
             get_session().commit()
             assert report.ok
     finally:
@@ -82,8 +82,8 @@ def test_a_version_published_by_another_process_shows_at_once(
 
     page = learner.page(LESSON_PAGE).text
 
-    assert "Helmets and mirrors" in page
-    assert "Helmets, blind spots and phones" not in page
+    assert "Blind spots and mirrors" in page
+    assert "A turning truck's blind spot" not in page
 
 
 def test_a_version_published_in_this_request_is_read_but_not_kept(
@@ -92,7 +92,7 @@ def test_a_version_published_in_this_request_is_read_but_not_kept(
     with content_app.test_request_context("/"):
         assert course_by_key("legal-safety").current_version.lessons
         old_id = course_by_key("legal-safety").current_version_id
-        report = import_content(retitle_helmet_lesson(tmp_path, "Helmets and mirrors"))
+        report = import_content(retitle_helmet_lesson(tmp_path, "Blind spots and mirrors"))
         assert report.ok
         course = next(c for c in published_courses() if c.key == "legal-safety")
         new_id = course.current_version_id
@@ -100,7 +100,7 @@ def test_a_version_published_in_this_request_is_read_but_not_kept(
         get_session().rollback()
 
     assert new_id != old_id
-    assert "Helmets and mirrors" in titles
+    assert "Blind spots and mirrors" in titles
     cached = content_app.extensions.get("lms_course_versions", {})
     assert old_id in cached
     assert new_id not in cached

@@ -165,7 +165,7 @@ def test_malformed_fields_are_rejected_not_crashed(content_app, learner):
 
 def test_answers_queued_by_another_learner_on_the_phone_are_refused(content_app, learners):
     first, second = learners(), learners()
-    batch = {"profile": str(first.profile_id), "events": [event(choice="c")]}
+    batch = {"profile": str(first.profile_id), "events": [event(choice=pick(first, "c"))]}
     refused = second.client.post(SYNC, json=batch, headers=GOOD_HEADERS)
     assert refused.status_code == 409
     # In the learner's language, whichever the session carries.
