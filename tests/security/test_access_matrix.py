@@ -256,6 +256,12 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("lms.employers.revoke_key", "POST"): employers(302, 404),
     # The HR systems' API takes a key, never a session.
     ("lms.employers.api_verifications", "POST"): everyone(401),
+    # ----------------------------------------------------------- sessions
+    ("lms.sessions.stations", "GET"): logged_in(200),
+    ("lms.sessions.manage_stations", "GET"): admins(200, 200, 200),
+    ("lms.sessions.manage_stations", "POST"): admins(400, 400, 400),
+    ("lms.sessions.edit_station", "GET"): admins(200, 404, 404),
+    ("lms.sessions.edit_station", "POST"): admins(400, 404, 404),
     # Sharing: anyone signed in may share their own certificates; nothing chosen is a 400.
     ("lms.employers.share_code", "GET"): logged_in(200),
     ("lms.employers.share", "GET"): logged_in(200),
@@ -323,6 +329,7 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
     from lms.employers.services import create_hiring_code, share_certificates
     from lms.levels.invites import create_invite
     from lms.levels.services import published_tracks
+    from lms.sessions.models import Station
     from lms.studio.drafts import edit_course
     from lms.studio.models import Draft
     from lms.studio.publishing import publish_draft
@@ -374,6 +381,16 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
             # Each generation's key replaces the last: an organisation has at most 20.
             revoke_api_key(employer, old_key.id)
         api_key, _secret = create_api_key(employer, f"HR {generation}")
+        station = Station(
+            organisation_id=trainer.organisation_id,
+            name_zh=f"甲站 {generation}",
+            address="人民路 1 号",
+            district="朝阳区",
+            opening_hours="08:00–22:00",
+            facilities=["drinking_water"],
+        )
+        session.add(station)
+        session.flush()
         session.commit()
         return {
             "key": key,
@@ -399,6 +416,7 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
             "share_id": share.id,
             "check_id": bulk_check.id,
             "key_id": api_key.id,
+            "station_id": station.id,
         }
 
 
