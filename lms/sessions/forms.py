@@ -1,10 +1,18 @@
-"""Forms of the sessions domain: a station."""
+"""Forms of the sessions domain: a station, a session."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField, SubmitField, widgets
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import (
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
 from lms.i18n import _l
 from lms.sessions.models import Facility
@@ -35,7 +43,7 @@ class CheckboxesField(SelectMultipleField):
     def pre_validate(self, form: FlaskForm) -> None:
         known = {value for value, _label in self.choices}
         if any(value not in known for value in self.data or ()):
-            raise ValidationError(_l("Choose facilities from the list."))
+            raise ValidationError(_l("Choose from the list."))
 
 
 class StationForm(FlaskForm):
@@ -51,3 +59,40 @@ class StationForm(FlaskForm):
         choices=[(facility.value, label) for facility, label in FACILITY_LABELS.items()],
     )
     submit = SubmitField(_l("Save the station"))
+
+
+LANGUAGE_LABELS = {"zh_CN": _l("Chinese"), "en": _l("English")}
+
+
+class SessionForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[_required(), _at_most(120)])
+    station_id = SelectField(_l("Station"), coerce=int, validate_choice=False)
+    place = StringField(_l("Or another place (address)"), validators=[_at_most(200)])
+    starts_at = DateTimeLocalField(
+        _l("Starts"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(message=_l("Give a date and time."))],
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(message=_l("Give a date and time."))],
+    )
+    capacity = IntegerField(
+        _l("Places"),
+        validators=[
+            DataRequired(message=_l("Give the number of places.")),
+            NumberRange(min=1, max=500, message=_l("Choose a capacity of 1 to %(max)d.")),
+        ],
+    )
+    course_key = SelectField(_l("Course"), validate_choice=False)
+    languages = CheckboxesField(
+        _l("Languages of the session"),
+        choices=list(LANGUAGE_LABELS.items()),
+        validators=[DataRequired(message=_l("Choose the languages the session is held in."))],
+    )
+    submit = SubmitField(_l("Schedule the session"))
+
+    def validate_ends_at(self, field: DateTimeLocalField) -> None:
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("The session must end after it starts."))

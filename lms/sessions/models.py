@@ -1,5 +1,6 @@
-"""Stations: an organisation's places where riders rest, charge their phones and
-come to training."""
+"""Stations (an organisation's places where riders rest, charge their phones and
+come to training) and the training sessions held there or elsewhere, with their
+bookings and waiting lists."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.accounts.models import Organisation
-from lms.db import Base, utcnow
+from lms.accounts.models import Organisation, Profile
+from lms.db import Base, enum_values, utcnow
 
 
 class Facility(enum.StrEnum):
@@ -49,3 +50,68 @@ class Station(Base):
     def name(self, locale: str) -> str:
         """The station's name in ``locale``, the Chinese one when there is no English."""
         return (self.name_en if locale == "en" else "") or self.name_zh
+
+
+class TrainingSession(Base):
+    """A training a trainer holds at a time and place, for a number of riders."""
+
+    __tablename__ = "lms_training_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_organisation.id", ondelete="CASCADE"), index=True
+    )
+    trainer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_profile.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(String(120))
+    #: the station it is held at, or None when ``place`` says where
+    station_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_station.id", ondelete="SET NULL"), index=True
+    )
+    place: Mapped[str] = mapped_column(String(200), default="")
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    capacity: Mapped[int]
+    #: the published course it trains for, by its stable key
+    course_key: Mapped[str | None] = mapped_column(String(64))
+    #: the languages it is held in, e.g. ["zh_CN"]
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    trainer: Mapped[Profile | None] = relationship()
+    station: Mapped[Station | None] = relationship()
+
+
+class BookingStatus(enum.StrEnum):
+    BOOKED = "booked"
+    WAITING = "waiting"
+    CANCELLED = "cancelled"
+
+
+class Booking(Base):
+    """A rider's place in a session, or on its waiting list.
+
+    One row per rider and session: cancelling keeps it (``cancelled``), signing
+    up again reuses it at the back of the queue (``queued_at``).
+    """
+
+    __tablename__ = "lms_session_booking"
+    __table_args__ = (UniqueConstraint("session_id", "profile_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_training_session.id", ondelete="CASCADE"), index=True
+    )
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_profile.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[BookingStatus] = mapped_column(
+        Enum(BookingStatus, values_callable=enum_values, native_enum=False, length=16)
+    )
+    #: when the rider joined the queue: the waiting list is promoted in this order
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[TrainingSession] = relationship()
+    profile: Mapped[Profile] = relationship()

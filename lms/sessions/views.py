@@ -1,19 +1,25 @@
-"""Pages of the sessions domain: an admin's stations, and the riders' station list."""
+"""Pages of the sessions domain: an admin's stations, a trainer's sessions, and the
+riders' stations and upcoming sessions with sign-up and waiting list."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from lms.accounts.access import ADMIN_ROLES, require_profile, role_required
-from lms.i18n import _, lms_locale
+from lms.accounts.access import ADMIN_ROLES, STAFF_ROLES, require_profile, role_required
+from lms.accounts.models import Role
+from lms.config import config_value
+from lms.courses.services import published_courses
+from lms.i18n import _, _l, lms_locale, localised
 from lms.sessions import services
-from lms.sessions.forms import FACILITY_LABELS, StationForm
-from lms.sessions.models import Station
-from lms.sessions.services import StationDetails, StationError
+from lms.sessions.forms import FACILITY_LABELS, LANGUAGE_LABELS, SessionForm, StationForm
+from lms.sessions.models import BookingStatus, Station
+from lms.sessions.services import SessionDetails, StationDetails, StationError
 from lms.state import get_session
-from lms.web import error_response
+from lms.web import error_response, local_time
 
 bp = Blueprint("sessions", __name__)
 
@@ -41,7 +47,7 @@ def _labels() -> dict[str, Any]:
 @bp.route("/stations")
 def stations() -> Any:
     """Every station by district, with what it offers a rider."""
-    require_profile()
+    profile = require_profile()
     district = (request.args.get("district") or "").strip()[:40] or None
     return render_template(
         "lms/sessions/stations.html",
@@ -50,6 +56,8 @@ def stations() -> Any:
         district=district,
         facility_labels=_labels(),
         locale=lms_locale(),
+        sessions_at=services.upcoming_by_station(profile),
+        local_time=local_time,
     )
 
 
@@ -104,3 +112,146 @@ def edit_station(station_id: int) -> Any:
             return redirect(url_for(".manage_stations"))
         status = 400
     return render_template("lms/sessions/edit_station.html", form=form, station=station), status
+
+
+# ------------------------------------------------------------------ sessions
+
+STATUS_LABELS = {
+    BookingStatus.BOOKED: _l("Signed up"),
+    BookingStatus.WAITING: _l("On the waiting list"),
+    BookingStatus.CANCELLED: _l("Cancelled"),
+}
+
+
+def _utc(moment: datetime) -> datetime:
+    # The form's times are the deployment's local time.
+    return moment.replace(tzinfo=ZoneInfo(config_value("LMS_TIME_ZONE"))).astimezone(UTC)
+
+
+def _session_form(trainer: Any) -> SessionForm:
+    form = SessionForm()
+    locale = lms_locale()
+    stations = services.organisation_stations_of(trainer)
+    form.station_id.choices = [(0, _("Another place (below)"))] + [
+        (station.id, station.name(locale)) for station in stations
+    ]
+    form.course_key.choices = [("", _("No course"))] + [
+        (course.key, localised(course.current_version.title, locale))
+        for course in published_courses()
+        if course.current_version is not None
+    ]
+    return form
+
+
+@bp.route("/sessions/manage", methods=["GET", "POST"])
+@role_required(*STAFF_ROLES)
+def manage_sessions() -> Any:
+    """The organisation's sessions, and a form to schedule one."""
+    trainer = require_profile()
+    form = _session_form(trainer)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            details = SessionDetails(
+                title=form.title.data or "",
+                station_id=form.station_id.data or None,
+                place=form.place.data or "",
+                starts_at=_utc(form.starts_at.data),
+                ends_at=_utc(form.ends_at.data),
+                capacity=form.capacity.data or 0,
+                course_key=form.course_key.data or None,
+                languages=form.languages.data or [],
+            )
+            try:
+                training = services.schedule_session(trainer, details)
+            except StationError as error:
+                return _refused(error)
+            get_session().commit()
+            flash(_("Session %(title)s scheduled.", title=training.title), "success")
+            return redirect(url_for(".manage_sessions"))
+        status = 400
+    sessions = services.organisation_sessions(trainer)
+    return (
+        render_template(
+            "lms/sessions/manage_sessions.html",
+            form=form,
+            sessions=sessions,
+            taken=services.places_taken(s.id for s in sessions),
+            locale=lms_locale(),
+            local_time=local_time,
+        ),
+        status,
+    )
+
+
+@bp.route("/sessions/manage/<int:session_id>")
+@role_required(*STAFF_ROLES)
+def session_roster(session_id: int) -> Any:
+    """Who signed up for a session of the trainer's organisation, and who waits."""
+    trainer = require_profile()
+    try:
+        training = services.managed_session(trainer, session_id)
+    except StationError as error:
+        return _refused(error)
+    return render_template(
+        "lms/sessions/roster.html",
+        training=training,
+        roster=services.session_roster(training),
+        status_labels=STATUS_LABELS,
+        locale=lms_locale(),
+        local_time=local_time,
+    )
+
+
+@bp.route("/sessions")
+def upcoming() -> Any:
+    """Upcoming sessions of the organisations the rider joined, with their places."""
+    profile = require_profile()
+    sessions = services.upcoming_sessions(profile)
+    return render_template(
+        "lms/sessions/upcoming.html",
+        sessions=sessions,
+        taken=services.places_taken(s.id for s in sessions),
+        bookings=services.bookings_of(profile),
+        status_labels=STATUS_LABELS,
+        language_labels=LANGUAGE_LABELS,
+        may_sign_up=profile.role == Role.LEARNER,
+        locale=lms_locale(),
+        local_time=local_time,
+    )
+
+
+def _rider() -> Any:
+    profile = require_profile()
+    if profile.role != Role.LEARNER:
+        abort(403)
+    return profile
+
+
+@bp.route("/sessions/<int:session_id>/sign-up", methods=["POST"])
+def sign_up(session_id: int) -> Any:
+    """Take a place, or join the waiting list when the session is full."""
+    rider = _rider()
+    try:
+        result = services.sign_up(rider, session_id)
+    except StationError as error:
+        return _refused(error)
+    get_session().commit()
+    if result.status == BookingStatus.BOOKED:
+        flash(_("You are signed up."), "success")
+    else:
+        flash(_("The session is full: you are on the waiting list."), "success")
+    return redirect(url_for(".upcoming"))
+
+
+@bp.route("/sessions/<int:session_id>/cancel", methods=["POST"])
+def cancel(session_id: int) -> Any:
+    """Give up a place or leave the waiting list."""
+    rider = _rider()
+    try:
+        services.cancel(rider, session_id)
+    except StationError as error:
+        return _refused(error)
+    get_session().commit()
+    flash(_("Your sign-up is cancelled."), "success")
+    return redirect(url_for(".upcoming"))

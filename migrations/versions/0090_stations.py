@@ -1,4 +1,4 @@
-"""stations: an organisation's places for riders, with their facilities
+"""stations, training sessions and their bookings with a waiting list
 
 Revision ID: 0090
 Revises: 0050
@@ -47,8 +47,88 @@ def upgrade():
             batch_op.f("ix_lms_station_organisation_id"), ["organisation_id"], unique=False
         )
 
+    op.create_table(
+        "lms_training_session",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("trainer_id", sa.Integer(), nullable=True),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("station_id", sa.Integer(), nullable=True),
+        sa.Column("place", sa.String(length=200), nullable=False),
+        sa.Column("starts_at", lms.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", lms.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("capacity", sa.Integer(), nullable=False),
+        sa.Column("course_key", sa.String(length=64), nullable=True),
+        sa.Column(
+            "languages",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", lms.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["lms_organisation.id"],
+            name=op.f("fk_lms_training_session_organisation_id_lms_organisation"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["station_id"],
+            ["lms_station.id"],
+            name=op.f("fk_lms_training_session_station_id_lms_station"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["trainer_id"],
+            ["lms_profile.id"],
+            name=op.f("fk_lms_training_session_trainer_id_lms_profile"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lms_training_session")),
+    )
+    with op.batch_alter_table("lms_training_session", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_lms_training_session_organisation_id"), ["organisation_id"]
+        )
+        batch_op.create_index(batch_op.f("ix_lms_training_session_starts_at"), ["starts_at"])
+        batch_op.create_index(batch_op.f("ix_lms_training_session_station_id"), ["station_id"])
+    op.create_table(
+        "lms_session_booking",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("profile_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "booked", "waiting", "cancelled", name="bookingstatus", native_enum=False, length=16
+            ),
+            nullable=False,
+        ),
+        sa.Column("queued_at", lms.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["profile_id"],
+            ["lms_profile.id"],
+            name=op.f("fk_lms_session_booking_profile_id_lms_profile"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["lms_training_session.id"],
+            name=op.f("fk_lms_session_booking_session_id_lms_training_session"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lms_session_booking")),
+        sa.UniqueConstraint(
+            "session_id", "profile_id", name=op.f("uq_lms_session_booking_session_id")
+        ),
+    )
+    with op.batch_alter_table("lms_session_booking", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_lms_session_booking_profile_id"), ["profile_id"])
+        batch_op.create_index(batch_op.f("ix_lms_session_booking_session_id"), ["session_id"])
+
 
 def downgrade():
+    op.drop_table("lms_session_booking")
+    op.drop_table("lms_training_session")
     with op.batch_alter_table("lms_station", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lms_station_organisation_id"))
         batch_op.drop_index(batch_op.f("ix_lms_station_district"))
