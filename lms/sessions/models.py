@@ -115,3 +115,36 @@ class Booking(Base):
 
     session: Mapped[TrainingSession] = relationship()
     profile: Mapped[Profile] = relationship()
+
+
+class CheckInMethod(enum.StrEnum):
+    QR = "qr"
+    BY_HAND = "by_hand"
+
+
+class Attendance(Base):
+    """A rider checked in to a session, once: by its QR code, or by the trainer's
+    hand with a reason (who and why are kept, the audit trail)."""
+
+    __tablename__ = "lms_session_attendance"
+    __table_args__ = (UniqueConstraint("session_id", "profile_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_training_session.id", ondelete="CASCADE"), index=True
+    )
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_profile.id", ondelete="CASCADE"), index=True
+    )
+    method: Mapped[CheckInMethod] = mapped_column(
+        Enum(CheckInMethod, values_callable=enum_values, native_enum=False, length=16)
+    )
+    #: why the trainer checked the rider in by hand (empty for a QR check-in)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_profile.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[TrainingSession] = relationship()
+    profile: Mapped[Profile] = relationship(foreign_keys=[profile_id])

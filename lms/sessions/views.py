@@ -7,14 +7,24 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from lms.accounts.access import ADMIN_ROLES, STAFF_ROLES, require_profile, role_required
 from lms.accounts.models import Role
 from lms.config import config_value
 from lms.courses.services import published_courses
 from lms.i18n import _, _l, lms_locale, localised
-from lms.sessions import services
+from lms.sessions import check_in, services
 from lms.sessions.forms import FACILITY_LABELS, LANGUAGE_LABELS, SessionForm, StationForm
 from lms.sessions.models import BookingStatus, Station
 from lms.sessions.services import SessionDetails, StationDetails, StationError
@@ -255,3 +265,111 @@ def cancel(session_id: int) -> Any:
     get_session().commit()
     flash(_("Your sign-up is cancelled."), "success")
     return redirect(url_for(".upcoming"))
+
+
+# ------------------------------------------------------------------ check-in
+
+
+def _check_in_url(session_id: int) -> str:
+    return url_for(
+        ".check_in_page",
+        session_id=session_id,
+        code=check_in.check_in_code(session_id),
+        _external=True,
+    )
+
+
+@bp.route("/sessions/manage/<int:session_id>/check-in")
+@role_required(*STAFF_ROLES)
+def check_in_screen(session_id: int) -> Any:
+    """The trainer's screen: a QR code that changes every 30 seconds, and the roster."""
+    trainer = require_profile()
+    try:
+        training = services.managed_session(trainer, session_id)
+    except StationError as error:
+        return _refused(error)
+    is_open = check_in.window_open(training)
+    return render_template(
+        "lms/sessions/check_in_screen.html",
+        training=training,
+        is_open=is_open,
+        url=_check_in_url(training.id) if is_open else "",
+        roster=services.session_roster(training),
+        attended=check_in.attended_ids(training),
+        status_labels=STATUS_LABELS,
+        seconds=check_in.SLOT_SECONDS,
+        local_time=local_time,
+    )
+
+
+@bp.route("/sessions/manage/<int:session_id>/qr.svg")
+@role_required(*STAFF_ROLES)
+def check_in_qr(session_id: int) -> Any:
+    """The current QR code as an SVG image; its link is in the X-Check-In-URL header."""
+    trainer = require_profile()
+    try:
+        training = services.managed_session(trainer, session_id)
+    except StationError as error:
+        return _refused(error)
+    if not check_in.window_open(training):
+        return error_response(409, _("Check-in is only open around the session's time."))
+    url = _check_in_url(training.id)
+    response = Response(
+        segno.make(url, error="m").svg_inline(scale=8, border=2), mimetype="image/svg+xml"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Check-In-URL"] = url
+    return response
+
+
+@bp.route("/sessions/manage/<int:session_id>/check-in-by-hand", methods=["POST"])
+@role_required(*STAFF_ROLES)
+def check_in_by_hand(session_id: int) -> Any:
+    """Check a signed-up rider in by hand, with a reason that is kept."""
+    trainer = require_profile()
+    profile_id = request.form.get("profile_id", "")
+    if not profile_id.isdigit() or len(profile_id) > 12:
+        try:
+            services.managed_session(trainer, session_id)
+        except StationError as error:
+            return _refused(error)
+        return error_response(400, _("Choose a rider from the list."))
+    try:
+        check_in.check_in_by_hand(
+            trainer, session_id, int(profile_id), request.form.get("reason", "")
+        )
+    except StationError as error:
+        return _refused(error)
+    get_session().commit()
+    flash(_("The rider is checked in."), "success")
+    return redirect(url_for(".check_in_screen", session_id=session_id))
+
+
+@bp.route("/sessions/<int:session_id>/check-in", methods=["GET", "POST"])
+def check_in_page(session_id: int) -> Any:
+    """Where a rider's scan of the QR code lands: one tap records the check-in."""
+    rider = _rider()
+    code = (request.values.get("code") or "")[:64]
+    try:
+        training = services.visible_session(rider, session_id)
+        if request.method == "POST":
+            check_in.check_in(rider, session_id, code)
+    except StationError as error:
+        return _refused(error)
+    if request.method == "POST":
+        get_session().commit()
+        flash(_("You are checked in. Enjoy the session."), "success")
+        return redirect(url_for(".my_sessions"))
+    return render_template("lms/sessions/check_in.html", training=training, code=code)
+
+
+@bp.route("/sessions/mine")
+def my_sessions() -> Any:
+    """The rider's record: sessions signed up for, and attended."""
+    profile = require_profile()
+    return render_template(
+        "lms/sessions/mine.html",
+        rows=check_in.my_sessions(profile),
+        status_labels=STATUS_LABELS,
+        local_time=local_time,
+    )

@@ -125,8 +125,49 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_lms_session_booking_profile_id"), ["profile_id"])
         batch_op.create_index(batch_op.f("ix_lms_session_booking_session_id"), ["session_id"])
 
+    op.create_table(
+        "lms_session_attendance",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("profile_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "method",
+            sa.Enum("qr", "by_hand", name="checkinmethod", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", lms.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["profile_id"],
+            ["lms_profile.id"],
+            name=op.f("fk_lms_session_attendance_profile_id_lms_profile"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["lms_profile.id"],
+            name=op.f("fk_lms_session_attendance_recorded_by_id_lms_profile"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["lms_training_session.id"],
+            name=op.f("fk_lms_session_attendance_session_id_lms_training_session"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lms_session_attendance")),
+        sa.UniqueConstraint(
+            "session_id", "profile_id", name=op.f("uq_lms_session_attendance_session_id")
+        ),
+    )
+    with op.batch_alter_table("lms_session_attendance", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_lms_session_attendance_profile_id"), ["profile_id"])
+        batch_op.create_index(batch_op.f("ix_lms_session_attendance_session_id"), ["session_id"])
+
 
 def downgrade():
+    op.drop_table("lms_session_attendance")
     op.drop_table("lms_session_booking")
     op.drop_table("lms_training_session")
     with op.batch_alter_table("lms_station", schema=None) as batch_op:

@@ -272,6 +272,13 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # a place never taken is refused for its content.
     ("lms.sessions.sign_up", "POST"): {**logged_in(403), "learner_a": 302, "learner_b": 302},
     ("lms.sessions.cancel", "POST"): {**logged_in(403), "learner_a": 400, "learner_b": 400},
+    # X's session starts tomorrow: its check-in is not open yet.
+    ("lms.sessions.check_in_screen", "GET"): staff(200, 404, 404),
+    ("lms.sessions.check_in_qr", "GET"): staff(409, 404, 404),
+    ("lms.sessions.check_in_by_hand", "POST"): staff(400, 404, 404),
+    ("lms.sessions.check_in_page", "GET"): {**logged_in(403), "learner_a": 200, "learner_b": 200},
+    ("lms.sessions.check_in_page", "POST"): {**logged_in(403), "learner_a": 400, "learner_b": 400},
+    ("lms.sessions.my_sessions", "GET"): logged_in(200),
     # Sharing: anyone signed in may share their own certificates; nothing chosen is a 400.
     ("lms.employers.share_code", "GET"): logged_in(200),
     ("lms.employers.share", "GET"): logged_in(200),

@@ -44,17 +44,17 @@ def member_of(app, person, organisation_id: int) -> None:
 def schedule(app, trainer, capacity: int = 2, **overrides: Any) -> int:
     with app.app_context():
         session = get_session()
-        training = TrainingSession(
-            organisation_id=trainer.organisation_id,
-            trainer_id=trainer.profile_id,
-            title="夜间骑行安全",
-            place="望京街 10 号",
-            starts_at=utcnow() + timedelta(days=1),
-            ends_at=utcnow() + timedelta(days=1, hours=2),
-            capacity=capacity,
-            languages=["zh_CN"],
-            **overrides,
-        )
+        values: dict[str, Any] = {
+            "organisation_id": trainer.organisation_id,
+            "trainer_id": trainer.profile_id,
+            "title": "夜间骑行安全",
+            "place": "望京街 10 号",
+            "starts_at": utcnow() + timedelta(days=1),
+            "ends_at": utcnow() + timedelta(days=1, hours=2),
+            "capacity": capacity,
+            "languages": ["zh_CN"],
+        }
+        training = TrainingSession(**{**values, **overrides})
         session.add(training)
         session.commit()
         return training.id
