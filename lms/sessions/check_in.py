@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import Profile
 from lms.config import config_value
@@ -165,3 +167,57 @@ def my_sessions(
         .order_by(TrainingSession.starts_at.desc(), TrainingSession.id.desc())
     )
     return [(t, bookings.get(t.id), attendances.get(t.id)) for t in trainings]
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    name: str
+    status: BookingStatus | None
+    attendance: Attendance | None
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    """Who signed up for a session, who came, and who did not."""
+
+    rows: list[ReportRow]
+    signed_up: int
+    attended: int
+    #: signed up with a place but not checked in; None until the session is over
+    no_shows: int | None
+
+
+def session_report(training: TrainingSession) -> SessionReport:
+    """Every rider signed up or checked in, with the session's figures."""
+    session = get_session()
+    bookings = {
+        b.profile_id: b
+        for b in session.scalars(
+            select(Booking)
+            .where(Booking.session_id == training.id, Booking.status != BookingStatus.CANCELLED)
+            .options(selectinload(Booking.profile))
+        )
+    }
+    attendances = {
+        a.profile_id: a
+        for a in session.scalars(
+            select(Attendance)
+            .where(Attendance.session_id == training.id)
+            .options(selectinload(Attendance.profile))
+        )
+    }
+    rows = []
+    for profile_id in sorted(set(bookings) | set(attendances)):
+        booking, attendance = bookings.get(profile_id), attendances.get(profile_id)
+        profile = booking.profile if booking else attendance.profile  # type: ignore[union-attr]
+        rows.append(
+            ReportRow(profile.display_name, booking.status if booking else None, attendance)
+        )
+    booked = {p for p, b in bookings.items() if b.status == BookingStatus.BOOKED}
+    over = training.ends_at < utcnow()
+    return SessionReport(
+        rows=rows,
+        signed_up=len(booked),
+        attended=len(attendances),
+        no_shows=len(booked - set(attendances)) if over else None,
+    )

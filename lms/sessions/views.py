@@ -3,6 +3,8 @@ riders' stations and upcoming sessions with sign-up and waiting list."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +28,7 @@ from lms.courses.services import published_courses
 from lms.i18n import _, _l, lms_locale, localised
 from lms.sessions import check_in, services
 from lms.sessions.forms import FACILITY_LABELS, LANGUAGE_LABELS, SessionForm, StationForm
-from lms.sessions.models import BookingStatus, Station
+from lms.sessions.models import BookingStatus, CheckInMethod, Station
 from lms.sessions.services import SessionDetails, StationDetails, StationError
 from lms.state import get_session
 from lms.web import error_response, local_time
@@ -206,7 +208,7 @@ def session_roster(session_id: int) -> Any:
     return render_template(
         "lms/sessions/roster.html",
         training=training,
-        roster=services.session_roster(training),
+        report=check_in.session_report(training),
         status_labels=STATUS_LABELS,
         locale=lms_locale(),
         local_time=local_time,
@@ -373,3 +375,49 @@ def my_sessions() -> Any:
         status_labels=STATUS_LABELS,
         local_time=local_time,
     )
+
+
+# ------------------------------------------------------------------ reports
+
+
+def _spreadsheet_safe(value: object) -> str:
+    # A spreadsheet runs a cell that starts with these as a formula.
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.route("/sessions/manage/<int:session_id>/report.csv")
+@role_required(*STAFF_ROLES)
+def session_report_csv(session_id: int) -> Any:
+    """The session's sign-ups and attendance as a CSV file for a spreadsheet."""
+    trainer = require_profile()
+    try:
+        training = services.managed_session(trainer, session_id)
+    except StationError as error:
+        return _refused(error)
+    report = check_in.session_report(training)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [_("Rider"), _("Sign-up"), _("Attended"), _("Checked in"), _("How"), _("Reason")]
+    )
+    methods = {
+        CheckInMethod.QR: _("QR code"),
+        CheckInMethod.BY_HAND: _("By hand"),
+    }
+    for row in report.rows:
+        attendance = row.attendance
+        cells = [
+            row.name,
+            str(STATUS_LABELS[row.status]) if row.status else "",
+            _("Yes") if attendance else _("No"),
+            local_time(attendance.created_at) if attendance else "",
+            methods[attendance.method] if attendance else "",
+            attendance.reason if attendance else "",
+        ]
+        writer.writerow([_spreadsheet_safe(cell) for cell in cells])
+    # A BOM so spreadsheet programs read the Chinese as UTF-8.
+    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="session-{training.id}.csv"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -279,6 +279,7 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("lms.sessions.check_in_page", "GET"): {**logged_in(403), "learner_a": 200, "learner_b": 200},
     ("lms.sessions.check_in_page", "POST"): {**logged_in(403), "learner_a": 400, "learner_b": 400},
     ("lms.sessions.my_sessions", "GET"): logged_in(200),
+    ("lms.sessions.session_report_csv", "GET"): staff(200, 404, 404),
     # Sharing: anyone signed in may share their own certificates; nothing chosen is a 400.
     ("lms.employers.share_code", "GET"): logged_in(200),
     ("lms.employers.share", "GET"): logged_in(200),

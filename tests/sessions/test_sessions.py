@@ -159,7 +159,7 @@ def test_a_full_session_has_a_waiting_list_promoted_in_order(app, people):
     assert post_form(clients[3], f"/sessions/{session_id}/cancel", {}).status_code == 302
     assert statuses(app, session_id)[fourth] == BookingStatus.CANCELLED
     roster = signed_in(app, trainer).get(f"/sessions/manage/{session_id}")
-    assert roster.status_code == 200 and roster.get_data(as_text=True).count("已报名") == 2
+    assert roster.status_code == 200 and roster.get_data(as_text=True).count("<td>已报名</td>") == 2
     other = signed_in(app, people.make(Role.TRAINER, organisation="乙公司"))
     assert other.get(f"/sessions/manage/{session_id}").status_code == 404
 
