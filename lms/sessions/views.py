@@ -316,9 +316,10 @@ def check_in_qr(session_id: int) -> Any:
     if not check_in.window_open(training):
         return error_response(409, _("Check-in is only open around the session's time."))
     url = _check_in_url(training.id)
-    response = Response(
-        segno.make(url, error="m").svg_inline(scale=8, border=2), mimetype="image/svg+xml"
-    )
+    image = io.BytesIO()
+    # A standalone SVG file (with its namespace), so the browser shows it as an image.
+    segno.make(url, error="m").save(image, kind="svg", scale=8, border=2)
+    response = Response(image.getvalue(), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Check-In-URL"] = url
     return response
