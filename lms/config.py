@@ -48,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "LMS_PUBLISHING_ORGANISATION": "LMS 培训中心",
     #: Time zone in which pages and CSV exports show times (stored times are UTC).
     "LMS_TIME_ZONE": "Asia/Shanghai",
+    #: Minutes before a training session starts and after it ends during which
+    #: riders may check in with its QR code.
+    "LMS_CHECK_IN_GRACE_MINUTES": 15,
     #: Name of the organisation that issues certificates.
     "LMS_ISSUER_NAME": "LMS 培训中心 / LMS Training Centre",
     #: Write one JSON object per log line, with the request id (production).

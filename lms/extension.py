@@ -139,6 +139,7 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     from lms.levels.views import level_home_panel, level_result_panel
     from lms.ops.views import bp as ops_bp
     from lms.request_guards import install_request_guards
+    from lms.sessions.views import bp as sessions_bp
     from lms.studio.views import bp as studio_bp
     from lms.web import install_request_hooks
 
@@ -162,6 +163,7 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     parent.register_blueprint(certificates_bp)
     parent.register_blueprint(studio_bp)
     parent.register_blueprint(employers_bp)
+    parent.register_blueprint(sessions_bp)
     parent.register_blueprint(ops_bp)
     return parent
 

@@ -39,4 +39,5 @@ from lms.levels.models import (  # noqa: F401
     LevelTrackVersion,
     SignOff,
 )
+from lms.sessions.models import Attendance, Booking, Station, TrainingSession  # noqa: F401
 from lms.studio.models import Draft, VersionSource  # noqa: F401

@@ -23,3 +23,6 @@ certificate_status_changed = lms_signals.signal("certificate-status-changed")
 #: ``previous_state`` when a certificate shared with an employer is revoked,
 #: superseded or found expired: a host can send mail, SMS or WeChat messages
 shared_certificate_changed = lms_signals.signal("shared-certificate-changed")
+#: sent with ``attendance`` (its ``session`` and ``profile_id``) when a rider is
+#: checked in to a training session, by QR code or by the trainer's hand
+session_attended = lms_signals.signal("session-attended")

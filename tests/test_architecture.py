@@ -16,7 +16,7 @@ import pytest
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "lms"
 
 ENGINE_PACKAGES = ("lms.courses", "lms.assessments", "lms.levels", "lms.certificates")
-DOMAIN_PACKAGES = (*ENGINE_PACKAGES, "lms.studio", "lms.employers")
+DOMAIN_PACKAGES = (*ENGINE_PACKAGES, "lms.studio", "lms.employers", "lms.sessions")
 SHARED_LAYER_MODULES = (
     "lms.web",
     "lms.request_guards",
@@ -166,6 +166,10 @@ def _rule_broken(module: str, target: str) -> str | None:
         return "the engine packages must not depend on the studio"
     if any(in_package(module, p) for p in ENGINE_PACKAGES) and in_package(target, "lms.employers"):
         return "the engine packages must not depend on the employers (use a signal)"
+    if any(in_package(module, p) for p in (*ENGINE_PACKAGES, "lms.employers")) and in_package(
+        target, "lms.sessions"
+    ):
+        return "the other domains react to sessions through signals, never import them"
     if in_package(module, "lms.employers") and target in (
         "lms.certificates.models",
         "lms.certificates.issuing",

@@ -16,6 +16,7 @@ it succeeded, so every visit sees the same world.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from flask.testing import FlaskClient
 
 from lms.accounts.models import Cohort, CohortMember, OrganisationKind, Profile, Role
 from lms.accounts.services import create_user, get_or_create_organisation
+from lms.db import utcnow
 from lms.state import get_session
 from tests.conftest import PASSWORD, PUBLISHER, build_test_app, csrf_token_for, log_in
 from tests.security.conftest import MATRIX_PAIRS
@@ -256,6 +258,28 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("lms.employers.revoke_key", "POST"): employers(302, 404),
     # The HR systems' API takes a key, never a session.
     ("lms.employers.api_verifications", "POST"): everyone(401),
+    # ----------------------------------------------------------- sessions
+    ("lms.sessions.stations", "GET"): logged_in(200),
+    ("lms.sessions.manage_stations", "GET"): admins(200, 200, 200),
+    ("lms.sessions.manage_stations", "POST"): admins(400, 400, 400),
+    ("lms.sessions.edit_station", "GET"): admins(200, 404, 404),
+    ("lms.sessions.edit_station", "POST"): admins(400, 404, 404),
+    ("lms.sessions.manage_sessions", "GET"): staff(200, 200, 200),
+    ("lms.sessions.manage_sessions", "POST"): staff(400, 400, 400),
+    ("lms.sessions.session_roster", "GET"): staff(200, 404, 404),
+    ("lms.sessions.upcoming", "GET"): logged_in(200),
+    # Riders of X only (B joined X's cohort through its invitation above); cancelling
+    # a place never taken is refused for its content.
+    ("lms.sessions.sign_up", "POST"): {**logged_in(403), "learner_a": 302, "learner_b": 302},
+    ("lms.sessions.cancel", "POST"): {**logged_in(403), "learner_a": 400, "learner_b": 400},
+    # X's session starts tomorrow: its check-in is not open yet.
+    ("lms.sessions.check_in_screen", "GET"): staff(200, 404, 404),
+    ("lms.sessions.check_in_qr", "GET"): staff(409, 404, 404),
+    ("lms.sessions.check_in_by_hand", "POST"): staff(400, 404, 404),
+    ("lms.sessions.check_in_page", "GET"): {**logged_in(403), "learner_a": 200, "learner_b": 200},
+    ("lms.sessions.check_in_page", "POST"): {**logged_in(403), "learner_a": 400, "learner_b": 400},
+    ("lms.sessions.my_sessions", "GET"): logged_in(200),
+    ("lms.sessions.session_report_csv", "GET"): staff(200, 404, 404),
     # Sharing: anyone signed in may share their own certificates; nothing chosen is a 400.
     ("lms.employers.share_code", "GET"): logged_in(200),
     ("lms.employers.share", "GET"): logged_in(200),
@@ -323,6 +347,7 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
     from lms.employers.services import create_hiring_code, share_certificates
     from lms.levels.invites import create_invite
     from lms.levels.services import published_tracks
+    from lms.sessions.models import Station, TrainingSession
     from lms.studio.drafts import edit_course
     from lms.studio.models import Draft
     from lms.studio.publishing import publish_draft
@@ -374,6 +399,28 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
             # Each generation's key replaces the last: an organisation has at most 20.
             revoke_api_key(employer, old_key.id)
         api_key, _secret = create_api_key(employer, f"HR {generation}")
+        station = Station(
+            organisation_id=trainer.organisation_id,
+            name_zh=f"甲站 {generation}",
+            address="人民路 1 号",
+            district="朝阳区",
+            opening_hours="08:00–22:00",
+            facilities=["drinking_water"],
+        )
+        session.add(station)
+        session.flush()
+        training = TrainingSession(
+            organisation_id=trainer.organisation_id,
+            trainer_id=trainer.id,
+            title=f"夜间安全 {generation}",
+            station_id=station.id,
+            starts_at=utcnow() + timedelta(days=1),
+            ends_at=utcnow() + timedelta(days=1, hours=2),
+            capacity=10,
+            languages=["zh_CN"],
+        )
+        session.add(training)
+        session.flush()
         session.commit()
         return {
             "key": key,
@@ -399,6 +446,8 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
             "share_id": share.id,
             "check_id": bulk_check.id,
             "key_id": api_key.id,
+            "station_id": station.id,
+            "session_id": training.id,
         }
 
 
