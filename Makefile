@@ -69,8 +69,13 @@ run: setup instance/secret_key
 serve: setup instance/secret_key
 	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} $(FLASK) db upgrade
 	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} $(FLASK) lms content import
-	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} LMS_BIND=$(SERVE_BIND) \
-	  $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py "lms:create_app()"
+	@# With an LRS and Redis configured, the xAPI outbox worker (RQ) runs beside
+	@# gunicorn and stops with it.
+	export LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)}; \
+	if [ -n "$$LMS_XAPI_ENDPOINT" ] && [ -n "$$LMS_REDIS_URL" ]; then \
+	  $(FLASK) lms outbox worker & worker=$$!; \
+	  trap 'kill $$worker' EXIT INT TERM; fi; \
+	LMS_BIND=$(SERVE_BIND) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py "lms:create_app()"
 
 # The suite runs on SQLite; in CI (or with LMS_TEST_DATABASE_URL set) it runs
 # again on PostgreSQL, and fails rather than skips if PostgreSQL is unreachable.

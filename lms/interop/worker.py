@@ -55,24 +55,15 @@ def deliver_job(interval_seconds: float | None = None) -> dict[str, int]:
 
 
 def schedule(interval_seconds: float, target: Any, at_once: bool = False) -> Any:
-    """Put the periodic job on the queue (now, or after the interval) unless it
-    is already waiting there."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job, JobStatus
+    """Put the periodic job on the queue (now, or after the interval) unless a
+    run of it already waits there (each run has its own id: a job cannot
+    re-use the id of the one that schedules it)."""
+    import uuid
 
-    try:
-        existing = Job.fetch(job_id(), connection=target.connection)
-    except NoSuchJobError:
-        existing = None
-    if existing is not None and existing.get_status(refresh=True) in (
-        JobStatus.QUEUED,
-        JobStatus.SCHEDULED,
-        JobStatus.DEFERRED,
-    ):
-        return existing
-    if existing is not None:
-        existing.delete()
-    options = {"job_id": job_id(), "result_ttl": 60, "failure_ttl": 3600}
+    waiting = [*target.job_ids, *target.scheduled_job_registry.get_job_ids()]
+    if any(job.startswith(job_id()) for job in waiting):
+        return None
+    options = {"job_id": f"{job_id()}-{uuid.uuid4().hex}", "result_ttl": 60, "failure_ttl": 3600}
     if at_once:
         return target.enqueue(deliver_job, interval_seconds, **options)
     return target.enqueue_in(
