@@ -24,7 +24,7 @@ from lms.db import utcnow
 from lms.interop.models import XapiOutbox
 from lms.interop.outbox import deliver_batch, deliver_due, retry_delay
 from lms.state import get_session
-from tests.conftest import _dispose, build_test_app
+from tests.conftest import People, _dispose, build_test_app
 from tests.levels.conftest import add_attempt, critical_keys
 
 
@@ -143,7 +143,7 @@ def test_a_rolled_back_event_leaves_no_statement(xapi_app):
     with xapi_app.test_request_context():
         attempt = add_attempt(learner.profile_id, "legal-safety", 40, passed=False)
         signals.attempt_graded.send(xapi_app, attempt=attempt)
-        assert any(isinstance(row, XapiOutbox) for row in get_session().new)
+        assert [row.statement_id for row in _rows()]  # inside the transaction
         get_session().rollback()
         assert _rows() == []
 
@@ -229,3 +229,26 @@ def test_the_cli_delivers_once(xapi_app, lrs):
         assert len(lrs.store) == len(_rows())
     status = xapi_app.test_cli_runner().invoke(args=["lms", "outbox", "status"])
     assert "pending 0" in status.output
+
+
+def test_a_second_worker_skips_the_rows_another_has_claimed(xapi_app, lrs):
+    with xapi_app.app_context():
+        engine = get_session().get_bind()
+        if engine.dialect.name != "postgresql":
+            pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite runs one worker")
+    _journey(xapi_app, People(xapi_app))
+    with xapi_app.app_context():
+        engine = get_session().get_bind()
+        total = len(_rows())
+        get_session().rollback()
+        with engine.connect() as other:
+            locked = other.execute(
+                select(XapiOutbox.id).order_by(XapiOutbox.id).limit(2).with_for_update()
+            ).all()
+            report = deliver_batch(batch_size=1000)
+            assert report.delivered == total - len(locked)
+            assert {i for post in lrs.posts for i in post}.isdisjoint(
+                {get_session().get(XapiOutbox, row.id).statement_id for row in locked}
+            )
+            other.rollback()
+        assert deliver_batch().delivered == len(locked)
