@@ -26,7 +26,7 @@ HOST_APP_REF ?= HEAD
 HOST_APP_DB ?= test_host_app
 HOST_APP_DB_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(HOST_APP_DB)
 
-.PHONY: loadtest serve setup run test test-sqlite test-postgres test-host-app lint system-packages translations translations-update bench clean
+.PHONY: loadtest serve setup run test test-sqlite test-postgres test-host-app lint system-packages translations translations-update bench clean ralph-venv
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,8 +69,19 @@ run: setup instance/secret_key
 serve: setup instance/secret_key
 	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} $(FLASK) db upgrade
 	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} $(FLASK) lms content import
-	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} LMS_BIND=$(SERVE_BIND) \
-	  $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py "lms:create_app()"
+	@# With an LRS and Redis configured, the xAPI outbox worker (RQ) runs beside
+	@# gunicorn and stops with it.
+	export LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)}; \
+	if [ -n "$$LMS_XAPI_ENDPOINT" ] && [ -n "$$LMS_REDIS_URL" ]; then \
+	  $(FLASK) lms outbox worker & worker=$$!; \
+	  trap 'kill $$worker' EXIT INT TERM; fi; \
+	LMS_BIND=$(SERVE_BIND) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py "lms:create_app()"
+
+# Ralph (a real xAPI LRS) for tests/interop/test_ralph_lrs.py, in its own venv: its
+# pins do not sit beside ours. The test makes it too when it is missing.
+ralph-venv:
+	test -x .venv-ralph/bin/ralph || ($(PYTHON) -m venv .venv-ralph && \
+	  .venv-ralph/bin/pip install "ralph-malph[cli,lrs]" requests)
 
 # The suite runs on SQLite; in CI (or with LMS_TEST_DATABASE_URL set) it runs
 # again on PostgreSQL, and fails rather than skips if PostgreSQL is unreachable.

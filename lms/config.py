@@ -105,6 +105,20 @@ DEFAULTS: dict[str, Any] = {
     #: Also serve the JWKS at the site root, ``/.well-known/jwks.json``, when the
     #: LMS is mounted under a prefix (it is always at ``<prefix>/.well-known/jwks.json``).
     "LMS_ROOT_JWKS": False,
+    #: Base URL of the xAPI Learning Record Store (its ``/xAPI`` root, e.g.
+    #: ``https://lrs.example.cn/xAPI``); None = no statements are recorded.
+    "LMS_XAPI_ENDPOINT": None,
+    #: Basic-auth key (user name) of the LRS; None = no Authorization header.
+    "LMS_XAPI_KEY": None,
+    #: Basic-auth secret (password) of the LRS.
+    "LMS_XAPI_SECRET": None,
+    #: Key of the HMAC that turns a profile id into the statements' opaque actor
+    #: name; None = the app's secret key (changing it changes every actor name).
+    "LMS_XAPI_ACTOR_KEY": None,
+    #: Statements sent to the LRS in one POST by the outbox worker.
+    "LMS_XAPI_BATCH_SIZE": 50,
+    #: Seconds the worker waits for the LRS before counting a try as failed.
+    "LMS_XAPI_TIMEOUT_SECONDS": 10,
 }
 
 

@@ -176,12 +176,14 @@ def _connect_receivers() -> None:
     from lms.certificates import receivers as certificate_receivers
     from lms.courses import receivers as course_receivers
     from lms.employers import receivers as employer_receivers
+    from lms.interop import receivers as interop_receivers
     from lms.levels import receivers as level_receivers
 
     course_receivers.connect()
     certificate_receivers.connect()
     level_receivers.connect()
     employer_receivers.connect()
+    interop_receivers.connect()
 
 
 def _configure_babel(app: Flask, state: LMSState) -> None:

@@ -33,6 +33,7 @@ from lms.employers.models import (  # noqa: F401
     HiringCode,
     ShareEvent,
 )
+from lms.interop.models import XapiOutbox  # noqa: F401
 from lms.levels.models import (  # noqa: F401
     LevelAchievement,
     LevelTrack,

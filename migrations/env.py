@@ -34,7 +34,7 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
-def _driver_execute(connection, statement: str) -> None:  # noqa: ANN001
+def _driver_execute(connection, statement: str) -> None:
     cursor = connection.connection.dbapi_connection.cursor()
     try:
         cursor.execute(statement)

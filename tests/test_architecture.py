@@ -16,7 +16,13 @@ import pytest
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "lms"
 
 ENGINE_PACKAGES = ("lms.courses", "lms.assessments", "lms.levels", "lms.certificates")
-DOMAIN_PACKAGES = (*ENGINE_PACKAGES, "lms.studio", "lms.employers", "lms.sessions")
+DOMAIN_PACKAGES = (
+    *ENGINE_PACKAGES,
+    "lms.studio",
+    "lms.employers",
+    "lms.sessions",
+    "lms.interop",
+)
 SHARED_LAYER_MODULES = (
     "lms.web",
     "lms.request_guards",
@@ -175,6 +181,14 @@ def _rule_broken(module: str, target: str) -> str | None:
         "lms.certificates.issuing",
     ):
         return "employers use the certificates' public rules, never their tables or issuing"
+    if any(in_package(module, p) for p in DOMAIN_PACKAGES if p != "lms.interop") and in_package(
+        target, "lms.interop"
+    ):
+        return "the domains do not know about interop (it reacts to their signals)"
+    if in_package(module, "lms.interop") and any(
+        in_package(target, p) for p in DOMAIN_PACKAGES if p != "lms.interop"
+    ):
+        return "interop reads the events the signals carry, never the domains' modules"
     if in_package(module, "lms.accounts") and any(in_package(target, p) for p in DOMAIN_PACKAGES):
         return "accounts sit below every domain"
     if module in SHARED_LAYER_MODULES and (

@@ -1,0 +1,1 @@
+"""Interoperability: learning records sent to an xAPI Learning Record Store."""

@@ -1,0 +1,58 @@
+"""``flask lms outbox``: deliver the xAPI outbox (the standalone default worker)."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.group("outbox")
+def outbox_cli() -> None:
+    """The xAPI statements waiting for the Learning Record Store."""
+
+
+@outbox_cli.command("run")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+@with_appcontext
+def run_command(once: bool, interval: float) -> None:
+    """Deliver pending statements in batches, retrying with back-off."""
+    from lms.interop.outbox import deliver_due, enabled
+
+    if not enabled():
+        raise click.ClickException("LMS_XAPI_ENDPOINT is not set.")
+    while True:
+        report = deliver_due()
+        if report.handled or once:
+            click.echo(f"delivered {report.delivered}, failed {report.failed}")
+        if once:
+            return
+        time.sleep(interval)
+
+
+@outbox_cli.command("status")
+@with_appcontext
+def status_command() -> None:
+    """Print how many statements wait for delivery."""
+    from lms.interop.outbox import pending_count
+
+    click.echo(f"pending {pending_count()}")
+
+
+@outbox_cli.command("worker")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@with_appcontext
+def worker_command(interval: float, burst: bool) -> None:
+    """Run the outbox as a periodic RQ job on LMS_REDIS_URL (an RQ worker)."""
+    from lms.interop.outbox import enabled
+    from lms.interop.worker import run_worker
+
+    if not enabled():
+        raise click.ClickException("LMS_XAPI_ENDPOINT is not set.")
+    try:
+        run_worker(interval, burst=burst)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
