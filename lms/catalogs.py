@@ -26,6 +26,8 @@ KEYWORDS = {
     # A content or studio message kept with its parameters and rendered where it
     # is shown (``lms.content.messages.msg``).
     "msg": None,
+    # A text in a named language, not the page's (``lms.i18n.gettext_in``).
+    "gettext_in": (2,),
 }
 METHOD_MAP = [("**.py", "python"), ("templates/**.html", "jinja2")]
 

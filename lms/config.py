@@ -28,6 +28,13 @@ DEFAULTS: dict[str, Any] = {
     "LMS_LOGIN_MAX_FAILURES": 5,
     #: Minutes a throttled phone number (and client address) must wait.
     "LMS_LOGIN_LOCK_MINUTES": 15,
+    #: Who sends sign-in codes by SMS: ``package.module:Name`` of a class with
+    #: ``send(phone, text)``; the default only logs the message (development).
+    "LMS_SMS_SENDER": "lms.accounts.sms:ConsoleSender",
+    #: Sign-in codes one mobile number may ask for in an hour (one a minute at most).
+    "LMS_SMS_CODES_PER_NUMBER": 5,
+    #: Sign-in codes one client address may ask for in an hour (a station shares one).
+    "LMS_SMS_CODES_PER_ADDRESS": 30,
     #: Template that ``lms/base.html`` extends; a host may point it at its own layout.
     "LMS_BASE_TEMPLATE": "lms/layout.html",
     #: Attribute of the host's user object that holds a display name (plugin mode).

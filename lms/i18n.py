@@ -52,6 +52,16 @@ LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 SESSION_KEY = "lms_locale"
 
 
+def gettext_in(locale: str, message: str, **variables: object) -> str:
+    """``message`` translated into ``locale``, whatever the request's language."""
+    translations = domain.cache.get(locale)
+    if translations is None:
+        translations = support.Translations.load(str(TRANSLATIONS_DIR), [locale], "messages")
+        domain.cache[locale] = translations
+    text = translations.gettext(message)
+    return text % variables if variables else text
+
+
 def languages() -> tuple[str, ...]:
     """The languages offered, default first."""
     return tuple(config_value("LMS_LANGUAGES"))

@@ -134,3 +134,35 @@ class OrganisationAdminForm(FlaskForm):
         problem = password_problem(field.data or "")
         if problem:
             raise ValidationError(problem)
+
+
+class CodeRequestForm(FlaskForm):
+    phone = PhoneField(_l("Mobile number"), validators=[_required()])
+    submit = SubmitField(_l("Send me a code"))
+
+    def validate_phone(self, field: StringField) -> None:
+        _validate_phone_format(field)
+
+
+class CodeSignInForm(FlaskForm):
+    code = StringField(
+        _l("Code from the SMS"),
+        validators=[
+            _required(),
+            Length(max=6, message=_l("The code has 6 digits.")),
+        ],
+    )
+    new_password = PasswordField(
+        _l("New password (leave empty to keep your password)"),
+        validators=[Length(max=PASSWORD_MAX, message=_l("Use at most %(max)d characters."))],
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[EqualTo("new_password", message=_l("The passwords do not match."))],
+    )
+    submit = SubmitField(_l("Log in"))
+
+    def validate_new_password(self, field: PasswordField) -> None:
+        problem = password_problem(field.data) if field.data else None
+        if problem:
+            raise ValidationError(problem)

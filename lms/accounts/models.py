@@ -190,3 +190,29 @@ class CohortInvite(Base):
 
     cohort: Mapped[Cohort] = relationship()
     created_by: Mapped[Profile | None] = relationship()
+
+
+class SmsCode(Base):
+    """A sign-in code sent by SMS, or refused to a number with no account.
+
+    A row is kept for every request, registered number or not, so the limits
+    per number and per client address count the same either way and hold
+    across app processes. Only a keyed SHA-256 of the code is stored.
+    """
+
+    __tablename__ = "lms_sms_code"
+    __table_args__ = (UniqueConstraint("phone", "minute", name="uq_lms_sms_code_phone_minute"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(11), index=True)
+    #: None when the number has no account: no SMS went out and no code can match
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    #: the client address that asked, for the per-address limit
+    address: Mapped[str] = mapped_column(String(60), index=True)
+    #: minutes since the epoch: two requests racing in one minute cannot both insert
+    minute: Mapped[int]
+    tries: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -20,6 +20,8 @@ from flask_login import current_user, login_user, logout_user
 from lms.accounts.access import STAFF_ROLES, current_profile, login_required, role_required
 from lms.accounts.forms import (
     ChangePasswordForm,
+    CodeRequestForm,
+    CodeSignInForm,
     LoginForm,
     OrganisationAdminForm,
     RegisterForm,
@@ -40,7 +42,15 @@ from lms.accounts.services import (
     AccountError,
     LoginThrottled,
     change_password,
+    mask_phone,
     register_learner,
+)
+from lms.accounts.sms_codes import (
+    CODE_MINUTES,
+    CODE_TRIES,
+    SmsCodeRefused,
+    request_code,
+    sign_in_with_code,
 )
 from lms.accounts.staff import organisation_people
 from lms.accounts.throttle import LoginSlowedDown, finish_login, reserve_login_attempt
@@ -115,20 +125,108 @@ def login() -> Any:
         profile = current_profile()
         if profile is not None and profile.locale:
             session[SESSION_KEY] = profile.locale
-        response = redirect(safe_next(request.args.get("next")))
-        response.set_cookie(
-            KNOWN_DEVICE_COOKIE,
-            known_device_token(user),
-            max_age=KNOWN_DEVICE_DAYS * 86400,
-            httponly=True,
-            samesite="Lax",
-            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-            path=get_state().url_prefix or "/",
-        )
-        return response
+        return _signed_in_redirect(user)
     if form.is_submitted():
         status = 400
     return render_template("lms/accounts/login.html", form=form), status
+
+
+def _signed_in_redirect(user: User) -> Any:
+    """Back to where the person was going, this browser now known as theirs."""
+    response = redirect(safe_next(request.args.get("next")))
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE,
+        known_device_token(user),
+        max_age=KNOWN_DEVICE_DAYS * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        path=get_state().url_prefix or "/",
+    )
+    return response
+
+
+#: Where the session keeps the number a sign-in code was asked for.
+SMS_PHONE_KEY = "lms_sms_phone"
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code() -> Any:
+    """Ask for a sign-in code by SMS (forgotten password, new phone)."""
+    _own_accounts_only()
+    if current_user.is_authenticated:
+        return redirect(url_for("lms.courses.home"))
+    form = CodeRequestForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            phone = request_code(form.phone.data, request.remote_addr)
+        except AccountError as error:
+            get_session().rollback()
+            form.phone.errors.append(error.message)
+            status = 429 if isinstance(error, SmsCodeRefused) else 400
+            return render_template("lms/accounts/login_code.html", form=form), status
+        get_session().commit()
+        session[SMS_PHONE_KEY] = phone
+        # The same words whether or not the number has an account.
+        flash(
+            _(
+                "If %(phone)s has an account here, a code is on its way. It works for "
+                "%(minutes)d minutes.",
+                phone=mask_phone(phone),
+                minutes=CODE_MINUTES,
+            ),
+            "info",
+        )
+        return redirect(url_for("lms.accounts.login_code_enter", next=request.args.get("next")))
+    if form.is_submitted():
+        status = 400
+    return render_template("lms/accounts/login_code.html", form=form), status
+
+
+@bp.route("/login/code/enter", methods=["GET", "POST"])
+def login_code_enter() -> Any:
+    """Type the code to sign in, and set a new password if wanted."""
+    _own_accounts_only()
+    if current_user.is_authenticated:
+        return redirect(url_for("lms.courses.home"))
+    phone = session.get(SMS_PHONE_KEY)
+    if not isinstance(phone, str):
+        return redirect(url_for("lms.accounts.login_code"))
+    form = CodeSignInForm()
+    if form.validate_on_submit():
+        try:
+            user = sign_in_with_code(phone, form.code.data, form.new_password.data or None)
+        except AccountError as error:
+            get_session().commit()  # the try must stick
+            getattr(form, error.field or "code", form.code).errors.append(error.message)
+            return render_template(
+                "lms/accounts/login_code_enter.html",
+                form=form,
+                phone=mask_phone(phone),
+                minutes=CODE_MINUTES,
+                tries=CODE_TRIES,
+            ), 400
+        if form.new_password.data:
+            # Whoever signed in with the old password (a lost phone) is signed out.
+            end_login_sessions(user)
+        _sign_in(user)
+        get_session().commit()
+        session.pop(SMS_PHONE_KEY, None)
+        profile = current_profile()
+        if profile is not None and profile.locale:
+            session[SESSION_KEY] = profile.locale
+        if form.new_password.data:
+            flash(_("Your password has been changed."), "success")
+        return _signed_in_redirect(user)
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "lms/accounts/login_code_enter.html",
+        form=form,
+        phone=mask_phone(phone),
+        minutes=CODE_MINUTES,
+        tries=CODE_TRIES,
+    ), status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -1,5 +1,10 @@
-"""Reactions to other domains' events: a passed course or a level reached
-earns its certificate.
+"""Reactions to other domains' events: a course finished and passed, or a
+level reached, earns its certificate.
+
+A course certificate needs every lesson of the course finished AND its quiz
+passed, and is issued on whichever comes last: the quiz passed once the lessons
+are done, or the last lesson finished after a pass. It prints the hours the
+learner actually spent in the course's lessons.
 
 Nothing here listens until :func:`connect` is called (the extension's
 ``init_app`` does): importing the module connects nothing.
@@ -9,13 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from lms import signals
 from lms.accounts.services import publishing_organisation
 from lms.assessments.models import Attempt
 from lms.certificates import verify_cache
 from lms.certificates.issuing import issue_certificate, level_text
 from lms.certificates.models import Certificate, CertificateKind
-from lms.courses.models import Course, CourseVersion
+from lms.courses.models import Course, CourseVersion, LessonVersion
 from lms.levels.models import LevelAchievement
 from lms.state import get_session
 
@@ -29,17 +36,23 @@ OCCUPATIONS: dict[str, dict[str, str]] = {
 }
 
 
-def _training_hours(profile_id: int, lesson_keys: list[str] | None, fallback_minutes: int) -> float:
-    try:
-        from lms.courses.progress import training_seconds
-    except ImportError:
-        return fallback_minutes / 60
-    seconds = training_seconds(profile_id, lesson_keys=lesson_keys)
-    return max(seconds, 0) / 3600 if seconds else fallback_minutes / 60
+def _training_hours(profile_id: int, lesson_keys: list[str] | None) -> float:
+    """Hours of active time the learner spent in these lessons (all lessons: None)."""
+    from lms.courses.progress import training_seconds
+
+    return max(training_seconds(profile_id, lesson_keys=lesson_keys), 0) / 3600
+
+
+def _lessons_done(profile_id: int, version: CourseVersion) -> bool:
+    from lms.courses.progress import completed_lesson_keys
+
+    keys = {lesson.key for lesson in version.lessons}
+    return keys <= completed_lesson_keys(profile_id)
 
 
 def issue_for_attempt(attempt: Attempt) -> Certificate | None:
-    """Issue the training certificate of a passed course attempt (None if not passed)."""
+    """Issue the training certificate of a passed course attempt once every lesson of
+    the course is finished too (None while something is missing)."""
     # getattr throughout: a sender may pass a lighter stand-in for the attempt
     # that lacks the result columns (the spaced-review tests do).
     if not getattr(attempt, "passed", False):
@@ -47,6 +60,8 @@ def issue_for_attempt(attempt: Attempt) -> Certificate | None:
     session = get_session()
     version = session.get(CourseVersion, attempt.course_version_id)
     if version is None:
+        return None
+    if not _lessons_done(attempt.profile_id, version):
         return None
     course = session.get(Course, version.course_id)
     occupations = list(version.occupations or [])
@@ -62,7 +77,7 @@ def issue_for_attempt(attempt: Attempt) -> Certificate | None:
         kind=CertificateKind.TRAINING,
         achievement_key=f"course:{attempt.course_key}:profile:{attempt.profile_id}",
         title=version.title,
-        hours=_training_hours(attempt.profile_id, lesson_keys, version.total_minutes),
+        hours=_training_hours(attempt.profile_id, lesson_keys),
         evidence={
             "attempt_id": getattr(attempt, "id", None),
             "course_version": version.number,
@@ -98,7 +113,7 @@ def issue_for_level(achievement: LevelAchievement) -> Certificate:
     level_title = _title_of(achievement, "level_title", "title") or level_text(level)
     hours = evidence.get("hours")
     if not isinstance(hours, int | float):
-        hours = _training_hours(achievement.profile_id, None, 0)
+        hours = _training_hours(achievement.profile_id, None)
     return issue_certificate(
         profile_id=achievement.profile_id,
         kind=CertificateKind.LEVEL,
@@ -119,6 +134,43 @@ def _on_attempt_graded(sender: object, attempt: Attempt | None = None, **_extra:
         issue_for_attempt(attempt)
 
 
+def _latest_pass(profile_id: int, course_key: str) -> Attempt | None:
+    return get_session().scalar(
+        select(Attempt)
+        .where(
+            Attempt.profile_id == profile_id,
+            Attempt.course_key == course_key,
+            Attempt.passed.is_(True),
+        )
+        .order_by(Attempt.graded_at.desc(), Attempt.id.desc())
+        .limit(1)
+    )
+
+
+def issue_for_lesson(profile_id: int, lesson_version: LessonVersion) -> Certificate | None:
+    """Issue the course certificate when this lesson was the last one missing
+    after the quiz was passed (None otherwise)."""
+    version = get_session().get(CourseVersion, lesson_version.course_version_id)
+    if version is None:
+        return None
+    course = get_session().get(Course, version.course_id)
+    if course is None:
+        return None
+    attempt = _latest_pass(profile_id, course.key)
+    return issue_for_attempt(attempt) if attempt is not None else None
+
+
+def _on_lesson_completed(
+    sender: object,
+    profile: object = None,
+    lesson_version: LessonVersion | None = None,
+    **_extra: object,
+) -> None:
+    profile_id = getattr(profile, "id", None)
+    if isinstance(profile_id, int) and lesson_version is not None:
+        issue_for_lesson(profile_id, lesson_version)
+
+
 def _on_level_reached(
     sender: object, achievement: LevelAchievement | None = None, **_extra: object
 ) -> None:
@@ -133,5 +185,6 @@ def connect() -> None:
     Called once per app from ``LMS.init_app``; connecting again is harmless.
     """
     signals.attempt_graded.connect(_on_attempt_graded, weak=False)
+    signals.lesson_completed.connect(_on_lesson_completed, weak=False)
     signals.level_reached.connect(_on_level_reached, weak=False)
     verify_cache.track_certificate_changes()

@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from lms.accounts.models import Role
 from lms.certificates import tokens
 from lms.certificates.issuing import issue_certificate
 from lms.certificates.models import Certificate, CertificateKind
+from lms.courses.models import Course, LessonProgress, StepEvent, StepEventKind
+from lms.db import utcnow
 from lms.state import get_session
 from tests.conftest import POSTGRES_REQUIRED, People, _dispose, build_test_app
 
@@ -115,3 +118,51 @@ def english(client: Any) -> None:
 
 def days_ago(days: int) -> dt.date:
     return dt.date.today() - dt.timedelta(days=days)
+
+
+def finish_lessons(
+    profile_id: int, course_key: str = "legal-safety", count: int | None = None, seconds: int = 600
+) -> list[str]:
+    """Mark the first ``count`` lessons of a course finished (all: None), each with
+    ``seconds`` of active time, as the lesson player records them. Call inside an
+    app context; the caller commits. Lessons finished before are left as they are."""
+    session = get_session()
+    course = session.scalar(select(Course).where(Course.key == course_key))
+    lessons = course.current_version.lessons[:count]
+    now = utcnow()
+    started = set(
+        session.scalars(
+            select(LessonProgress.lesson_key).where(LessonProgress.profile_id == profile_id)
+        )
+    )
+    for lesson in lessons:
+        if lesson.key in started:
+            continue
+        session.add(
+            LessonProgress(
+                profile_id=profile_id,
+                course_key=course_key,
+                lesson_key=lesson.key,
+                lesson_version_id=lesson.id,
+                step="check",
+                steps_done=["situation", "decision", "outcome", "rule", "check"],
+                started_at=now,
+                updated_at=now,
+                completed_at=now,
+            )
+        )
+        session.add(
+            StepEvent(
+                profile_id=profile_id,
+                client_key=f"test-{lesson.key}-{profile_id}",
+                course_key=course_key,
+                lesson_key=lesson.key,
+                lesson_version_id=lesson.id,
+                step="check",
+                kind=StepEventKind.DONE,
+                occurred_at=now,
+                active_seconds=seconds,
+            )
+        )
+    session.flush()
+    return [lesson.key for lesson in lessons]

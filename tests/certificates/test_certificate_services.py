@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from lms import signals
-from lms.accounts.models import Role
+from lms.accounts.models import Profile, Role
 from lms.certificates import access, issuing, numbers, verification
 from lms.certificates.errors import CertificateError
 from lms.certificates.models import (
@@ -25,8 +25,9 @@ from lms.certificates.models import (
 )
 from lms.courses.models import Course
 from lms.state import get_session
-from tests.certificates.conftest import Issue, load
+from tests.certificates.conftest import Issue, finish_lessons, load
 from tests.conftest import POSTGRES_URL
+from tests.levels.conftest import add_attempt
 
 
 def _legal_safety_version(app: Flask) -> int:
@@ -57,6 +58,7 @@ def _certificates(app: Flask) -> list[Certificate]:
 def test_passing_a_course_issues_one_training_certificate(cert_app: Flask, learner: Any) -> None:
     version_id = _legal_safety_version(cert_app)
     with cert_app.app_context():
+        lessons = finish_lessons(learner.profile_id, seconds=900)
         signals.attempt_graded.send(cert_app, attempt=_attempt(learner.profile_id, version_id))
         signals.attempt_graded.send(cert_app, attempt=_attempt(learner.profile_id, version_id))
         get_session().commit()
@@ -66,9 +68,73 @@ def test_passing_a_course_issues_one_training_certificate(cert_app: Flask, learn
     assert certificate.title["zh_CN"] == "骑手与司机的法律安全"
     assert certificate.course_key == "legal-safety"
     assert certificate.evidence["score_percent"] == 90.0
-    assert certificate.hours > 0
+    # The hours the learner spent in the lessons, not the course's nominal length.
+    assert certificate.hours == round(len(lessons) * 900 / 3600, 1)
     assert numbers.check_number(certificate.number).ok
     assert certificate.issuer_name.startswith("示范区")
+
+
+def test_a_pass_before_every_lesson_is_finished_issues_nothing(
+    cert_app: Flask, learner: Any
+) -> None:
+    version_id = _legal_safety_version(cert_app)
+    with cert_app.app_context():
+        finish_lessons(learner.profile_id, count=1)
+        signals.attempt_graded.send(cert_app, attempt=_attempt(learner.profile_id, version_id))
+        get_session().commit()
+    assert _certificates(cert_app) == []
+
+
+def _lesson_completed(app: Flask, profile_id: int, lesson_key: str) -> None:
+    """The lesson player's signal for one finished lesson (its progress already recorded)."""
+    course = get_session().scalar(sa.select(Course).where(Course.key == "legal-safety"))
+    lesson = next(each for each in course.current_version.lessons if each.key == lesson_key)
+    signals.lesson_completed.send(
+        app, profile=get_session().get(Profile, profile_id), lesson_version=lesson
+    )
+
+
+def test_the_last_lesson_finished_after_a_pass_issues_the_certificate(
+    cert_app: Flask, learner: Any
+) -> None:
+    with cert_app.app_context():
+        attempt = add_attempt(learner.profile_id, "legal-safety", 90)
+        attempt_id = attempt.id
+        signals.attempt_graded.send(cert_app, attempt=attempt)
+        get_session().commit()
+        assert _certificates(cert_app) == []
+        course = get_session().scalar(sa.select(Course).where(Course.key == "legal-safety"))
+        count = len(course.current_version.lessons)
+        # Every lesson but the last: still nothing.
+        done = finish_lessons(learner.profile_id, count=count - 1, seconds=1200)
+        _lesson_completed(cert_app, learner.profile_id, done[-1])
+        get_session().commit()
+        assert _certificates(cert_app) == []
+        # The last lesson completes the course.
+        last = finish_lessons(learner.profile_id, seconds=1200)[-1]
+        _lesson_completed(cert_app, learner.profile_id, last)
+        get_session().commit()
+    [certificate] = _certificates(cert_app)
+    assert certificate.course_key == "legal-safety"
+    assert certificate.evidence["attempt_id"] == attempt_id
+    assert certificate.hours == round(count * 1200 / 3600, 1)
+
+
+def test_a_pass_after_every_lesson_issues_the_certificate_and_a_failed_one_never(
+    cert_app: Flask, learner: Any
+) -> None:
+    with cert_app.app_context():
+        finish_lessons(learner.profile_id)
+        failed = add_attempt(learner.profile_id, "legal-safety", 40, passed=False)
+        signals.attempt_graded.send(cert_app, attempt=failed)
+        get_session().commit()
+        assert _certificates(cert_app) == []
+        passed = add_attempt(learner.profile_id, "legal-safety", 90)
+        passed_id = passed.id
+        signals.attempt_graded.send(cert_app, attempt=passed)
+        get_session().commit()
+    [certificate] = _certificates(cert_app)
+    assert certificate.evidence["attempt_id"] == passed_id
 
 
 def test_a_failed_attempt_issues_nothing(cert_app: Flask, learner: Any) -> None:

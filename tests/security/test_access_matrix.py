@@ -124,6 +124,11 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # ----------------------------------------------------------- accounts
     ("lms.accounts.login", "GET"): {**everyone(302), "anonymous": 200},
     ("lms.accounts.login", "POST"): {**everyone(302), "anonymous": 400},
+    ("lms.accounts.login_code", "GET"): {**everyone(302), "anonymous": 200},
+    ("lms.accounts.login_code", "POST"): {**everyone(302), "anonymous": 400},
+    # Without a code asked for first, a visitor is sent to ask for one.
+    ("lms.accounts.login_code_enter", "GET"): {**everyone(302), "anonymous": LOGIN},
+    ("lms.accounts.login_code_enter", "POST"): {**everyone(302), "anonymous": LOGIN},
     ("lms.accounts.register", "GET"): everyone(200),
     ("lms.accounts.register", "POST"): everyone(400),
     ("lms.accounts.logout", "POST"): everyone(302),
