@@ -77,6 +77,10 @@ DEFAULTS: dict[str, Any] = {
     #: JWKS (dict, JSON text or file path) of retired public keys, still published
     #: so certificates signed before a key rotation keep verifying.
     "LMS_RETIRED_PUBLIC_KEYS": None,
+    #: Largest logo or seal upload for the certificate design, in bytes.
+    "LMS_CERTIFICATE_IMAGE_MAX_BYTES": 1024 * 1024,
+    #: Longest side, in pixels, of an accepted logo or seal (checked before decoding).
+    "LMS_CERTIFICATE_IMAGE_MAX_PIXELS": 4000,
     #: Years a certificate is valid; None = no expiry.
     "LMS_CERTIFICATE_VALID_YEARS": None,
     #: Rate-limit counter storage, e.g. redis://127.0.0.1:6379/2; None = LMS_REDIS_URL,

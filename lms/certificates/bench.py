@@ -4,9 +4,9 @@ Three renders of the same certificate layout, each warmed up once and then
 timed round-robin over several runs in this one process (medians):
 
 * ``latin``: English-only text in a Latin-only system font (the yardstick);
-* ``chinese``: the real bilingual certificate the way we make it (the CJK
-  face cut to the document's characters before WeasyPrint sees it, then the
-  PAdES signature added);
+* ``chinese``: the real bilingual certificate the way we make it, with an
+  organisation's logo, seal and signatory (the CJK face cut to the document's
+  characters before WeasyPrint sees it, then the PAdES signature added);
 * ``naive``: the same Chinese certificate with the system CJK font handed to
   WeasyPrint as it is (what a plain WeasyPrint set-up does).
 """
@@ -17,7 +17,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from lms.certificates import pades
+from lms.certificates import design, pades
 from lms.certificates.pdf import (
     BILINGUAL_LABELS,
     DEFAULT_FONT,
@@ -34,8 +34,36 @@ SHORT_URL = "https://lms.example.cn/c/LMS7K2MQX4D9B3NT5.AbCdEfGhIjKl"
 CREDENTIAL_SAMPLE = "eyJhbGciOiJFZERTQSJ9." + "A" * 3000 + "." + "B" * 86
 
 
+def sample_seal_png() -> bytes:
+    """A red round seal drawn with Pillow, re-encoded as uploads are."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (360, 360), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    red = (200, 30, 30, 230)
+    draw.ellipse((8, 8, 352, 352), outline=red, width=14)
+    draw.ellipse((40, 40, 320, 320), outline=red, width=3)
+    star = [(180, 110), (199, 160), (252, 160), (209, 190), (225, 242), (180, 211)]
+    star += [(135, 242), (151, 190), (108, 160), (161, 160)]
+    draw.polygon(star, fill=red)
+    return design.reencode(image)
+
+
+def sample_logo_png() -> bytes:
+    """A flat two-colour logo drawn with Pillow, re-encoded as uploads are."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (480, 200), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((4, 4, 196, 196), radius=36, fill=(16, 92, 160, 255))
+    draw.ellipse((50, 50, 150, 150), fill=(255, 255, 255, 255))
+    draw.rectangle((220, 60, 470, 90), fill=(16, 92, 160, 255))
+    draw.rectangle((220, 115, 400, 140), fill=(120, 120, 120, 255))
+    return design.reencode(image)
+
+
 def sample_documents() -> tuple[CertificateDocument, CertificateDocument]:
-    """A Chinese certificate and the same certificate in English only."""
+    """A Chinese certificate (with a logo, seal and signatory) and the same in English only."""
     common = {
         "kind": "training",
         "number": "LMS-7K2M-QX4D-9B3N-T5",
@@ -53,6 +81,11 @@ def sample_documents() -> tuple[CertificateDocument, CertificateDocument]:
         holder_name="欧阳晓明",
         issued_on_zh="2025年3月1日",
         issuer_name="示范区新就业群体服务中心 / LMS Training Centre",
+        logo_png=sample_logo_png(),
+        seal_png=sample_seal_png(),
+        signatory_name="王建国",
+        signatory_title="培训部主任 / Head of Training",
+        accent="#1d5c9f",
         rows=[
             (
                 BILINGUAL_LABELS["course"],

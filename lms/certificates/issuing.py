@@ -26,6 +26,7 @@ from lms.certificates.errors import CertificateError
 from lms.certificates.models import (
     Certificate,
     CertificateAction,
+    CertificateDesign,
     CertificateEvent,
     CertificateKind,
     CertificateStatus,
@@ -288,7 +289,24 @@ def document_for(certificate: Certificate) -> CertificateDocument:
         masked_id_number=certificate.masked_id_number,
         expires_on=certificate.expires_on.isoformat() if certificate.expires_on else None,
         credential=certificate.token if tokens.is_jws(certificate.token) else None,
+        **design_values(certificate.organisation_id),
     )
+
+
+def design_values(organisation_id: int) -> dict[str, Any]:
+    """The organisation's design as CertificateDocument fields (none: the default look)."""
+    design = get_session().scalar(
+        select(CertificateDesign).where(CertificateDesign.organisation_id == organisation_id)
+    )
+    if design is None:
+        return {}
+    return {
+        "accent": design.accent,
+        "logo_png": design.logo_png,
+        "seal_png": design.seal_png,
+        "signatory_name": design.signatory_name,
+        "signatory_title": design.signatory_title,
+    }
 
 
 def _audit(

@@ -150,3 +150,25 @@ class CertificateStatusList(Base):
     revision: Mapped[int] = mapped_column(default=0)
     credential: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CertificateDesign(Base):
+    """An organisation's own look for its certificates: logo, seal, signatory, accent.
+
+    The images are kept as re-encoded PNG bytes in the database, so every app
+    server renders the same certificate without a shared disk.
+    """
+
+    __tablename__ = "lms_certificate_design"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_organisation.id", ondelete="CASCADE"), unique=True
+    )
+    logo_png: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    seal_png: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    signatory_name: Mapped[str] = mapped_column(String(80), default="")
+    signatory_title: Mapped[str] = mapped_column(String(120), default="")
+    #: ``#rrggbb``
+    accent: Mapped[str] = mapped_column(String(7), default="#7a5a16")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -38,6 +38,9 @@ DEFAULT_FONT = "Noto Sans CJK SC"
 #: a Latin-only family, for the benchmark's comparison
 LATIN_FONT = "DejaVu Sans"
 FONT_SCHEME = "lms-font"
+IMAGE_SCHEME = "lms-image"
+DEFAULT_ACCENT = "#7a5a16"
+_ACCENT = re.compile(r"#[0-9a-fA-F]{6}")
 _FAMILY = "LMSCertificate"
 _SAFE_FAMILY = re.compile(r"[A-Za-z0-9 _-]{1,80}")
 
@@ -66,6 +69,7 @@ BILINGUAL_LABELS: dict[str, Any] = {
     "issuer": "培训机构 / Training provider",
     "scan": "扫码查验真伪 / Scan to verify",
     "key": "签名密钥 / Signing key",
+    "signatory": "签发人 / Signed by",
     "notice": (
         "本证明为培训机构自主颁发的培训记录，不是经职业技能等级认定颁发的证书；"
         "“对标”仅表示培训内容参照相应等级的知识要求。",
@@ -110,6 +114,13 @@ class CertificateDocument:
     expires_on: str | None = None
     #: the signed VC-JWT, attached to the PDF so a verifier finds it in the file
     credential: str | None = None
+    #: the issuing organisation's design: accent colour (``#rrggbb``), re-encoded
+    #: PNG logo and seal, and who signs
+    accent: str = DEFAULT_ACCENT
+    logo_png: bytes | None = None
+    seal_png: bytes | None = None
+    signatory_name: str = ""
+    signatory_title: str = ""
 
 
 @cache
@@ -119,26 +130,27 @@ def _locked_fetcher_class() -> type:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class LockedFetcher(URLFetcher):
-        """WeasyPrint fetcher that serves our in-memory fonts and refuses everything else."""
+        """WeasyPrint fetcher that serves our in-memory fonts and images, and refuses the rest."""
 
         def __init__(self, resources: dict[str, bytes] | None = None) -> None:
-            super().__init__(allowed_protocols=(FONT_SCHEME,), allow_redirects=False)
+            super().__init__(allowed_protocols=(FONT_SCHEME, IMAGE_SCHEME), allow_redirects=False)
             self.resources = dict(resources or {})
             self.refused: list[str] = []
 
         def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-            """Serve ``lms-font:<name>`` from memory; any other URL is refused."""
+            """Serve ``lms-font:<name>`` and ``lms-image:<name>`` from memory; refuse the rest."""
             body = self.resources.get(url)
             if body is None:
                 self.refused.append(url)
                 raise ValueError(f"certificate PDFs load nothing from outside: {url[:80]!r}")
-            return URLFetcherResponse(url, body, {"Content-Type": "font/otf"})
+            kind = "image/png" if url.startswith(f"{IMAGE_SCHEME}:") else "font/otf"
+            return URLFetcherResponse(url, body, {"Content-Type": kind})
 
     return LockedFetcher
 
 
 def locked_fetcher(resources: dict[str, bytes] | None = None) -> Any:
-    """A WeasyPrint URL fetcher serving only the given in-memory fonts."""
+    """A WeasyPrint URL fetcher serving only the given in-memory fonts and images."""
     return _locked_fetcher_class()(resources)
 
 
@@ -206,6 +218,11 @@ def render_pdf(
     faces, resources = _font_css(font, probe, subset)
     if not _SAFE_FAMILY.fullmatch(font):
         raise ValueError(f"font family {font!r} must be letters, digits, spaces, _ or -")
+    if not _ACCENT.fullmatch(document.accent):
+        raise ValueError(f"accent colour {document.accent[:20]!r} must be #rrggbb")
+    for name, image in (("logo", document.logo_png), ("seal", document.seal_png)):
+        if image:
+            resources[f"{IMAGE_SCHEME}:{name}"] = image
     family = Markup(f"{_FAMILY}, '{font}'" if faces else f"'{font}'")  # noqa: S704 - checked above
     html = template.render(
         cert=document,
@@ -213,6 +230,7 @@ def render_pdf(
         qr=qr,
         font_family=family,
         font_faces=Markup(faces),  # noqa: S704 - our own CSS
+        accent=Markup(document.accent),  # noqa: S704 - checked above: # and six hex digits
     )
     from weasyprint import HTML, Attachment
 

@@ -37,6 +37,7 @@ from lms.accounts.models import Profile
 from lms.certificates import (
     access,
     credentials,
+    design,
     issuing,
     keys,
     manual,
@@ -445,6 +446,70 @@ def issue_by_hand() -> Any:
         problem=problem,
         evidence_max=manual.EVIDENCE_MAX,
     ), status
+
+
+def _upload(name: str, limit: int) -> tuple[str, bytes] | None:
+    upload = request.files.get(name)
+    if upload is None or not upload.filename:
+        return None
+    # One byte past the limit is enough to know it is too large.
+    return upload.filename, upload.read(limit + 1)
+
+
+@bp.route("/admin/certificates/design", methods=["GET", "POST"])
+@role_required(*ADMIN_ROLES)
+def design_page() -> Any:
+    """The organisation's own certificate design, with a preview of the first page."""
+    organisation_id = design.design_organisation(require_profile())
+    stored = design.design_of(organisation_id)
+    form = {
+        "signatory_name": stored.signatory_name if stored else "",
+        "signatory_title": stored.signatory_title if stored else "",
+        "accent": stored.accent if stored else design.DEFAULT_ACCENT,
+    }
+    problem = None
+    status = 200
+    if request.method == "POST":
+        form = {name: request.form.get(name, "") for name in form}
+        limit = int(config_value("LMS_CERTIFICATE_IMAGE_MAX_BYTES"))
+        change = design.DesignChange(
+            signatory_name=form["signatory_name"],
+            signatory_title=form["signatory_title"],
+            accent=form["accent"],
+            logo=_upload("logo", limit),
+            seal=_upload("seal", limit),
+            remove_logo=request.form.get("remove_logo") == "1",
+            remove_seal=request.form.get("remove_seal") == "1",
+        )
+        try:
+            design.save_design(organisation_id, change)
+        except CertificateError as error:
+            get_session().rollback()
+            problem, status = str(error.message), 400
+        else:
+            get_session().commit()
+            flash(_("The certificate design is saved."), "success")
+            return redirect(url_for(".design_page"))
+    return render_template(
+        "lms/certificates/design.html",
+        form=form,
+        stored=stored,
+        problem=problem,
+        max_kb=int(config_value("LMS_CERTIFICATE_IMAGE_MAX_BYTES")) // 1024,
+        max_pixels=int(config_value("LMS_CERTIFICATE_IMAGE_MAX_PIXELS")),
+        version=int(stored.updated_at.timestamp()) if stored else 0,
+    ), status
+
+
+@bp.route("/admin/certificates/design/preview.png")
+@role_required(*ADMIN_ROLES)
+def design_preview() -> Any:
+    """The first page of a sample certificate in the organisation's saved design."""
+    organisation_id = design.design_organisation(require_profile())
+    image = design.first_page_png(design.preview_pdf(organisation_id))
+    response = Response(image, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @bp.route("/admin/certificates/<number>")

@@ -179,6 +179,10 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("lms.certificates.issue_by_hand", "GET"): admins(200, 200, 200),
     ("lms.certificates.issue_by_hand", "POST"): admins(400, 400, 400),
     ("lms.certificates.audit", "GET"): admins(200, 200, 200),
+    # Each admin edits their own organisation's design; an empty form has no colour.
+    ("lms.certificates.design_page", "GET"): admins(200, 200, 200),
+    ("lms.certificates.design_page", "POST"): admins(400, 400, 400),
+    ("lms.certificates.design_preview", "GET"): admins(200, 200, 200),
     ("lms.certificates.audit_csv", "GET"): admins(200, 200, 200),
     ("lms.certificates.admin_detail", "GET"): admins(200, 404, 200),
     ("lms.certificates.revoke", "POST"): admins(400, 404, 403),
