@@ -10,7 +10,7 @@ from alembic import op
 import lms.db
 
 revision = "0070"
-down_revision = "0050"
+down_revision = "0060"
 branch_labels = None
 depends_on = None
 

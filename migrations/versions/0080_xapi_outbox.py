@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 from lms.db import UTCDateTime
 
 revision = "0080"
-down_revision = "0050"
+down_revision = "0070"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0090"
-down_revision = "0050"
+down_revision = "0080"
 branch_labels = None
 depends_on = None
 
