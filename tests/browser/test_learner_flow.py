@@ -152,9 +152,16 @@ def test_a_lost_response_is_retried_without_a_double(live_server, new_page):
     page.route("**/api/sync", drop_first_answer)
     page.get_by_role("button", name="Next").click()
     page.wait_for_url(f"{base}{LESSON}?step=decision", timeout=40_000)
+    # The decision page's own load resends the step whose answer was lost and can
+    # say "saved" before the decision is sent: wait for the decision to arrive.
     page.get_by_role("button", name="Wait until it has turned, then go").click()
     page.get_by_text("Everything is saved.").wait_for(timeout=40_000)
     profile_id = profile_id_of(live_server.app, "13900000004")
+    for _ in range(400):
+        if step_events(live_server.app, profile_id, StepEventKind.DECISION):
+            break
+        page.wait_for_timeout(100)
+    expect(page.locator("#sync-status")).to_have_text("Everything is saved.", timeout=40_000)
     assert dropped == [200]
     assert len(step_events(live_server.app, profile_id, StepEventKind.DONE)) == 1
     assert len(step_events(live_server.app, profile_id, StepEventKind.DECISION)) == 1
