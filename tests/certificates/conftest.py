@@ -31,13 +31,28 @@ def signing_pem() -> str:
 
 
 @pytest.fixture
-def cert_config(signing_pem: str) -> dict[str, Any]:
+def cert_config(signing_pem: str, pdf_signing_file: str) -> dict[str, Any]:
     """Config of the certificate tests; a test may change it before ``cert_app`` is built."""
     return {
         "LMS_SIGNING_KEY": signing_pem,
+        "LMS_PDF_SIGNING_FILE": pdf_signing_file,
         "LMS_PUBLIC_URL": PUBLIC_URL,
-        "LMS_ISSUER_NAME": "示范区新就业群体服务中心 / Demo Service Centre",
+        "LMS_ISSUER_NAME": ISSUER_NAME,
     }
+
+
+ISSUER_NAME = "示范区新就业群体服务中心 / Demo Service Centre"
+
+
+@pytest.fixture(scope="session")
+def pdf_signing_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The issuer's PDF signing identity, named after the tests' issuer: not whichever
+    app first generated one into the shared instance folder."""
+    from lms.certificates.pades import generate_identity_pem
+
+    path = tmp_path_factory.mktemp("pdf-signing") / "signing.pem"
+    path.write_bytes(generate_identity_pem(ISSUER_NAME))
+    return str(path)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from lms.db import utcnow
 from lms.interop.models import XapiOutbox
 from lms.interop.outbox import deliver_batch, deliver_due, retry_delay
 from lms.state import get_session
+from tests.certificates.conftest import finish_lessons
 from tests.conftest import People, _dispose, build_test_app
 from tests.levels.conftest import add_attempt, critical_keys
 
@@ -99,6 +100,8 @@ def _journey(app: Flask, people: Any) -> Any:
         course = session.scalar(select(Course).where(Course.key == "legal-safety"))
         lesson = course.current_version.lessons[0]
         profile = session.get(Profile, learner.profile_id)
+        # A course certificate needs every lesson finished as well as the quiz.
+        finish_lessons(learner.profile_id, "legal-safety")
         signals.lesson_completed.send(app, profile=profile, lesson_version=lesson)
         attempt = add_attempt(
             learner.profile_id, "legal-safety", 90, correct=critical_keys("legal-safety")
