@@ -64,6 +64,14 @@ def test_a_lesson_resumes_at_the_same_step_on_a_new_device(live_server, new_page
     assert other.get_by_role("heading", name="What happened").is_visible()
 
 
+def wait_for_decision(app, profile_id, page):
+    """Until the server holds the learner's decision (at most 40 s)."""
+    for _ in range(400):
+        if step_events(app, profile_id, StepEventKind.DECISION):
+            return
+        page.wait_for_timeout(100)
+
+
 def test_a_server_restart_between_steps_loses_nothing_saved(live_server, new_page):
     base = live_server.url
     page = new_page()
@@ -73,6 +81,8 @@ def test_a_server_restart_between_steps_loses_nothing_saved(live_server, new_pag
     page.wait_for_url(f"{base}{LESSON}?step=decision")
     page.get_by_role("button", name="Wait until it has turned, then go").click()
     page.get_by_text("Everything is saved.").wait_for()
+    # The page's load may have said "saved" before the decision was sent.
+    wait_for_decision(live_server.app, profile_id_of(live_server.app, "13900000002"), page)
     live_server.restart()
     page.goto(f"{base}{LESSON}")
     page.wait_for_url(f"{base}{LESSON}?step=outcome")
@@ -157,10 +167,7 @@ def test_a_lost_response_is_retried_without_a_double(live_server, new_page):
     page.get_by_role("button", name="Wait until it has turned, then go").click()
     page.get_by_text("Everything is saved.").wait_for(timeout=40_000)
     profile_id = profile_id_of(live_server.app, "13900000004")
-    for _ in range(400):
-        if step_events(live_server.app, profile_id, StepEventKind.DECISION):
-            break
-        page.wait_for_timeout(100)
+    wait_for_decision(live_server.app, profile_id, page)
     expect(page.locator("#sync-status")).to_have_text("Everything is saved.", timeout=40_000)
     assert dropped == [200]
     assert len(step_events(live_server.app, profile_id, StepEventKind.DONE)) == 1

@@ -21,6 +21,7 @@ from tests.conftest import People, log_in, post_form
 
 # The certificates' fixtures, used here too: an app with a known signing key, issuing.
 signing_pem = certificate_fixtures.signing_pem
+pdf_signing_file = certificate_fixtures.pdf_signing_file
 cert_config = certificate_fixtures.cert_config
 cert_app = certificate_fixtures.cert_app
 cert_people = certificate_fixtures.cert_people
