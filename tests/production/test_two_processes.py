@@ -20,6 +20,8 @@ from tests.production.conftest import SECRET, server_environment, start_server
 pytestmark = pytest.mark.postgres
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# what level 5 of the delivery track asks for (content/levels.yaml)
+LEVEL_FIVE_COURSES = ("legal-safety", "logistics")
 NUMBER = re.compile(r"/certificates/(LMS[0-9A-Z]+)/pdf")
 
 
@@ -118,47 +120,12 @@ def lesson_events(engine, course: str, profile_id: int) -> list[dict]:
     return events
 
 
-def test_a_learner_journey_across_two_processes(two_servers):
-    servers, database_url = two_servers
-    engine = sa.create_engine(database_url)
-    browser = Alternating(servers)
-    phone = "13712345678"
-
-    # sign up: the form comes from one process, the post goes to the other
+def pass_quiz(browser: Alternating, engine, course: str, profile_id: int) -> None:
+    """Start on one process, answer on both, submit on one."""
     response = browser.request(
         "POST",
-        "/register",
-        data={
-            "csrf_token": browser.token("/register"),
-            "phone": phone,
-            "display_name": "双进程骑手",
-            "password": "long-enough-1",
-            "confirm": "long-enough-1",
-        },
-        allow_redirects=False,
-    )
-    assert response.status_code == 302
-    assert "双进程骑手" in browser.request("GET", "/").text
-
-    # six lessons, every step saved through the sync endpoint, alternating
-    browser.request("POST", "/stopped", data={"csrf_token": browser.token("/"), "next": "/"})
-    profile_id = profile_of(engine, phone)
-    for event in lesson_events(engine, "legal-safety", profile_id):
-        reply = browser.request(
-            "POST",
-            "/api/sync",
-            data=json.dumps({"events": [event]}),
-            headers={"Content-Type": "application/json", "X-LMS-Sync": "1"},
-        ).json()
-        assert reply["results"][0]["status"] == "saved", reply
-    page = browser.request("GET", "/courses/legal-safety/lessons/ls-red-light?step=situation")
-    assert page.status_code == 200
-
-    # the quiz: start on one process, answer on both, submit on one
-    response = browser.request(
-        "POST",
-        "/courses/legal-safety/quiz/start",
-        data={"csrf_token": browser.token("/courses/legal-safety/quiz")},
+        f"/courses/{course}/quiz/start",
+        data={"csrf_token": browser.token(f"/courses/{course}/quiz")},
     )
     attempt_id = int(re.search(r"/attempts/(\d+)", response.url).group(1))
     token = CSRF.search(response.text).group(1)
@@ -186,6 +153,47 @@ def test_a_learner_journey_across_two_processes(two_servers):
         assert saved.json()["saved"] is True
     result = browser.request("POST", f"/attempts/{attempt_id}/submit", data={"csrf_token": token})
     assert f"/attempts/{attempt_id}/result" in result.url
+
+
+def test_a_learner_journey_across_two_processes(two_servers):
+    servers, database_url = two_servers
+    engine = sa.create_engine(database_url)
+    browser = Alternating(servers)
+    phone = "13712345678"
+
+    # sign up: the form comes from one process, the post goes to the other
+    response = browser.request(
+        "POST",
+        "/register",
+        data={
+            "csrf_token": browser.token("/register"),
+            "phone": phone,
+            "display_name": "双进程骑手",
+            "password": "long-enough-1",
+            "confirm": "long-enough-1",
+        },
+        allow_redirects=False,
+    )
+    assert response.status_code == 302
+    assert "双进程骑手" in browser.request("GET", "/").text
+
+    # every lesson of the level's courses, every step saved through the sync endpoint
+    browser.request("POST", "/stopped", data={"csrf_token": browser.token("/"), "next": "/"})
+    profile_id = profile_of(engine, phone)
+    for course in LEVEL_FIVE_COURSES:
+        for event in lesson_events(engine, course, profile_id):
+            reply = browser.request(
+                "POST",
+                "/api/sync",
+                data=json.dumps({"events": [event]}),
+                headers={"Content-Type": "application/json", "X-LMS-Sync": "1"},
+            ).json()
+            assert reply["results"][0]["status"] == "saved", reply
+    page = browser.request("GET", "/courses/legal-safety/lessons/ls-red-light?step=situation")
+    assert page.status_code == 200
+
+    for course in LEVEL_FIVE_COURSES:
+        pass_quiz(browser, engine, course, profile_id)
 
     # the level and its certificate
     with engine.connect() as connection:
