@@ -4,6 +4,8 @@ Either form works::
 
     python -m lms.certificates.verify SOURCE --jwks FILE [--status-list FILE] [--json]
     python lms/certificates/verify.py SOURCE --jwks FILE [--status-list FILE] [--json]
+    python -m lms.certificates.verify SOURCE --number NUMBER --jwks FILE [--status-list FILE]
+    python -m lms.certificates.verify NUMBER --jwks FILE [--status-list FILE]
 
 The module form imports the ``lms`` package, whose ``__init__`` imports Flask
 and the whole application. The script-path form imports only the standard
@@ -21,6 +23,13 @@ It checks the Ed25519 signature against the issuer's JWKS, the expiry date and,
 with the issuer's status list, revocation. Download the JWKS and the status
 list once (both are URLs on the issuer's site, the status list's is in the
 credential) and every later check needs no network.
+
+A certificate number (``LMS-XXXX-XXXX-XXXX-XC``) is random and signs nothing:
+the status list index and the signature live only in the credential. So with
+``--number`` the credential is verified as above *and* must carry that number
+(a credential of another certificate is reported as MISMATCH), and a number
+given alone is checked only for its shape and check symbol: the report says
+NOT VERIFIED, names what was not checked and where to download the credential.
 """
 
 from __future__ import annotations
@@ -53,6 +62,8 @@ from typing import Any
 EXIT_VALID = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+#: A number given without its credential: well formed, but nothing is proved.
+EXIT_UNVERIFIED = 3
 
 REVOCATION_NOTE = "offline check: revocation not checked"
 #: Largest file or download read (a PDF certificate is far smaller).
@@ -68,9 +79,19 @@ HEADLINES = {
     "bad_signature": "BAD SIGNATURE",
     "unknown_key": "UNKNOWN KEY",
     "malformed": "INVALID",
+    "mismatch": "MISMATCH",
+    "unverified": "NOT VERIFIED",
 }
 READ_STDIN = "-"
 _STANDALONE_TOKENS = "lms_certificate_tokens_standalone"
+_STANDALONE_NUMBERS = "lms_certificate_numbers_standalone"
+#: What a check of a number alone leaves unproved, in the report's words.
+NOT_CHECKED_WITHOUT_CREDENTIAL = (
+    "signature",
+    "holder and course",
+    "expiry",
+    "revocation (the status list index is only in the signed credential)",
+)
 
 # (label, field, shown even when absent) in display order.
 _SUMMARY = (
@@ -87,30 +108,50 @@ _SUMMARY = (
 )
 
 
+def _load_sibling(name: str, private_name: str) -> ModuleType | None:
+    """A module from this file's folder, loaded by path so ``lms`` is never imported."""
+    if private_name in sys.modules:
+        return sys.modules[private_name]
+    path = Path(__file__).resolve().with_name(f"{name}.py")
+    if not path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(private_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[private_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[private_name]
+        raise
+    return module
+
+
 def _load_tokens() -> ModuleType:
     if __package__:
         from . import tokens
 
         return tokens
-    if _STANDALONE_TOKENS in sys.modules:
-        return sys.modules[_STANDALONE_TOKENS]
     # Loaded by file path under a private name, so the lms package (and with
     # it Flask and the database layer) is never imported.
-    path = Path(__file__).resolve().with_name("tokens.py")
-    spec = importlib.util.spec_from_file_location(_STANDALONE_TOKENS, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[_STANDALONE_TOKENS] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[_STANDALONE_TOKENS]
-        raise
+    module = _load_sibling("tokens", _STANDALONE_TOKENS)
+    if module is None:
+        raise ImportError(f"tokens.py must sit beside {Path(__file__).name}")
     return module
 
 
+def _load_numbers() -> ModuleType | None:
+    """numbers.py for check symbols; None when only verify.py and tokens.py were copied."""
+    if __package__:
+        from . import numbers
+
+        return numbers
+    return _load_sibling("numbers", _STANDALONE_NUMBERS)
+
+
 tokens = _load_tokens()
+numbers = _load_numbers()
 
 
 def _iso_date(text: str) -> dt.date:
@@ -123,20 +164,34 @@ def _iso_date(text: str) -> dt.date:
 EPILOG = """\
 where each input comes from:
   SOURCE         the .jwt or .json from My certificates or from a share link's
-                 page; the certificate PDF; the URL in its QR code; or a token
+                 page; the certificate PDF; the URL in its QR code; or a token;
+                 or just the certificate NUMBER printed on the paper (see below)
+  --number       the number printed on the certificate or told by its holder:
+                 the credential in SOURCE must carry it
   --jwks         the issuer's public keys: save https://<issuer site>/.well-known/jwks.json
                  (the credential's JWS header names it as "jku")
   --status-list  the issuer's revocation list: save the URL in the credential's
                  credentialStatus.statusListCredential (one per organisation);
                  without it revocation is not checked and the report says so
 
+a number alone:
+  a certificate number is random: it carries no signature and the status list
+  cannot be searched by it (its index is only in the signed credential). Given
+  alone, only its shape and check symbol are checked and the report says NOT
+  VERIFIED with what was not checked; download the credential from the
+  issuer's https://<issuer site>/verify/<number> page (or ask the holder for
+  the .jwt) and pass it as SOURCE with --number NUMBER for a full check.
+
 the first word of the report:
   VALID, REVOKED (revoked or replaced by a corrected certificate), EXPIRED,
   BAD SIGNATURE (altered, or signed by another key), UNKNOWN KEY (the key is
-  not in the JWKS: an old JWKS file, or a forgery), INVALID (not a credential)
+  not in the JWKS: an old JWKS file, or a forgery), MISMATCH (a genuine
+  credential of another number than --number), INVALID (not a credential, or
+  a mistyped number), NOT VERIFIED (a well-formed number given alone)
 
-Exit codes: 0 valid, 1 not valid (any other outcome above), 2 usage error
-(bad arguments, a file or URL that cannot be read, an invalid JWKS or status list).
+Exit codes: 0 valid, 1 not valid (any outcome above but VALID and NOT
+VERIFIED), 2 usage error (bad arguments, a file or URL that cannot be read, an
+invalid JWKS or status list), 3 not verified (a number alone: nothing proved).
 """
 
 
@@ -169,6 +224,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         dest="status_lists",
         help="the issuer's signed status list (.jwt) for revocation; may be repeated",
+    )
+    parser.add_argument(
+        "--number",
+        metavar="NUMBER",
+        help="the certificate number the credential must carry (as printed, e.g. "
+        "LMS-7K2M-QX4D-9B3N-T5)",
     )
     parser.add_argument("--json", action="store_true", dest="as_json", help="print JSON")
     parser.add_argument(
@@ -297,12 +358,97 @@ def _revoked(
     return revoked
 
 
+def _looks_like_number(text: str) -> bool:
+    """True for text shaped like an LMS certificate number rather than a file or token."""
+    compact = re.sub(r"[\s\-\u2010-\u2015\u2212]+", "", unicodedata.normalize("NFKC", text))
+    return compact.upper().startswith("LMS") and len(compact) <= 24 and not Path(text).exists()
+
+
+def _compact_number(text: str) -> str:
+    """A number without separators, for comparing (aliases O/I/L folded after LMS)."""
+    if numbers is not None:
+        try:
+            return numbers.normalise_number(text)
+        except numbers.MalformedNumber:
+            pass
+    cleaned = re.sub(r"[\s\-\u2010-\u2015\u2212]+", "", unicodedata.normalize("NFKC", text))
+    return cleaned.upper()
+
+
+def check_number_only(number: str, today: dt.date) -> dict[str, Any]:
+    """Report on a number given without its credential: shape and check symbol only."""
+    result: dict[str, Any] = {
+        "status": "unverified",
+        "valid": False,
+        "reason": None,
+        "error": None,
+        "kid": None,
+        "fields": None,
+        "number": None,
+        "checked": [],
+        "not_checked": list(NOT_CHECKED_WITHOUT_CREDENTIAL),
+        "checked_on": today.isoformat(),
+        "revocation_checked": False,
+        "verify_url": None,
+        "note": "",
+    }
+    if numbers is None:
+        result["not_checked"].insert(0, "check symbol (numbers.py is not beside verify.py)")
+        result["number"] = _compact_number(number)
+        result["checked"].append("looks like an LMS number")
+    else:
+        check = numbers.check_number(number)
+        if not check.ok:
+            why = {
+                numbers.NumberStatus.MISTYPED: "its check symbol does not match: "
+                "a character was mistyped or swapped",
+            }.get(check.status, "it is not an LMS certificate number (prefix, length or symbols)")
+            result.update(status="malformed", error="malformed", reason=f"{why}")
+            result["note"] = "compare the number with the paper certificate and try again"
+            return result
+        result["number"] = check.number
+        result["checked"].append("number format and check symbol")
+    result["reason"] = "a number alone proves nothing: not checked: " + "; ".join(
+        result["not_checked"]
+    )
+    result["note"] = (
+        f"download the credential from the issuer's /verify/{result['number']} page "
+        "(or ask the holder for the .jwt) and run again with it as SOURCE and "
+        f"--number {result['number']}"
+    )
+    return result
+
+
+def expect_number(result: dict[str, Any], number: str) -> dict[str, Any]:
+    """Turn a verified result into MISMATCH when its credential is of another number."""
+    fields = result.get("fields")
+    if fields is None:
+        return result
+    carried = fields.get("number")
+    result["number_checked"] = True
+    if not isinstance(carried, str) or _compact_number(carried) != _compact_number(number):
+        result.update(
+            status="mismatch",
+            valid=False,
+            error="mismatch",
+            reason=f"the credential is of number {_printable(carried)}, "
+            f"not of {_printable(number)}",
+        )
+    return result
+
+
 def _human(result: Mapping[str, Any]) -> str:
     fields = result["fields"]
+    if result["status"] == "unverified":
+        lines = [f"NOT VERIFIED: {result['reason']}", f"  Number:  {result['number']}"]
+        lines += [f"  checked: {_printable(item)}" for item in result["checked"]]
+        return "\n".join([*lines, result["note"]]) + "\n"
     if fields is None:
         headline = HEADLINES[_headline_status(str(result["error"]))]
         return f"{headline}: {_printable(result['reason'])}\n"
-    if result["status"] == "revoked":
+    if result["status"] == "mismatch":
+        lines = [f"MISMATCH: {result['reason']}; the signature itself is genuine"]
+    elif result["status"] == "revoked":
         lines = [f"REVOKED: {result['reason']}; the signature itself is genuine"]
     elif result["status"] == "expired":
         lines = [
@@ -482,17 +628,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         public_keys = tokens.public_keys_from_jwks(jwks_text)
     except tokens.JWKSError as exc:
         return _usage_error(f"JWKS file {str(args.jwks)!r} is not usable: {exc}", args.as_json)
+    today = args.on or dt.date.today()
     try:
         status_lists = load_status_lists(args.status_lists, public_keys)
-        token, claimed = read_source(args.token)
+        number_only = args.number is None and _looks_like_number(args.token.strip())
+        if not number_only:
+            token, claimed = read_source(args.token)
     except (SourceError, OSError) as exc:
         return _usage_error(str(exc), args.as_json)
-    result = evaluate(token, public_keys, args.on or dt.date.today(), status_lists, claimed)
+    if number_only:
+        result = check_number_only(args.token, today)
+    else:
+        result = evaluate(token, public_keys, today, status_lists, claimed)
+        if args.number is not None:
+            result = expect_number(result, args.number)
     if args.as_json:
         # ASCII escapes keep the JSON valid whatever the console's encoding.
         print(json.dumps(result, sort_keys=True, indent=2))
     else:
         sys.stdout.write(_human(result))
+    if result["status"] == "unverified":
+        return EXIT_UNVERIFIED
     return EXIT_VALID if result["valid"] else EXIT_INVALID
 
 

@@ -339,8 +339,78 @@ def test_script_mode_imports_no_flask_or_database(
         "_cffi_backend",
         "cffi",
         "lms_certificate_tokens_standalone",
+        # numbers.py, loaded by path for check symbols: standard library only.
+        "lms_certificate_numbers_standalone",
     }
     assert top_level <= allowed, sorted(top_level - allowed)
     # Our numbers.py sits next to verify.py and must not shadow the stdlib module.
     numbers_file = report["numbers_file"]
     assert numbers_file is None or Path(numbers_file).parent != SCRIPT.parent
+
+
+# A real number: FIELDS' sample number has no matching check symbol.
+NUMBER = "LMS-XVW7-8RMS-R2J3-EU"
+
+
+def test_number_alone_is_not_verified_and_says_what_was_not_checked(jwks_file: Path) -> None:
+    result = verify(NUMBER, jwks_file)
+    assert result.returncode == 3, result.stderr
+    assert result.stdout.startswith("NOT VERIFIED:")
+    for unchecked in ("signature", "expiry", "revocation"):
+        assert unchecked in result.stdout
+    assert f"/verify/{NUMBER}" in result.stdout
+
+
+def test_number_alone_as_json(jwks_file: Path) -> None:
+    report = json.loads(verify(NUMBER.replace("-", "").lower(), jwks_file, "--json").stdout)
+    assert report["status"] == "unverified"
+    assert report["valid"] is False
+    assert report["number"] == NUMBER
+    assert report["checked"] == ["number format and check symbol"]
+    assert "signature" in report["not_checked"]
+
+
+def test_mistyped_number_is_invalid(jwks_file: Path) -> None:
+    swapped = NUMBER[:4] + NUMBER[5] + NUMBER[4] + NUMBER[6:]
+    result = verify(swapped, jwks_file)
+    assert result.returncode == 1
+    assert result.stdout.startswith("INVALID:")
+    assert "check symbol" in result.stdout
+
+
+def test_credential_with_its_number_is_valid(
+    key: Ed25519PrivateKey, kid: str, jwks_file: Path
+) -> None:
+    token = t.sign_certificate({**FIELDS, "number": NUMBER}, key, kid)
+    result = verify(token, jwks_file, "--number", NUMBER.replace("-", " "))
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.startswith("VALID:")
+
+
+def test_credential_of_another_number_is_a_mismatch(token: str, jwks_file: Path) -> None:
+    result = verify(token, jwks_file, "--number", NUMBER, "--json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["status"] == "mismatch"
+    assert report["valid"] is False
+
+
+def test_help_documents_numbers_and_exit_codes(tmp_path: Path) -> None:
+    result = run(SCRIPT, "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "--number" in text
+    assert "NOT VERIFIED" in text
+    assert "3 not verified" in text
+
+
+def test_number_alone_copied_without_numbers_module(jwks_file: Path, tmp_path: Path) -> None:
+    """With only verify.py and tokens.py the check symbol is listed as not checked."""
+    folder = tmp_path / "standalone"
+    folder.mkdir()
+    shutil.copy(SCRIPT, folder / "verify.py")
+    shutil.copy(TOKENS, folder / "tokens.py")
+    result = run(folder / "verify.py", NUMBER, "--jwks", jwks_file, "--json", cwd=folder)
+    assert result.returncode == 3, result.stderr
+    report = json.loads(result.stdout)
+    assert any("check symbol" in item for item in report["not_checked"])
