@@ -358,10 +358,15 @@ def _revoked(
     return revoked
 
 
+def _without_separators(text: str) -> str:
+    """The text upper-cased, without the spaces and dashes people type into numbers."""
+    return re.sub(r"[\s\-\u2010-\u2015\u2212]+", "", unicodedata.normalize("NFKC", text)).upper()
+
+
 def _looks_like_number(text: str) -> bool:
     """True for text shaped like an LMS certificate number rather than a file or token."""
-    compact = re.sub(r"[\s\-\u2010-\u2015\u2212]+", "", unicodedata.normalize("NFKC", text))
-    return compact.upper().startswith("LMS") and len(compact) <= 24 and not Path(text).exists()
+    compact = _without_separators(text)
+    return compact.startswith("LMS") and len(compact) <= 24 and not Path(text).exists()
 
 
 def _compact_number(text: str) -> str:
@@ -371,8 +376,7 @@ def _compact_number(text: str) -> str:
             return numbers.normalise_number(text)
         except numbers.MalformedNumber:
             pass
-    cleaned = re.sub(r"[\s\-\u2010-\u2015\u2212]+", "", unicodedata.normalize("NFKC", text))
-    return cleaned.upper()
+    return _without_separators(text)
 
 
 def check_number_only(number: str, today: dt.date) -> dict[str, Any]:
@@ -399,11 +403,11 @@ def check_number_only(number: str, today: dt.date) -> dict[str, Any]:
     else:
         check = numbers.check_number(number)
         if not check.ok:
-            why = {
-                numbers.NumberStatus.MISTYPED: "its check symbol does not match: "
-                "a character was mistyped or swapped",
-            }.get(check.status, "it is not an LMS certificate number (prefix, length or symbols)")
-            result.update(status="malformed", error="malformed", reason=f"{why}")
+            if check.status == numbers.NumberStatus.MISTYPED:
+                why = "its check symbol does not match: a character was mistyped or swapped"
+            else:
+                why = "it is not an LMS certificate number (prefix, length or symbols)"
+            result.update(status="malformed", error="malformed", reason=why)
             result["note"] = "compare the number with the paper certificate and try again"
             return result
         result["number"] = check.number
