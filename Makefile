@@ -26,7 +26,7 @@ HOST_APP_REF ?= HEAD
 HOST_APP_DB ?= test_host_app
 HOST_APP_DB_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(HOST_APP_DB)
 
-.PHONY: loadtest serve setup run test test-sqlite test-postgres test-host-app lint system-packages translations translations-update bench clean ralph-venv
+.PHONY: lighthouse loadtest serve setup run test test-sqlite test-postgres test-host-app lint system-packages translations translations-update bench clean ralph-venv
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -126,6 +126,11 @@ bench: setup
 # Riders per core and verification throughput, on PostgreSQL + Redis, loopback only.
 loadtest: setup
 	$(PY) loadtest/run.py $(LOADTEST_ARGS)
+
+# Lighthouse's mobile preset (npm lighthouse + Debian Chromium) on home, a
+# lesson step, the one-question quiz screen and verification; median of 3 runs.
+lighthouse: setup
+	$(PY) loadtest/lighthouse.py
 
 clean:
 	rm -rf $(VENV) $(HOST_VENV) instance .pytest_cache

@@ -109,6 +109,11 @@ class LessonState:
     def started(self) -> bool:
         return self.step is not None
 
+    @property
+    def opening_step(self) -> str:
+        """Where the lesson opens: the step left off at, or the start once done."""
+        return self.step if self.step in STEPS and not self.done else STEPS[0]
+
 
 @dataclass(frozen=True)
 class CourseProgress:

@@ -129,6 +129,7 @@ def course(key: str) -> Any:
         summary=summary,
         minutes_of=minutes_of,
         cache_urls=cache_urls,
+        steps=STEPS,
     )
 
 

@@ -44,7 +44,9 @@
     retry = setTimeout(flush, 20000);
   }
   function saved() {
-    say(d.msgSaved);
+    // Confirm only what was pending or offline: a page that opens with an empty
+    // queue says nothing, so the status line never pushes the page down on load.
+    if (status && !status.hidden) say(d.msgSaved);
     if (reloadWhenSaved) {
       var url = reloadWhenSaved;
       reloadWhenSaved = null;
