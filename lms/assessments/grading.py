@@ -17,7 +17,8 @@ from lms.questions.base import (
     Spec,
     UnfinishedAnswer,
 )
-from lms.questions.choice import MultipleChoice, Ordering, SingleChoice, TrueFalse
+from lms.questions.choice import MultipleChoice, SingleChoice, TrueFalse
+from lms.questions.ordering import Ordering
 from lms.questions.registry import (
     QUESTION_TYPES,
     answer_from_form,

@@ -24,9 +24,10 @@ from lms.questions.base import (
     Score,
     Spec,
 )
-from lms.questions.choice import MultipleChoice, Ordering, SingleChoice, TrueFalse
+from lms.questions.choice import MultipleChoice, SingleChoice, TrueFalse
 from lms.questions.matching import Matching
 from lms.questions.numerical import Numerical
+from lms.questions.ordering import Ordering
 from lms.questions.scenario import Scenario
 from lms.questions.short_answer import ShortAnswer
 
