@@ -15,6 +15,7 @@ import random
 import re
 import time
 import uuid
+from pathlib import Path
 
 from locust import FastHttpUser, HttpUser, LoadTestShape, between, events, task
 
@@ -27,24 +28,20 @@ TARGET_P95_MS = float(os.environ.get("LOAD_TARGET_P95_MS", "1000"))
 RESULTS = os.environ.get("LOAD_RESULTS", "loadtest-results.json")
 MODE = os.environ.get("LOAD_MODE", "riders")
 THROUGHPUT_PATH = os.environ.get("LOAD_THROUGHPUT_PATH", "/hello")
-LESSONS = {
-    "legal-safety": [
-        "ls-red-light",
-        "ls-helmet",
-        "ls-crash",
-        "ls-injury",
-        "ls-contract",
-        "ls-pay-scams",
-    ],
-    "logistics": [
-        "lg-food-seal",
-        "lg-acceptance",
-        "lg-last-mile",
-        "lg-routing",
-        "lg-loading-fatigue",
-        "lg-station-lead",
-    ],
-}
+CONTENT = Path(__file__).resolve().parent.parent / "content" / "courses"
+
+
+def lesson_ids(course: str) -> list[str]:
+    """The course's lesson ids, read from its files so the mix follows the content."""
+    found = []
+    for lesson in sorted((CONTENT / course).glob("*.md")):
+        match = re.search(r"^id:\s*(\S+)", lesson.read_text(encoding="utf-8"), re.MULTILINE)
+        if match:
+            found.append(match.group(1))
+    return found
+
+
+LESSONS = {course: lesson_ids(course) for course in ("legal-safety", "logistics")}
 STEPS = ["situation", "decision", "outcome", "rule", "check"]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 RADIO = re.compile(r'type="radio" name="q(\d+)" value="([^"]+)"')
@@ -167,6 +164,13 @@ class Rider(HttpUser):
             context={"runner": self.environment.runner},
         )
         self.attempt_url = None
+
+
+class BusyRider(Rider):
+    """The rider mix without pauses, for the with/without xAPI comparison: the
+    app's core is the limit, so requests/s measures what a request costs."""
+
+    wait_time = between(0, 0)
 
 
 class Throughput(FastHttpUser):

@@ -7,6 +7,11 @@
 4. Verification throughput against a minimal Flask route under the same
    gunicorn config, on the same core: three rounds of 10 s each, the best of
    each route (LOAD_SKIP_RAMP=1 measures only this part).
+5. The rider mix without pauses against the app with xAPI off and against a
+   second app with xAPI on (statements written to the outbox, an outbox
+   worker delivering them to a stand-in LRS on the client core): three
+   rounds each, alternating, the best of each; then every statement must
+   have arrived (LOAD_SKIP_XAPI=1 leaves this phase out).
 Everything runs on loopback and stops by itself. The per-client rate limit is
 off: every simulated client shares one address. In production it adds one
 Redis round trip to each certificate lookup.
@@ -39,7 +44,12 @@ APP_CORES = "1"
 CLIENT_CORES = "0"
 PORT = int(os.environ.get("LOAD_PORT", "8311"))
 HELLO_PORT = int(os.environ.get("LOAD_HELLO_PORT", "8312"))
+XAPI_PORT = int(os.environ.get("LOAD_XAPI_PORT", "8313"))
+LRS_PORT = int(os.environ.get("LOAD_LRS_PORT", "8314"))
 THROUGHPUT_ROUNDS = 3
+# Enough busy riders to keep one app core full, few enough for one client core.
+MIX_USERS = int(os.environ.get("LOAD_MIX_USERS", "48"))
+MIX_SECONDS = 15
 
 
 def pinned(cores: str, command: list[str]) -> list[str]:
@@ -59,10 +69,11 @@ def fresh_database() -> str:
 
 
 def wait_until_up(url: str) -> None:
-    deadline = time.monotonic() + 30
+    # Generous: on a busy shared machine a worker takes seconds to import the app.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=5):  # noqa: S310 - loopback only
                 return
         except OSError:
             time.sleep(0.2)
@@ -111,18 +122,79 @@ def locust(env: dict[str, str], host: str, users: list[str], extra: list[str]) -
     )
 
 
-def throughput(env: dict[str, str], host: str, path: str, work: Path, seconds: int = 10) -> float:
-    stats = work / f"tp{time.monotonic_ns()}"
+def requests_per_s(
+    env: dict[str, str], host: str, user: str, users: int, seconds: int, work: Path
+) -> float:
+    """Requests/s of one headless locust run of ``users`` users of one class."""
+    stats = work / f"rps{time.monotonic_ns()}"
     locust(
-        {**env, "LOAD_MODE": "throughput", "LOAD_THROUGHPUT_PATH": path},
+        env,
         host,
-        ["Throughput"],
-        ["-u", "32", "-r", "32", "-t", f"{seconds}s", "--csv", str(stats)],
+        [user],
+        ["-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--csv", str(stats)],
     )
     with (stats.parent / f"{stats.name}_stats.csv").open(encoding="utf-8") as handle:
         rows = [line.split(",") for line in handle.read().splitlines()]
     header, total = rows[0], rows[-1]
     return float(total[header.index("Requests/s")])
+
+
+def throughput(env: dict[str, str], host: str, path: str, work: Path, seconds: int = 10) -> float:
+    env = {**env, "LOAD_MODE": "throughput", "LOAD_THROUGHPUT_PATH": path}
+    return requests_per_s(env, host, "Throughput", 32, seconds, work)
+
+
+def undelivered(url: str) -> int:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                sa.text("SELECT count(*) FROM lms_xapi_outbox WHERE delivered_at IS NULL")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def xapi_phase(env: dict[str, str], url: str, work: Path) -> dict[str, float]:
+    """The rider mix's throughput with xAPI off and on, and what reached the LRS."""
+    sink = subprocess.Popen(
+        pinned(
+            CLIENT_CORES,
+            [str(BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", "8"]
+            + ["-b", f"127.0.0.1:{LRS_PORT}", "loadtest.lrs_sink:app"],
+        ),
+        cwd=ROOT,
+        stdout=(work / "lrs.log").open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    xapi_env = {**env, "LMS_XAPI_ENDPOINT": f"http://127.0.0.1:{LRS_PORT}/xapi"}
+    on = gunicorn("lms:create_app()", XAPI_PORT, xapi_env, work / "app-xapi.log")
+    worker = subprocess.Popen(
+        pinned(CLIENT_CORES, [str(BIN / "flask"), "lms", "outbox", "worker", "--interval", "1"]),
+        cwd=ROOT,
+        env=xapi_env,
+        stdout=(work / "worker.log").open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    mix = {**env, "LOAD_MODE": "mix"}
+    hosts = {"off": f"http://127.0.0.1:{PORT}", "on": f"http://127.0.0.1:{XAPI_PORT}"}
+    try:
+        wait_until_up(f"http://127.0.0.1:{XAPI_PORT}/healthz")
+        best = dict.fromkeys(hosts, 0.0)
+        for _round in range(THROUGHPUT_ROUNDS):
+            for name, host in hosts.items():
+                rate = requests_per_s(mix, host, "BusyRider", MIX_USERS, MIX_SECONDS, work)
+                best[name] = max(best[name], rate)
+        deadline = time.monotonic() + 120
+        while undelivered(url) and time.monotonic() < deadline:
+            time.sleep(1)
+        with urllib.request.urlopen(f"http://127.0.0.1:{LRS_PORT}/count", timeout=5) as reply:
+            received = json.loads(reply.read())
+    finally:
+        for process in (worker, on, sink):
+            process.terminate()
+            process.wait(timeout=30)
+    return {**best, "received": received["statements"], "left": undelivered(url)}
 
 
 def worker_memory_mb(master: int) -> list[float]:
@@ -217,6 +289,7 @@ def main() -> None:
                 best[name] = max(best[name], throughput(env, host, path, work))
         hello_rps, verify_rps, api_rps = best["hello"], best["page"], best["api"]
         memory = worker_memory_mb(server.pid)
+        xapi = None if os.environ.get("LOAD_SKIP_XAPI") else xapi_phase(env, url, work)
     finally:
         for process in (server, hello):
             process.terminate()
@@ -239,6 +312,17 @@ def main() -> None:
         print(f"app worker {number} resident memory after the run: {size:.0f} MB")
     print(f"verify throughput ratio to hello-world: {verify_rps / hello_rps:.2f}")
     print(f"verify API throughput ratio to hello-world: {api_rps / hello_rps:.2f}")
+    if xapi:
+        print(
+            f"rider mix without pauses: {xapi['off']:.0f} req/s with xAPI off, "
+            f"{xapi['on']:.0f} req/s with xAPI delivery on ({MIX_USERS} riders, best of "
+            f"{THROUGHPUT_ROUNDS} rounds of {MIX_SECONDS} s)"
+        )
+        print(f"rider mix throughput ratio xAPI on/off: {xapi['on'] / xapi['off']:.3f}")
+        print(
+            f"xAPI statements received by the LRS: {xapi['received']:.0f}, "
+            f"still undelivered: {xapi['left']:.0f}"
+        )
 
 
 if __name__ == "__main__":
