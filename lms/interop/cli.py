@@ -46,12 +46,10 @@ def status_command() -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @with_appcontext
 def worker_command(interval: float, burst: bool) -> None:
-    """Run the outbox as a periodic RQ job on LMS_REDIS_URL (an RQ worker)."""
-    from lms.interop.outbox import enabled
+    """Run the outbox (xAPI statements when LMS_XAPI_ENDPOINT is set, LTI scores
+    always) as a periodic RQ job on LMS_REDIS_URL (an RQ worker)."""
     from lms.interop.worker import run_worker
 
-    if not enabled():
-        raise click.ClickException("LMS_XAPI_ENDPOINT is not set.")
     try:
         run_worker(interval, burst=burst)
     except RuntimeError as error:

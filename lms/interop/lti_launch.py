@@ -84,6 +84,7 @@ def login_redirect(params: dict[str, Any]) -> str:
         cookie_service=DatabaseCookieService(storage),
         launch_data_storage=storage,
     )
+    storage.purge_expired()
     login.set_launch_data_storage(storage)
     login.set_launch_data_lifetime(STATE_SECONDS)
     try:

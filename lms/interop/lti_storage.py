@@ -105,6 +105,10 @@ class DatabaseLaunchStorage(LaunchDataStorage[Any]):
     def check_value(self, key: str) -> bool:
         return self._row(key) is not None
 
+    def purge_expired(self) -> None:
+        """Forget the values whose time is up (a login's abandoned state, old launches)."""
+        get_session().execute(delete(LtiStoredValue).where(LtiStoredValue.expires_at <= utcnow()))
+
     def consume(self, key: str) -> bool:
         """Remove a live value; True only for the one caller that removed it.
 
