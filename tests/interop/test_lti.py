@@ -35,9 +35,10 @@ from sqlalchemy import func, select
 
 from lms import signals
 from lms.accounts.models import CohortMember, Profile, Role
+from lms.courses.models import Course
 from lms.db import utcnow
 from lms.interop.lti_grades import deliver_scores
-from lms.interop.lti_models import LtiLaunchSession, LtiPlatform, LtiScore, LtiUser
+from lms.interop.lti_models import LtiLaunchSession, LtiPlatform, LtiScore, LtiToolKey, LtiUser
 from lms.state import get_session
 from tests.conftest import People, _dispose, build_test_app, csrf_token_for, log_in, post_form
 from tests.levels.conftest import add_attempt, critical_keys
@@ -478,3 +479,53 @@ def test_a_learner_may_not_deep_link_and_another_organisation_cannot_see_the_pla
     token = csrf_token_for(stranger, "/lti/platforms")
     edited = stranger.post(f"/lti/platforms/{platform_id}", data={"csrf_token": token, "name": "x"})
     assert edited.status_code == 404
+
+
+def test_a_lesson_link_opens_the_lesson_and_the_launched_person_has_no_password_here(
+    lti_app, platform
+):
+    _register(lti_app, platform)
+    with lti_app.app_context():
+        course = get_session().scalars(select(Course).where(Course.key == "legal-safety")).one()
+        lesson_key = course.current_version.lessons[0].key
+    client = _tool_client(lti_app)
+    opened, _form = platform.launch(
+        client,
+        "rider-3",
+        [LIS + "Learner"],
+        custom={"lms_target": f"lesson:legal-safety/{lesson_key}"},
+    )
+    assert opened.status_code == 302
+    assert opened.headers["Location"].endswith(f"/courses/legal-safety/lessons/{lesson_key}")
+    lesson = client.get(opened.headers["Location"], follow_redirects=True)
+    assert lesson.status_code == 200
+    password = client.get("/account/password")
+    assert password.status_code == 403 and "培训平台" in password.get_data(as_text=True)
+    token = CSRF_PATTERN.search(lesson.get_data(as_text=True)).group(1)
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    with lti_app.app_context():
+        assert _count(LtiLaunchSession) == 0
+    assert client.get(opened.headers["Location"]).status_code == 302  # to the login page
+
+
+def test_the_tool_key_is_made_once_and_published_with_its_kid(lti_app):
+    client = _tool_client(lti_app)
+    first = client.get("/lti/jwks.json").get_json()
+    second = client.get("/lti/jwks.json").get_json()
+    assert first == second and len(first["keys"]) == 1
+    (key,) = first["keys"]
+    assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["use"] == "sig" and key["kid"]
+    assert "d" not in key  # the public half only
+    with lti_app.app_context():
+        assert _count(LtiToolKey) == 1
+
+
+def test_a_platform_address_must_be_https_except_loopback_while_testing():
+    from lms.interop.lti_platforms import url_problem
+
+    assert url_problem("https://moodle.example.cn/mod/lti/auth.php", False) is None
+    assert url_problem("http://127.0.0.1:8000/jwks", True) is None
+    assert url_problem("http://127.0.0.1:8000/jwks", False) is not None
+    assert url_problem("http://moodle.example.cn/jwks", True) is not None
+    assert url_problem("javascript:alert(1)", True) is not None
+    assert url_problem("moodle.example.cn", True) is not None
