@@ -147,6 +147,10 @@ def validate_launch() -> ConsumingMessageLaunch:
             raise LaunchRefused(
                 _l("This launch has expired or was already used. Start again from the platform.")
             ) from error
+        if "expired" in text.lower():
+            raise LaunchRefused(
+                _l("This launch has expired or was already used. Start again from the platform.")
+            ) from error
         if "deployment" in text.lower():
             raise LaunchRefused(_l("This deployment of the platform is not registered.")) from error
         raise LaunchRefused(

@@ -337,6 +337,7 @@ def test_a_platform_registers_deep_links_launches_and_reads_back_the_grade(lti_a
         },
     )
     assert chosen.status_code == 200, chosen.get_data(as_text=True)
+    assert f"form-action 'self' {platform.origin}" in chosen.headers["Content-Security-Policy"]
     returned = chosen.get_data(as_text=True)
     assert f'action="{platform.origin}/deep-link-return"' in returned
     response_jwt = unescape(re.search(r'name="JWT" value="([^"]+)"', returned).group(1))
@@ -450,7 +451,7 @@ def test_an_expired_launch_and_an_unknown_issuer_are_refused(lti_app, platform):
     _register(lti_app, platform)
     client = _tool_client(lti_app)
     expired, _form = platform.launch(client, "late", [LIS + "Learner"], expires_in=-120)
-    assert expired.status_code == 400
+    assert expired.status_code == 400 and "已过期" in expired.get_data(as_text=True)
     unknown = client.get("/lti/login?iss=https://other.example.cn&login_hint=x&client_id=y")
     assert unknown.status_code == 404 and "未在本站登记" in unknown.get_data(as_text=True)
     incomplete = client.post("/lti/launch", data={"state": "state-x"})
