@@ -267,7 +267,7 @@ def _join_context(platform: LtiPlatform, profile: Profile, context: Any) -> None
     if link is None:
         title = str(context.get("title") or context.get("label") or context_id)
         cohort = Cohort(
-            organisation_id=platform.organisation_id, name=f"{platform.name}: {title}"[:120]
+            organisation_id=platform.organisation_id, name=f"{platform.name} · {title}"[:120]
         )
         session.add(cohort)
         session.flush()

@@ -41,6 +41,7 @@ from lms.interop.lti_grades import deliver_scores
 from lms.interop.lti_models import LtiLaunchSession, LtiPlatform, LtiScore, LtiToolKey, LtiUser
 from lms.state import get_session
 from tests.conftest import People, _dispose, build_test_app, csrf_token_for, log_in, post_form
+from tests.courses.test_chinese_punctuation import glued
 from tests.levels.conftest import add_attempt, critical_keys
 
 TOOL = "https://lms.example.cn"
@@ -299,6 +300,8 @@ def _register(app: Flask, platform: Platform) -> Any:
     assert done.status_code == 302, done.get_data(as_text=True)
     page = client.get(done.headers["Location"]).get_data(as_text=True)
     assert f"{TOOL}/lti/login" in page and f"{TOOL}/lti/jwks.json" in page
+    for url in ("/lti/platforms", done.headers["Location"]):
+        assert glued(client.get(url).get_data(as_text=True)) == [], url
     keys = _tool_client(app).get("/lti/jwks.json")
     assert keys.status_code == 200
     platform.registration.set_tool_key_set(keys.get_json())
@@ -326,6 +329,7 @@ def test_a_platform_registers_deep_links_launches_and_reads_back_the_grade(lti_a
     assert f"frame-ancestors 'self' {platform.origin}" in picker.headers["Content-Security-Policy"]
     assert "X-Frame-Options" not in picker.headers
     page = picker.get_data(as_text=True)
+    assert glued(page) == []
     launch_id = re.search(r'name="launch_id" value="([^"]+)"', page).group(1)
     lesson_target = re.search(r'value="(lesson:legal-safety/[^"]+)"', page).group(1)
     chosen = teacher.post(
