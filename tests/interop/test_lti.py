@@ -40,7 +40,15 @@ from lms.db import utcnow
 from lms.interop.lti_grades import deliver_scores
 from lms.interop.lti_models import LtiLaunchSession, LtiPlatform, LtiScore, LtiToolKey, LtiUser
 from lms.state import get_session
-from tests.conftest import People, _dispose, build_test_app, csrf_token_for, log_in, post_form
+from tests.conftest import (
+    People,
+    _dispose,
+    build_concurrent_app,
+    build_test_app,
+    csrf_token_for,
+    log_in,
+    post_form,
+)
 from tests.courses.test_chinese_punctuation import glued
 from tests.levels.conftest import add_attempt, critical_keys
 
@@ -206,6 +214,16 @@ class Platform:
         return login.prepare_preflight_url(hint)
 
     def launch(
+        self, client: FlaskClient, sub: str, roles: list[str], **options: Any
+    ) -> tuple[Any, dict[str, Any]]:
+        """The whole dance, ending with the platform's form post to our launch URL."""
+        form = self.signed_launch(client, sub, roles, **options)
+        response = client.post(
+            "/lti/launch", data={"id_token": form["id_token"], "state": form["state"]}
+        )
+        return response, form
+
+    def signed_launch(
         self,
         client: FlaskClient,
         sub: str,
@@ -216,9 +234,9 @@ class Platform:
         ags: bool = False,
         sign_with: str | None = None,
         expires_in: int = 300,
-    ) -> tuple[Any, dict[str, Any]]:
-        """The whole dance: the platform's login initiation, our redirect to its
-        authentication, and its signed form post back to our launch URL."""
+    ) -> dict[str, Any]:
+        """The platform's login initiation, our redirect to its authentication,
+        and the signed launch it would post back (``id_token`` and ``state``)."""
         started = urlsplit(self.login_url(sub))
         answer = client.get(f"{started.path}?{started.query}")
         assert answer.status_code == 302, answer.get_data(as_text=True)
@@ -241,13 +259,9 @@ class Platform:
         if sign_with is not None:
             self.registration.set_platform_private_key(sign_with)
         try:
-            form = message.lti_launch()
+            return message.lti_launch()
         finally:
             self.registration.set_platform_private_key(self.private_pem)
-        response = client.post(
-            "/lti/launch", data={"id_token": form["id_token"], "state": form["state"]}
-        )
-        return response, form
 
 
 @pytest.fixture
@@ -534,3 +548,37 @@ def test_a_platform_address_must_be_https_except_loopback_while_testing():
     assert url_problem("http://moodle.example.cn/jwks", True) is not None
     assert url_problem("javascript:alert(1)", True) is not None
     assert url_problem("moodle.example.cn", True) is not None
+
+
+def test_one_launch_posted_twice_at_once_signs_in_once(database_backend, tmp_path, platform):
+    application = build_concurrent_app(database_backend, tmp_path, 2, with_content=True)
+    application.config["LMS_PUBLIC_URL"] = TOOL
+    try:
+        _register(application, platform)
+        form = platform.signed_launch(
+            _tool_client(application),
+            "twice",
+            [LIS + "Learner"],
+            custom={"lms_target": "course:legal-safety"},
+        )
+        barrier = threading.Barrier(2)
+        statuses: list[int] = []
+
+        def post() -> None:
+            client = _tool_client(application)
+            barrier.wait()
+            answer = client.post(
+                "/lti/launch", data={"id_token": form["id_token"], "state": form["state"]}
+            )
+            statuses.append(answer.status_code)
+
+        threads = [threading.Thread(target=post) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses) == [302, 400]
+        with application.app_context():
+            assert (_count(LtiUser), _count(LtiLaunchSession)) == (1, 1)
+    finally:
+        _dispose(application)
