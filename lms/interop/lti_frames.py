@@ -10,7 +10,9 @@ from flask import Blueprint, Response, g, request, session
 from sqlalchemy import delete, select
 
 from lms.accounts.models import Profile
+from lms.config import config_value
 from lms.db import utcnow
+from lms.i18n import SESSION_KEY as LANGUAGE_KEY
 from lms.i18n import _
 from lms.interop.lti_launch import token_hash
 from lms.interop.lti_models import LtiLaunchSession, LtiPlatform
@@ -51,11 +53,14 @@ def frame_policy(origins: list[str]) -> str:
     return "; ".join(parts)
 
 
-def open_launched_session(token: str, platform: LtiPlatform) -> None:
+def open_launched_session(token: str, platform: LtiPlatform, locale: str | None = None) -> None:
     """Make this browser the launched person's (a fresh session, nothing of a
-    previous login kept) and let its cookie travel in the platform's iframe."""
+    previous login kept, in the platform's language when we offer it) and let
+    its cookie travel in the platform's iframe."""
     session.clear()
     session[LTI_SESSION_KEY] = token
+    if locale in config_value("LMS_LANGUAGES"):
+        session[LANGUAGE_KEY] = locale
     g.lms_frame_origins = platform_origins(platform)
     g.lms_cross_site_session = True
 

@@ -185,6 +185,7 @@ class LaunchResult:
     sub: str
     session_token: str
     target: str | None
+    locale: str | None
 
 
 def _platform(body: dict[str, Any]) -> LtiPlatform:
@@ -380,7 +381,19 @@ def accept_launch(launch: ConsumingMessageLaunch) -> LaunchResult:
         )
     )
     get_session().flush()
-    return LaunchResult(platform, profile, sub, token, target_url(target))
+    return LaunchResult(platform, profile, sub, token, target_url(target), _locale(body))
+
+
+def _locale(body: dict[str, Any]) -> str | None:
+    """Our language for the platform's ``launch_presentation.locale`` (``zh-CN``, ``en-US``)."""
+    presentation = body.get(CLAIM + "launch_presentation")
+    raw = str(presentation.get("locale") or "") if isinstance(presentation, dict) else ""
+    code = raw.replace("_", "-").lower()
+    if code.startswith("zh"):
+        return "zh_CN"
+    if code.startswith("en"):
+        return "en"
+    return None
 
 
 def may_author(launch: ConsumingMessageLaunch) -> bool:

@@ -90,7 +90,7 @@ def launch() -> Any:
         result = accept_launch(message)
     except LaunchRefused as error:
         return _refused(error)
-    open_launched_session(result.session_token, result.platform)
+    open_launched_session(result.session_token, result.platform, result.locale)
     get_session().commit()
     if message.is_deep_link_launch():
         return render_template(

@@ -234,6 +234,7 @@ class Platform:
         ags: bool = False,
         sign_with: str | None = None,
         expires_in: int = 300,
+        locale: str | None = None,
     ) -> dict[str, Any]:
         """The platform's login initiation, our redirect to its authentication,
         and the signed launch it would post back (``id_token`` and ``state``)."""
@@ -254,6 +255,15 @@ class Platform:
             message.set_resource_link_claim("link-1", title="夜间安全测验")
         if custom:
             message.set_custom_parameters_claim(custom)
+        if locale:
+            message.set_extra_claims(
+                {
+                    "https://purl.imsglobal.org/spec/lti/claim/launch_presentation": {
+                        "document_target": "iframe",
+                        "locale": locale,
+                    }
+                }
+            )
         if ags:
             message.set_ags(f"{self.origin}/lineitems", self.line_item)
         if sign_with is not None:
@@ -513,13 +523,16 @@ def test_a_lesson_link_opens_the_lesson_and_the_launched_person_has_no_password_
         "rider-3",
         [LIS + "Learner"],
         custom={"lms_target": f"lesson:legal-safety/{lesson_key}"},
+        locale="en-US",
     )
     assert opened.status_code == 302
     assert opened.headers["Location"].endswith(f"/courses/legal-safety/lessons/{lesson_key}")
     lesson = client.get(opened.headers["Location"], follow_redirects=True)
     assert lesson.status_code == 200
     password = client.get("/account/password")
-    assert password.status_code == 403 and "培训平台" in password.get_data(as_text=True)
+    # The platform's language (en-US) is the page's: the refusal says why, in English.
+    assert password.status_code == 403
+    assert "manage your account there" in password.get_data(as_text=True)
     token = CSRF_PATTERN.search(lesson.get_data(as_text=True)).group(1)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     with lti_app.app_context():
