@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, g, request, session
 from sqlalchemy import delete, select
 
+from lms.accounts.login_sessions import LOGIN_SESSION_KEY
 from lms.accounts.models import Profile
 from lms.config import config_value
 from lms.db import utcnow
@@ -68,6 +69,11 @@ def open_launched_session(token: str, platform: LtiPlatform, locale: str | None 
 def _load_launched_person() -> Any:
     token = session.get(LTI_SESSION_KEY)
     if not isinstance(token, str) or not token:
+        return None
+    if session.get("_user_id") or session.get(LOGIN_SESSION_KEY):
+        # Someone logged in (ours or the host's Flask-Login) after the launch,
+        # which had cleared the session: that login is who is asking now.
+        session.pop(LTI_SESSION_KEY, None)
         return None
     found = (
         get_session()

@@ -595,3 +595,15 @@ def test_one_launch_posted_twice_at_once_signs_in_once(database_backend, tmp_pat
             assert (_count(LtiUser), _count(LtiLaunchSession)) == (1, 1)
     finally:
         _dispose(application)
+
+
+def test_a_login_after_a_launch_is_who_is_asking(lti_app, platform):
+    _register(lti_app, platform)
+    rider = People(lti_app).make(name="李骑手", phone="13800000077")
+    client = _tool_client(lti_app)
+    opened, _form = platform.launch(client, "shared-phone", [LIS + "Learner"])
+    assert opened.status_code == 302
+    assert "平台用户 shared-phone" in client.get("/").get_data(as_text=True)
+    assert log_in(client, rider.phone).status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "李骑手" in home and "平台用户 shared-phone" not in home
