@@ -15,7 +15,7 @@ from lms.accounts.models import Role
 from lms.i18n import _
 from lms.interop import lti_catalogue
 from lms.interop.lti_forms import PlatformForm
-from lms.interop.lti_frames import open_launched_session, platform_origins
+from lms.interop.lti_frames import open_launched_session, origin, platform_origins
 from lms.interop.lti_launch import (
     LaunchRefused,
     accept_launch,
@@ -121,10 +121,15 @@ def deep_link() -> Any:
         return error_response(400, _("Choose at least one lesson or course."))
     resources = [_resource(known[value]) for value in picked]
     settings = body.get("https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings", {})
-    return_url = settings.get("deep_link_return_url")
+    return_url = str(settings.get("deep_link_return_url") or "")
+    if origin(return_url) is None:
+        return error_response(
+            400, _("This deep linking request has expired. Start again from the platform.")
+        )
     response_jwt = message.get_deep_link().get_response_jwt(resources)
     get_session().commit()
-    g.lms_frame_origins = platform_origins(platform)
+    # The signed request named where the answer goes: the form may post there.
+    g.lms_frame_origins = sorted({*platform_origins(platform), origin(return_url)})
     return render_template(
         "lms/lti/deep_link_return.html", return_url=return_url, response_jwt=response_jwt
     )
