@@ -69,10 +69,10 @@ run: setup instance/secret_key
 serve: setup instance/secret_key
 	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} $(FLASK) db upgrade
 	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} $(FLASK) lms content import
-	@# With an LRS and Redis configured, the xAPI outbox worker (RQ) runs beside
-	@# gunicorn and stops with it.
+	@# With Redis configured, the outbox worker (RQ: xAPI statements for a
+	@# configured LRS, LTI scores for the platforms) runs beside gunicorn and stops with it.
 	export LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)}; \
-	if [ -n "$$LMS_XAPI_ENDPOINT" ] && [ -n "$$LMS_REDIS_URL" ]; then \
+	if [ -n "$$LMS_REDIS_URL" ]; then \
 	  $(FLASK) lms outbox worker & worker=$$!; \
 	  trap 'kill $$worker' EXIT INT TERM; fi; \
 	LMS_BIND=$(SERVE_BIND) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py "lms:create_app()"

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, redirect, url_for
+from flask import Flask, g, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -41,6 +41,17 @@ class SessionInterface(SecureCookieSessionInterface):
     def __init__(self) -> None:
         self._serializers: dict[tuple[Any, ...], URLSafeTimedSerializer | None] = {}
 
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        # A session opened by an LTI launch lives in the platform's iframe, a
+        # third-party context: browsers send it there only as SameSite=None;
+        # Secure, which they accept over HTTPS only.
+        if _cross_site_session():
+            return "None"
+        return super().get_cookie_samesite(app)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return True if _cross_site_session() else super().get_cookie_secure(app)
+
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         key = (
             app.secret_key,
@@ -52,6 +63,10 @@ class SessionInterface(SecureCookieSessionInterface):
         if key not in self._serializers:
             self._serializers[key] = super().get_signing_serializer(app)
         return self._serializers[key]
+
+
+def _cross_site_session() -> bool:
+    return bool(g.get("lms_cross_site_session")) and request.is_secure
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

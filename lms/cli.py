@@ -219,11 +219,12 @@ def demo_command() -> None:
 
 def _register_domain_commands() -> None:
     from lms.certificates.cli import certificates_cli
-    from lms.interop.cli import outbox_cli
+    from lms.interop.cli import lti_cli, outbox_cli
     from lms.studio.cli import bank_cli, export_command
 
     lms_cli.add_command(certificates_cli)
     lms_cli.add_command(outbox_cli)
+    lms_cli.add_command(lti_cli)
     lms_cli.add_command(bank_cli)
     content_cli.add_command(export_command)
 

@@ -130,6 +130,10 @@ DEFAULTS: dict[str, Any] = {
     "LMS_XAPI_BATCH_SIZE": 50,
     #: Seconds the worker waits for the LRS before counting a try as failed.
     "LMS_XAPI_TIMEOUT_SECONDS": 10,
+    #: Hours a browser signed in by an LTI launch stays signed in.
+    "LMS_LTI_SESSION_HOURS": 8,
+    #: Scores sent to platforms' gradebooks in one round of the worker.
+    "LMS_LTI_SCORE_BATCH_SIZE": 50,
 }
 
 

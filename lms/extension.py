@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Flask, request
 from flask_sqlalchemy import SQLAlchemy
@@ -136,6 +137,9 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     from lms.courses.home import register_home_panel
     from lms.courses.views import bp as courses_bp
     from lms.employers.views import bp as employers_bp
+    from lms.interop.lti_catalogue import register_catalogue
+    from lms.interop.lti_frames import install_launched_sessions
+    from lms.interop.lti_views import bp as lti_bp
     from lms.levels.views import bp as levels_bp
     from lms.levels.views import level_home_panel, level_result_panel
     from lms.ops.views import bp as ops_bp
@@ -151,11 +155,14 @@ def _build_blueprint(state: LMSState) -> Blueprint:
         static_folder="static",
         static_url_path="/lms-static",
     )
+    # Before the shared hooks: a launched session's frame headers replace theirs.
+    install_launched_sessions(parent)
     install_request_hooks(parent, state)
     install_request_guards(parent)
     register_home_panel(level_home_panel)
     register_result_panel(certificate_result_panel)
     register_result_panel(level_result_panel)
+    register_catalogue(_lti_catalogue)
     parent.context_processor(layout_context)
     parent.register_blueprint(courses_bp)
     parent.register_blueprint(accounts_bp)
@@ -166,7 +173,36 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     parent.register_blueprint(employers_bp)
     parent.register_blueprint(sessions_bp)
     parent.register_blueprint(ops_bp)
+    parent.register_blueprint(lti_bp)
     return parent
+
+
+def _lti_catalogue() -> list[Any]:
+    # The courses domain's published catalogue as LTI deep linking entries: the
+    # composition root joins the two, so neither imports the other.
+    from lms.courses.services import published_courses
+    from lms.i18n import localised
+    from lms.interop.lti_catalogue import CatalogueEntry
+    from lms.web import current_locale
+
+    locale = current_locale()
+    entries = []
+    for course in published_courses():
+        version = course.current_version
+        title = localised(version.title, locale)
+        entries.append(CatalogueEntry("course", f"course:{course.key}", title, title))
+        for lesson in version.lessons:
+            entries.append(
+                CatalogueEntry(
+                    "lesson",
+                    f"lesson:{course.key}/{lesson.key}",
+                    localised(lesson.title, locale),
+                    title,
+                )
+            )
+        quiz_title = localised(version.quiz_title, locale) or title
+        entries.append(CatalogueEntry("quiz", f"quiz:{course.key}", quiz_title, title))
+    return entries
 
 
 def _connect_receivers() -> None:
@@ -177,6 +213,7 @@ def _connect_receivers() -> None:
     from lms.certificates import receivers as certificate_receivers
     from lms.courses import receivers as course_receivers
     from lms.employers import receivers as employer_receivers
+    from lms.interop import lti_grades
     from lms.interop import receivers as interop_receivers
     from lms.levels import receivers as level_receivers
 
@@ -185,6 +222,7 @@ def _connect_receivers() -> None:
     level_receivers.connect()
     employer_receivers.connect()
     interop_receivers.connect()
+    lti_grades.connect()
 
 
 def _configure_babel(app: Flask, state: LMSState) -> None:

@@ -33,6 +33,17 @@ from lms.employers.models import (  # noqa: F401
     HiringCode,
     ShareEvent,
 )
+from lms.interop.lti_models import (  # noqa: F401
+    LtiContext,
+    LtiDeployment,
+    LtiLaunchSession,
+    LtiLineItem,
+    LtiPlatform,
+    LtiScore,
+    LtiStoredValue,
+    LtiToolKey,
+    LtiUser,
+)
 from lms.interop.models import XapiOutbox  # noqa: F401
 from lms.levels.models import (  # noqa: F401
     LevelAchievement,

@@ -11,6 +11,9 @@ lms_signals = Namespace()
 
 #: sent with ``profile`` and ``lesson_version`` when a learner finishes a lesson
 lesson_completed = lms_signals.signal("lesson-completed")
+#: sent with ``profile``, ``lesson_version`` and ``step`` when a learner's page
+#: reports a lesson step shown (the lesson was experienced)
+lesson_experienced = lms_signals.signal("lesson-experienced")
 #: sent with ``attempt`` once an attempt is graded
 attempt_graded = lms_signals.signal("attempt-graded")
 #: sent with ``achievement`` when a learner reaches a skill level

@@ -43,7 +43,7 @@ from lms.courses.models import (
 from lms.courses.review import queue_missed_question
 from lms.db import utcnow
 from lms.i18n import _l
-from lms.signals import lesson_completed
+from lms.signals import lesson_completed, lesson_experienced
 from lms.state import get_session
 
 STEPS: tuple[str, ...] = ("situation", "decision", "outcome", "rule", "check")
@@ -322,6 +322,8 @@ def record_event(
             raise
         return _replayed(profile.id, lesson, existing)
     if event.kind == StepEventKind.VIEW:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        lesson_experienced.send(app, profile=profile, lesson_version=lesson, step=event.step)
         progress = _progress(profile.id, lesson.key)
         return EventResult(
             False,

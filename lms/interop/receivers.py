@@ -32,6 +32,50 @@ def on_lesson_completed(sender: Any, profile: Any, lesson_version: Any, **extra:
     )
 
 
+def on_lesson_experienced(
+    sender: Any, profile: Any, lesson_version: Any, step: str = "", **extra: Any
+) -> None:
+    # One statement per learner and lesson: the first step shown is the
+    # experience; later views of the same lesson are the same event again.
+    if not enabled():
+        return
+    course_version = lesson_version.course_version
+    course_key = course_version.course.key
+    enqueue(
+        xapi.statement(
+            f"lesson-experienced:{profile.id}:{course_key}:{lesson_version.key}",
+            profile.id,
+            "experienced",
+            xapi.activity(
+                "lesson", f"courses/{course_key}/lessons/{lesson_version.key}", lesson_version.title
+            ),
+            utcnow(),
+            xapi.context(course_key, course_version.organisation_id, {"step": step}),
+        )
+    )
+
+
+def on_session_attended(sender: Any, attendance: Any, **extra: Any) -> None:
+    if not enabled():
+        return
+    training = attendance.session
+    enqueue(
+        xapi.statement(
+            f"session-attended:{attendance.session_id}:{attendance.profile_id}",
+            attendance.profile_id,
+            "attended",
+            xapi.activity("session", f"sessions/{training.id}", {"zh_CN": training.title}),
+            attendance.created_at or utcnow(),
+            xapi.context(
+                training.course_key,
+                training.organisation_id,
+                {"check-in-method": str(attendance.method)},
+            ),
+            {"completion": True},
+        )
+    )
+
+
 def on_attempt_graded(sender: Any, attempt: Any, **extra: Any) -> None:
     if not enabled():
         return
@@ -112,3 +156,5 @@ def connect() -> None:
     signals.attempt_graded.connect(on_attempt_graded, weak=False)
     signals.level_reached.connect(on_level_reached, weak=False)
     signals.certificate_issued.connect(on_certificate_issued, weak=False)
+    signals.lesson_experienced.connect(on_lesson_experienced, weak=False)
+    signals.session_attended.connect(on_session_attended, weak=False)

@@ -14,7 +14,7 @@ from typing import Any
 from flask import current_app
 
 from lms.config import config_value
-from lms.interop.outbox import deliver_due
+from lms.interop.outbox import deliver_due, enabled
 from lms.redis_client import key_prefix
 
 #: Fixed id of the periodic job, so starting a second worker does not double it.
@@ -48,10 +48,18 @@ def queue(redis_connection: Any | None = None) -> Any:
 def deliver_job(interval_seconds: float | None = None) -> dict[str, int]:
     """The RQ job: deliver the due statements, then (with an interval) run again
     after it. Runs in the worker's app context."""
-    report = deliver_due()
+    from lms.interop.lti_grades import deliver_scores
+
+    report = deliver_due() if enabled() else None
+    scores = deliver_scores()
     if interval_seconds:
         schedule(interval_seconds, queue(current_app.extensions["lms_rq_connection"]))
-    return {"delivered": report.delivered, "failed": report.failed}
+    return {
+        "delivered": report.delivered if report else 0,
+        "failed": report.failed if report else 0,
+        "scores_delivered": scores.delivered,
+        "scores_failed": scores.failed,
+    }
 
 
 def schedule(interval_seconds: float, target: Any, at_once: bool = False) -> Any:

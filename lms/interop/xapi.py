@@ -30,6 +30,7 @@ VERBS = {
     "passed": ADL + "passed",
     "failed": ADL + "failed",
     "mastered": ADL + "mastered",
+    "attended": ADL + "attended",
     # The ADL list has no verb for receiving a credential; this is the
     # registry's common one (id.tincanapi.com), used by badge platforms.
     "earned": "http://id.tincanapi.com/verb/earned",
@@ -41,6 +42,7 @@ ACTIVITY_TYPES = {
     "assessment": "http://adlnet.gov/expapi/activities/assessment",
     "level": "http://adlnet.gov/expapi/activities/objective",
     "certificate": "http://id.tincanapi.com/activitytype/certificate",
+    "session": "http://adlnet.gov/expapi/activities/meeting",
 }
 
 

@@ -150,7 +150,7 @@ def test_a_journey_reaches_ralph_and_survives_it_going_down(lrs_app: Flask, ralp
     stored = ralph.statements()
     assert sorted(s["id"] for s in stored) == sorted(first)
     verbs = {s["verb"]["id"].rsplit("/", 1)[1] for s in stored}
-    assert {"completed", "answered", "passed", "earned"} <= verbs
+    assert {"experienced", "completed", "answered", "passed", "earned", "attended"} <= verbs
     assert all(s["actor"]["account"]["homePage"] == "https://lms.example.cn" for s in stored)
 
     ralph.stop()

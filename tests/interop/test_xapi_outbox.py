@@ -19,10 +19,13 @@ from sqlalchemy import select
 
 from lms import signals
 from lms.accounts.models import Profile
-from lms.courses.models import Course
+from lms.courses.client_keys import new_client_key
+from lms.courses.models import Course, StepEventKind
+from lms.courses.progress import STEPS, EventInput, record_event
 from lms.db import utcnow
 from lms.interop.models import XapiOutbox
 from lms.interop.outbox import deliver_batch, deliver_due, retry_delay
+from lms.sessions.models import Attendance, CheckInMethod, TrainingSession
 from lms.state import get_session
 from tests.certificates.conftest import finish_lessons
 from tests.conftest import People, _dispose, build_test_app
@@ -100,6 +103,10 @@ def _journey(app: Flask, people: Any) -> Any:
         course = session.scalar(select(Course).where(Course.key == "legal-safety"))
         lesson = course.current_version.lessons[0]
         profile = session.get(Profile, learner.profile_id)
+        # The lesson player reports its first step shown: the lesson is experienced.
+        view = EventInput(new_client_key(), STEPS[0], StepEventKind.VIEW)
+        record_event(profile, course, lesson, view)
+        record_event(profile, course, lesson, EventInput(new_client_key(), STEPS[1], view.kind))
         # A course certificate needs every lesson finished as well as the quiz.
         finish_lessons(learner.profile_id, "legal-safety")
         signals.lesson_completed.send(app, profile=profile, lesson_version=lesson)
@@ -109,6 +116,22 @@ def _journey(app: Flask, people: Any) -> Any:
         for question in attempt.questions:
             question.answered_at = utcnow()
         signals.attempt_graded.send(app, attempt=attempt)
+        training = TrainingSession(
+            organisation_id=course.current_version.organisation_id,
+            title="夜间安全实操课",
+            starts_at=utcnow() - timedelta(minutes=5),
+            ends_at=utcnow() + timedelta(hours=1),
+            capacity=10,
+            course_key="legal-safety",
+        )
+        session.add(training)
+        session.flush()
+        attendance = Attendance(
+            session_id=training.id, profile_id=profile.id, method=CheckInMethod.QR
+        )
+        session.add(attendance)
+        session.flush()
+        signals.session_attended.send(app, attendance=attendance)
         session.commit()
     return learner
 
@@ -120,8 +143,16 @@ def test_a_journey_queues_stable_statements_in_the_event_transaction(xapi_app, l
     with xapi_app.app_context():
         rows = _rows()
         verbs = [row.statement["verb"]["id"].rsplit("/", 1)[1] for row in rows]
-        assert verbs[0] == "completed"
+        assert verbs[:2] == ["experienced", "completed"]
         assert "answered" in verbs and "passed" in verbs and "earned" in verbs
+        # Two steps shown, one lesson experienced; the check-in is attended.
+        assert verbs.count("experienced") == 1 and verbs[-1] == "attended"
+        attended = rows[-1].statement
+        assert attended["object"]["id"].rsplit("/", 2)[1] == "sessions"
+        assert attended["verb"]["id"] == "http://adlnet.gov/expapi/verbs/attended"
+        assert attended["context"]["contextActivities"]["parent"][0]["id"].endswith(
+            "/xapi/courses/legal-safety"
+        )
         for row in rows:
             statement = row.statement
             assert statement["id"] == row.statement_id

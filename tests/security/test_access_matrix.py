@@ -295,6 +295,17 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("lms.employers.share", "POST"): logged_in(400),
     ("lms.employers.my_shares", "GET"): logged_in(200),
     ("lms.employers.withdraw", "POST"): holder_only(302, 404),
+    # LTI 1.3: the key set is public; login and launch come from any platform
+    # (an empty request is refused for its content); registrations are X's.
+    ("lms.lti.jwks", "GET"): everyone(200),
+    ("lms.lti.login", "GET"): everyone(400),
+    ("lms.lti.login", "POST"): everyone(400),
+    ("lms.lti.launch", "POST"): everyone(400),
+    ("lms.lti.deep_link", "POST"): everyone(400),
+    ("lms.lti.platforms", "GET"): admins(200, 200, 200),
+    ("lms.lti.platforms", "POST"): admins(400, 400, 400),
+    ("lms.lti.edit_platform", "GET"): admins(200, 404, 404),
+    ("lms.lti.edit_platform", "POST"): admins(400, 404, 404),
 }
 
 
@@ -354,6 +365,7 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
     from lms.employers.api_keys import api_keys, create_api_key, revoke_api_key
     from lms.employers.bulk import run_bulk_check
     from lms.employers.services import create_hiring_code, share_certificates
+    from lms.interop.lti_models import LtiPlatform
     from lms.levels.invites import create_invite
     from lms.levels.services import published_tracks
     from lms.sessions.models import Station, TrainingSession
@@ -429,6 +441,16 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
             languages=["zh_CN"],
         )
         session.add(training)
+        lti_platform = LtiPlatform(
+            organisation_id=trainer.organisation_id,
+            name=f"甲平台 {generation}",
+            issuer="https://moodle.example.cn",
+            client_id=f"client-{generation}",
+            key_set_url="https://moodle.example.cn/jwks",
+            auth_login_url="https://moodle.example.cn/auth",
+            auth_token_url="https://moodle.example.cn/token",
+        )
+        session.add(lti_platform)
         session.flush()
         session.commit()
         return {
@@ -457,6 +479,7 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
             "key_id": api_key.id,
             "station_id": station.id,
             "session_id": training.id,
+            "platform_id": lti_platform.id,
         }
 
 
