@@ -313,3 +313,33 @@ def test_each_change_is_published_whole_on_the_cases_redis_channel(content_app):
     assert last["en"]["heading"] == "Your decision" and last["zh_CN"]["heading"] == "你的选择"
     with content_app.app_context():
         assert get_session().scalar(select(LiveCase.version)) == 3
+
+
+def test_the_chinese_live_pages_use_full_width_punctuation(content_app):
+    from tests.courses.test_chinese_punctuation import glued
+
+    room = Room(content_app)
+    chinese = {"Accept-Language": "zh-CN"}
+    start_page = room.staff.get(f"/sessions/manage/{room.session_id}/live", headers=chinese)
+    assert "开始现场案例" in start_page.get_data(as_text=True)
+    room.start()
+    pages = {}
+    for step in range(DECISION, CHECK_TWO + 1):
+        room.go_to(step)
+        if step in (DECISION, CHECK_ONE):
+            room.answer(0, step, "a")
+            room.move("reveal", step)
+        pages[f"screen {step}"] = room.staff.get(
+            f"/sessions/manage/{room.session_id}/live", headers=chinese
+        )
+        pages[f"phone {step}"] = room.phones[0].get(
+            f"/sessions/{room.session_id}/live", headers=chinese
+        )
+    pages["mine"] = room.phones[0].get("/sessions/mine", headers=chinese)
+    problems = {}
+    for name, page in pages.items():
+        assert page.status_code == 200, name
+        if glued(page.get_data(as_text=True)):
+            problems[name] = glued(page.get_data(as_text=True))
+    assert problems == {}
+    assert "现场案例" in pages["mine"].get_data(as_text=True)
