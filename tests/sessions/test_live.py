@@ -45,7 +45,7 @@ class Room:
         )
         self.riders = []
         for number in range(riders):
-            person = people.make(Role.LEARNER, name="骑手" + "甲乙丙丁"[number])
+            person = people.make(Role.LEARNER, name="骑手" + "甲乙丙丁戊己庚辛壬癸"[number])
             member_of(app, person, self.trainer.organisation_id)
             if number < checked_in:
                 with app.app_context():
@@ -343,3 +343,69 @@ def test_the_chinese_live_pages_use_full_width_punctuation(content_app):
             problems[name] = glued(page.get_data(as_text=True))
     assert problems == {}
     assert "现场案例" in pages["mine"].get_data(as_text=True)
+
+
+PARALLEL = 6
+
+
+@pytest.fixture
+def busy_content_app(database_backend, tmp_path):
+    from tests.conftest import _dispose, build_concurrent_app
+
+    application = build_concurrent_app(database_backend, tmp_path, PARALLEL + 1, with_content=True)
+    yield application
+    _dispose(application)
+
+
+def test_answers_racing_the_trainers_next_step_count_once_and_only_on_their_step(
+    busy_content_app,
+):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    room = Room(busy_content_app, riders=PARALLEL, checked_in=PARALLEL)
+    room.start()
+    room.go_to(DECISION)
+    # The first rider taps on two phones at once, with two answers.
+    tokens = [csrf_token_for(phone) for phone in room.phones]
+    second_phone = signed_in(busy_content_app, room.riders[0])
+    second_token = csrf_token_for(second_phone)
+    staff_token = csrf_token_for(room.staff)
+    barrier = threading.Barrier(PARALLEL + 2)
+    answer_url = f"/sessions/{room.session_id}/live/answer"
+
+    def send(index: int) -> int:
+        client, token = (
+            (second_phone, second_token)
+            if index == PARALLEL
+            else (room.phones[index], tokens[index])
+        )
+        option = "c" if index == PARALLEL else "ab"[index % 2]
+        barrier.wait()
+        return client.post(
+            answer_url,
+            data={"csrf_token": token, "step": str(DECISION), "option": option},
+            headers={"Accept": "application/json"},
+        ).status_code
+
+    def move() -> int:
+        barrier.wait()
+        return room.staff.post(
+            f"/sessions/manage/{room.session_id}/live/move",
+            data={"csrf_token": staff_token, "action": "next", "at": str(DECISION)},
+        ).status_code
+
+    with ThreadPoolExecutor(PARALLEL + 2) as pool:
+        moved = pool.submit(move)
+        codes = list(pool.map(send, range(PARALLEL + 1)))
+    assert moved.result() == 302
+    assert set(codes) <= {200, 409}
+    with busy_content_app.app_context():
+        rows = list(get_session().scalars(select(LiveAnswer)))
+        version = get_session().scalar(select(LiveCase.version))
+    assert all(row.step_no == DECISION for row in rows)
+    # One answer per rider, however many phones; each recorded one raised the version.
+    assert len({row.profile_id for row in rows}) == len(rows)
+    assert len(rows) <= codes.count(200)
+    # started at 1, one version per "next" (DECISION + 1 of them) and per answer
+    assert version == 1 + DECISION + 1 + len(rows)
