@@ -66,7 +66,8 @@ def fresh_database() -> str:
 
 
 def wait_until_up(url: str) -> None:
-    deadline = time.monotonic() + 30
+    # A busy shared machine takes its time importing the app in each worker.
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback only
