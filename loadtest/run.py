@@ -32,6 +32,9 @@ from typing import Any
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script only loadtest/ is on the path: the app's own checkout comes
+# first, so this run measures this tree's code (as the servers it starts do).
+sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get(
     "LMS_LOADTEST_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

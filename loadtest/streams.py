@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from lms.accounts.models import OrganisationKind, Profile
+from lms.accounts.models import Cohort, CohortMember, OrganisationKind, Profile
 from lms.accounts.services import get_or_create_organisation
 from lms.courses.services import course_by_key, lesson_in
 from lms.db import utcnow
@@ -42,8 +42,13 @@ def seed_live_case(profile_ids: list[int]) -> int:
         course_key="legal-safety",
         languages=["zh_CN"],
     )
-    session.add(training)
+    cohort = Cohort(organisation_id=organisation.id, name="压测班")
+    session.add_all([training, cohort])
     session.flush()
+    # Riders see (and check in to) the sessions of the organisations they joined.
+    session.add_all(
+        CohortMember(cohort_id=cohort.id, profile_id=profile_id) for profile_id in profile_ids
+    )
     course = course_by_key("legal-safety")
     lesson = lesson_in(course.current_version, "ls-red-light")  # type: ignore[union-attr]
     session.add(
@@ -85,8 +90,10 @@ class StreamHolder:
         ]
 
     def start(self) -> None:
+        # A room fills up over a minute or so, not in one instant.
         for thread in self.threads:
             thread.start()
+            time.sleep(0.05)
 
     def _count(self, name: str, step: int = 1) -> None:
         with self.lock:
