@@ -171,3 +171,31 @@ def test_a_live_case_on_the_big_screen_with_two_riders_phones(live_server, new_p
         assert "1.5 h" in text
         assert axe_violations(phone) == []
         assert horizontal_overflow(phone) <= 0
+
+
+def test_a_phone_without_event_source_follows_the_case_by_polling(live_server, new_page):
+    base = live_server.url
+    session_id = make_session(live_server.app)
+    screen = new_page(viewport=SCREEN)
+    log_in(screen, base, TRAINER)
+    screen.goto(f"{base}/sessions/manage/{session_id}/check-in")
+    link = screen.locator("#check-in-qr").get_attribute("data-check-in-url")
+    phone = new_page(viewport=PHONE)
+    # An old browser: no EventSource, so live.js polls the JSON state.
+    phone.context.add_init_script("delete window.EventSource;")
+    log_in(phone, base, RIDERS[0])
+    phone.goto(link)
+    phone.click("main form button.primary")
+    phone.wait_for_url(f"{base}/sessions/mine")
+    # The phone opens the page before the trainer starts: it waits, then follows.
+    phone.goto(f"{base}/sessions/{session_id}/live")
+    wait_for_step(phone, "The trainer has not started the live case yet.")
+    assert phone.evaluate("() => typeof window.EventSource") == "undefined"
+    screen.goto(f"{base}/sessions/manage/{session_id}/live")
+    screen.select_option("#lesson_key", "ls-red-light")
+    screen.get_by_role("button", name="Start the live case").click()
+    wait_for_step(phone, "The case")
+    move(screen, "Next step")
+    wait_for_step(phone, "Your decision")
+    answer(phone, "Wait behind the stop line")
+    wait_for_counts(screen, {"a": 0, "b": 1, "c": 0})
