@@ -409,3 +409,15 @@ def test_answers_racing_the_trainers_next_step_count_once_and_only_on_their_step
     assert len(rows) <= codes.count(200)
     # started at 1, one version per "next" (DECISION + 1 of them) and per answer
     assert version == 1 + DECISION + 1 + len(rows)
+
+
+def test_a_rider_who_checks_in_while_the_case_runs_lands_on_the_live_page(content_app):
+    from tests.sessions.test_check_in import code_on_screen
+
+    room = Room(content_app, riders=3, checked_in=2)
+    room.start()
+    code = code_on_screen(room.staff, room.session_id)
+    late = room.post(room.phones[2], f"/sessions/{room.session_id}/check-in", {"code": code})
+    assert late.status_code == 302
+    assert late.headers["Location"].endswith(f"/sessions/{room.session_id}/live")
+    assert room.phones[2].get(late.headers["Location"]).status_code == 200
