@@ -58,6 +58,15 @@ DEFAULTS: dict[str, Any] = {
     #: Minutes before a training session starts and after it ends during which
     #: riders may check in with its QR code.
     "LMS_CHECK_IN_GRACE_MINUTES": 15,
+    #: Seconds a live case's event stream stays open before it closes and the
+    #: browser reconnects (with Last-Event-ID), so no stream holds a worker for long.
+    "LMS_LIVE_STREAM_SECONDS": 300,
+    #: Seconds between the keep-alive comments a quiet live stream sends, so
+    #: proxies and phone networks do not drop it.
+    "LMS_LIVE_KEEPALIVE_SECONDS": 15,
+    #: Seconds between database polls of a live stream when no Redis is
+    #: configured (standalone, one process).
+    "LMS_LIVE_POLL_SECONDS": 1.0,
     #: Name of the organisation that issues certificates.
     "LMS_ISSUER_NAME": "LMS 培训中心 / LMS Training Centre",
     #: Write one JSON object per log line, with the request id (production).

@@ -7,7 +7,11 @@
 4. Verification throughput against a minimal Flask route under the same
    gunicorn config, on the same core: three rounds of 10 s each, the best of
    each route (LOAD_SKIP_RAMP=1 measures only this part).
-5. The rider mix without pauses against the app with xAPI off and against a
+5. Throughout the ramp, ``LOAD_STREAMS`` (200) riders hold a live case's event
+   stream open on the stream server (deploy/gunicorn-stream.conf.py, gevent,
+   the app's core too) while the case changes once a second (loadtest/streams.py):
+   the rider mix's p95 is measured with them open.
+6. The rider mix without pauses against the app with xAPI off and against a
    second app with xAPI on (statements written to the outbox, an outbox
    worker delivering them to a stand-in LRS on the client core): three
    rounds each, alternating, the best of each; then every statement must
@@ -28,10 +32,14 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script only loadtest/ is on the path: the app's own checkout comes
+# first, so this run measures this tree's code (as the servers it starts do).
+sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get(
     "LMS_LOADTEST_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -44,8 +52,10 @@ APP_CORES = "1"
 CLIENT_CORES = "0"
 PORT = int(os.environ.get("LOAD_PORT", "8311"))
 HELLO_PORT = int(os.environ.get("LOAD_HELLO_PORT", "8312"))
-XAPI_PORT = int(os.environ.get("LOAD_XAPI_PORT", "8313"))
-LRS_PORT = int(os.environ.get("LOAD_LRS_PORT", "8314"))
+STREAM_PORT = int(os.environ.get("LOAD_STREAM_PORT", "8313"))
+STREAMS = int(os.environ.get("LOAD_STREAMS", "200"))
+XAPI_PORT = int(os.environ.get("LOAD_XAPI_PORT", "8315"))
+LRS_PORT = int(os.environ.get("LOAD_LRS_PORT", "8316"))
 THROUGHPUT_ROUNDS = 3
 # Enough busy riders to keep one app core full, few enough for one client core.
 MIX_USERS = int(os.environ.get("LOAD_MIX_USERS", "48"))
@@ -80,16 +90,24 @@ def wait_until_up(url: str) -> None:
     raise SystemExit(f"server at {url} did not start")
 
 
-def gunicorn(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def gunicorn(
+    app: str,
+    port: int,
+    env: dict[str, str],
+    log: Path,
+    config: str = "deploy/gunicorn.conf.py",
+) -> subprocess.Popen[bytes]:
     env = {
         **env,
         "LMS_BIND": f"127.0.0.1:{port}",
+        "LMS_STREAM_BIND": f"127.0.0.1:{port}",
+        "LMS_STREAM_WORKERS": "1",
         "LMS_WORKERS": env.get("LMS_WORKERS", "2"),
         "LMS_THREADS": env.get("LMS_THREADS", "4"),
         "LMS_ACCESS_LOG": str(log),
     }
     return subprocess.Popen(
-        pinned(APP_CORES, [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", app]),
+        pinned(APP_CORES, [str(BIN / "gunicorn"), "-c", config, app]),
         cwd=ROOT,
         env=env,
         stdout=log.open("ab"),
@@ -227,6 +245,28 @@ def ramp(env: dict[str, str], work: Path) -> list[dict]:
     return json.loads(results.read_text()) if results.exists() else []
 
 
+def open_streams(env: dict[str, str], cookies: Path) -> tuple[Any, Any]:
+    """``STREAMS`` seeded riders checked in to a live case, each holding its stream."""
+    for key in ("LMS_DATABASE_URL", "LMS_REDIS_URL", "LMS_SECRET_KEY"):
+        os.environ[key] = env[key]
+    from lms import create_app
+    from loadtest.streams import Changes, StreamHolder, learner_ids, seed_live_case
+
+    app = create_app()
+    riders = cookies.read_text(encoding="ascii").split()[:STREAMS]
+    with app.app_context():
+        session_id = seed_live_case(learner_ids(len(riders)))
+    holder = StreamHolder(STREAM_PORT, f"/sessions/{session_id}/live/events", riders)
+    holder.start()
+    changes = Changes(app, session_id)
+    changes.start()
+    deadline = time.monotonic() + 60
+    while holder.open < len(riders) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    print(f"live streams open before the ramp: {holder.open} of {len(riders)}")
+    return holder, changes
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="lms-loadtest-"))
     url = fresh_database()
@@ -264,10 +304,24 @@ def main() -> None:
     app_cores = len(APP_CORES.split(",")) if (os.cpu_count() or 1) > 1 else os.cpu_count() or 1
     server = gunicorn("lms:create_app()", PORT, env, work / "app.log")
     hello = gunicorn("loadtest.hello:app", HELLO_PORT, env, work / "hello.log")
+    streamer = gunicorn(
+        "lms:create_app()", STREAM_PORT, env, work / "stream.log", "deploy/gunicorn-stream.conf.py"
+    )
+    holder = changes = None
     try:
         wait_until_up(f"http://127.0.0.1:{PORT}/healthz")
         wait_until_up(f"http://127.0.0.1:{HELLO_PORT}/hello")
+        wait_until_up(f"http://127.0.0.1:{STREAM_PORT}/healthz")
+        if STREAMS:
+            holder, changes = open_streams(env, cookies)
         stages = [] if os.environ.get("LOAD_SKIP_RAMP") else ramp(env, work)
+        if holder is not None and changes is not None:
+            print(
+                f"live streams during the ramp: {holder.open} of {STREAMS} open at its end, "
+                f"{holder.events} events and {holder.keepalives} keep-alives received, "
+                f"{changes.published} changes published, {holder.reconnects} reconnects, "
+                f"{holder.errors} errors"
+            )
         for stage in stages:
             print(
                 f"  {stage['users']:>5} riders: p95 {stage['p95_ms']:.0f} ms over "
@@ -291,7 +345,10 @@ def main() -> None:
         memory = worker_memory_mb(server.pid)
         xapi = None if os.environ.get("LOAD_SKIP_XAPI") else xapi_phase(env, url, work)
     finally:
-        for process in (server, hello):
+        for running in (holder, changes):
+            if running is not None:
+                running.close()
+        for process in (server, hello, streamer):
             process.terminate()
             process.wait(timeout=30)
     print(f"app cores: {app_cores} (gunicorn 2 workers x 4 threads), learners seeded: {LEARNERS}")

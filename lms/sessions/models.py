@@ -148,3 +148,64 @@ class Attendance(Base):
 
     session: Mapped[TrainingSession] = relationship()
     profile: Mapped[Profile] = relationship(foreign_keys=[profile_id])
+
+
+class LiveState(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class LiveCase(Base):
+    """A case lesson the trainer steps through on the big screen while the riders
+    in the room answer on their phones.
+
+    The state lives here, not in a process: every app process reads the same
+    row, and ``version`` goes up with every change (a step, a reveal, an
+    answer), so a phone that reconnects says which version it last saw.
+    """
+
+    __tablename__ = "lms_live_case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_training_session.id", ondelete="CASCADE"), unique=True
+    )
+    course_key: Mapped[str] = mapped_column(String(64))
+    lesson_key: Mapped[str] = mapped_column(String(64))
+    #: the published lesson version shown, so a re-published course never changes
+    #: the steps of a live case under way
+    lesson_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_lesson_version.id", ondelete="SET NULL")
+    )
+    #: index into the live steps (situation, decision, outcome, rule, each check)
+    step_no: Mapped[int] = mapped_column(default=0)
+    #: the current decision's or question's outcome is on the screen: answers closed
+    revealed: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[LiveState] = mapped_column(
+        Enum(LiveState, values_callable=enum_values, native_enum=False, length=16),
+        default=LiveState.OPEN,
+    )
+    version: Mapped[int] = mapped_column(default=1)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[TrainingSession] = relationship()
+
+
+class LiveAnswer(Base):
+    """A rider's answer to one step of a live case: once per rider and step."""
+
+    __tablename__ = "lms_live_answer"
+    __table_args__ = (UniqueConstraint("live_case_id", "step_no", "profile_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    live_case_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_live_case.id", ondelete="CASCADE"), index=True
+    )
+    step_no: Mapped[int]
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_profile.id", ondelete="CASCADE"), index=True
+    )
+    #: the option ids chosen (one, or several for a multiple-choice question)
+    options: Mapped[list[Any]] = mapped_column(default=list)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -26,7 +26,7 @@ from lms.accounts.models import Role
 from lms.config import config_value
 from lms.courses.services import published_courses
 from lms.i18n import _, _l, lms_locale, localised
-from lms.sessions import check_in, services
+from lms.sessions import check_in, live, services
 from lms.sessions.forms import FACILITY_LABELS, LANGUAGE_LABELS, SessionForm, StationForm
 from lms.sessions.models import BookingStatus, CheckInMethod, Station
 from lms.sessions.services import SessionDetails, StationDetails, StationError
@@ -362,6 +362,9 @@ def check_in_page(session_id: int) -> Any:
     if request.method == "POST":
         get_session().commit()
         flash(_("You are checked in. Enjoy the session."), "success")
+        if live.live_case_of(session_id) is not None:
+            # Scanned while the live case runs: straight to the step on the screen.
+            return redirect(url_for(".live_phone", session_id=session_id))
         return redirect(url_for(".my_sessions"))
     return render_template("lms/sessions/check_in.html", training=training, code=code)
 

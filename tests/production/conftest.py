@@ -113,18 +113,26 @@ class Server:
                 self.process.kill()
 
 
-def start_server(env: dict[str, str], log: Path, workers: int = 1, threads: int = 4) -> Server:
-    """Start gunicorn with the production config and wait until it answers."""
+def start_server(
+    env: dict[str, str],
+    log: Path,
+    workers: int = 1,
+    threads: int = 4,
+    config: str = "deploy/gunicorn.conf.py",
+) -> Server:
+    """Start gunicorn with a production config and wait until it answers."""
     port = free_port()
     env = {
         **env,
         "LMS_BIND": f"127.0.0.1:{port}",
         "LMS_WORKERS": str(workers),
         "LMS_THREADS": str(threads),
+        "LMS_STREAM_BIND": f"127.0.0.1:{port}",
+        "LMS_STREAM_WORKERS": str(workers),
     }
     handle = log.open("wb")
     process = subprocess.Popen(
-        [str(GUNICORN), "-c", "deploy/gunicorn.conf.py", "lms:create_app()"],
+        [str(GUNICORN), "-c", config, "lms:create_app()"],
         cwd=PROJECT_DIR,
         env=env,
         stdout=handle,

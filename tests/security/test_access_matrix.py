@@ -289,6 +289,24 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("lms.sessions.check_in_page", "POST"): {**logged_in(403), "learner_a": 400, "learner_b": 400},
     ("lms.sessions.my_sessions", "GET"): logged_in(200),
     ("lms.sessions.session_report_csv", "GET"): staff(200, 404, 404),
+    # The live case: X's session has no linked course and no live case yet, and
+    # learner A and B signed up but did not check in, so they are refused (403).
+    ("lms.sessions.live_screen", "GET"): staff(200, 404, 404),
+    ("lms.sessions.start_live", "POST"): staff(400, 404, 404),
+    ("lms.sessions.move_live", "POST"): staff(400, 404, 404),
+    ("lms.sessions.live_phone", "GET"): logged_in(403),
+    ("lms.sessions.live_answer", "POST"): logged_in(403),
+    ("lms.sessions.live_state", "GET"): {
+        **staff(200, 404, 404),
+        "employer": 404,
+        "employer_b": 404,
+    },
+    # No live case, so nothing to stream even for X's staff (the page polls the state).
+    ("lms.sessions.live_stream", "GET"): {
+        **staff(404, 404, 404),
+        "employer": 404,
+        "employer_b": 404,
+    },
     # Sharing: anyone signed in may share their own certificates; nothing chosen is a 400.
     ("lms.employers.share_code", "GET"): logged_in(200),
     ("lms.employers.share", "GET"): logged_in(200),
