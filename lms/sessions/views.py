@@ -24,6 +24,7 @@ from flask import (
 from lms.accounts.access import ADMIN_ROLES, STAFF_ROLES, require_profile, role_required
 from lms.accounts.models import Role
 from lms.config import config_value
+from lms.courses.attended import attended_by_source
 from lms.courses.services import published_courses
 from lms.i18n import _, _l, lms_locale, localised
 from lms.sessions import check_in, services
@@ -370,9 +371,13 @@ def check_in_page(session_id: int) -> Any:
 def my_sessions() -> Any:
     """The rider's record: sessions signed up for, and attended."""
     profile = require_profile()
+    credited = attended_by_source(profile.id)
     return render_template(
         "lms/sessions/mine.html",
         rows=check_in.my_sessions(profile),
+        credited=credited,
+        source_of=check_in.attended_source,
+        total_hours=round(sum(row.seconds for row in credited.values()) / 3600, 1),
         status_labels=STATUS_LABELS,
         local_time=local_time,
     )
