@@ -142,6 +142,7 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     from lms.request_guards import install_request_guards
     from lms.sessions.views import bp as sessions_bp
     from lms.studio.views import bp as studio_bp
+    from lms.surveys.views import bp as surveys_bp
     from lms.web import install_request_hooks
 
     parent = Blueprint(
@@ -165,6 +166,7 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     parent.register_blueprint(studio_bp)
     parent.register_blueprint(employers_bp)
     parent.register_blueprint(sessions_bp)
+    parent.register_blueprint(surveys_bp)
     parent.register_blueprint(ops_bp)
     return parent
 
