@@ -30,6 +30,7 @@ from lms.i18n import _, _l, lms_locale, localised
 from lms.sessions import check_in, services
 from lms.sessions.forms import FACILITY_LABELS, LANGUAGE_LABELS, SessionForm, StationForm
 from lms.sessions.models import BookingStatus, CheckInMethod, Station
+from lms.sessions.reports import session_report_sections
 from lms.sessions.services import SessionDetails, StationDetails, StationError
 from lms.state import get_session
 from lms.web import error_response, local_time
@@ -189,6 +190,7 @@ def manage_sessions() -> Any:
             "lms/sessions/manage_sessions.html",
             form=form,
             sessions=sessions,
+            stations=services.organisation_stations_of(trainer),
             taken=services.places_taken(s.id for s in sessions),
             locale=lms_locale(),
             local_time=local_time,
@@ -210,6 +212,7 @@ def session_roster(session_id: int) -> Any:
         "lms/sessions/roster.html",
         training=training,
         report=check_in.session_report(training),
+        extra_sections=session_report_sections(training),
         status_labels=STATUS_LABELS,
         locale=lms_locale(),
         local_time=local_time,
