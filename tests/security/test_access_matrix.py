@@ -289,6 +289,22 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("lms.sessions.check_in_page", "POST"): {**logged_in(403), "learner_a": 400, "learner_b": 400},
     ("lms.sessions.my_sessions", "GET"): logged_in(200),
     ("lms.sessions.session_report_csv", "GET"): staff(200, 404, 404),
+    ("lms.sessions.station_report", "GET"): staff(200, 404, 404),
+    ("lms.sessions.station_report_csv", "GET"): staff(200, 404, 404),
+    # ------------------------------------------------------------ surveys
+    # An empty survey form has no title; the template needs nothing more than a
+    # click (a station is optional), so it opens a survey of the staff's own
+    # organisation; an empty status change is refused for its content.
+    ("lms.surveys.manage", "GET"): staff(200, 200, 200),
+    ("lms.surveys.manage", "POST"): staff(400, 400, 400),
+    ("lms.surveys.from_template", "POST"): staff(302, 302, 302),
+    ("lms.surveys.results_page", "GET"): staff(200, 404, 404),
+    ("lms.surveys.results_csv", "GET"): staff(200, 404, 404),
+    ("lms.surveys.change_status", "POST"): staff(400, 404, 404),
+    ("lms.surveys.open_surveys", "GET"): logged_in(200),
+    # Riders of X only; an empty answer sheet is refused for its content.
+    ("lms.surveys.answer", "GET"): {**logged_in(403), "learner_a": 200, "learner_b": 200},
+    ("lms.surveys.answer", "POST"): {**logged_in(403), "learner_a": 400, "learner_b": 400},
     # Sharing: anyone signed in may share their own certificates; nothing chosen is a 400.
     ("lms.employers.share_code", "GET"): logged_in(200),
     ("lms.employers.share", "GET"): logged_in(200),
@@ -358,6 +374,7 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
     from lms.levels.services import published_tracks
     from lms.sessions.models import Station, TrainingSession
     from lms.studio.drafts import edit_course
+    from lms.surveys.services import create_from_template
     from lms.studio.models import Draft
     from lms.studio.publishing import publish_draft
     from tests.studio.conftest import valid_course
@@ -430,6 +447,7 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
         )
         session.add(training)
         session.flush()
+        survey = create_from_template(trainer, station.id, anonymous=True)
         session.commit()
         return {
             "key": key,
@@ -457,6 +475,7 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
             "key_id": api_key.id,
             "station_id": station.id,
             "session_id": training.id,
+            "survey_id": survey.id,
         }
 
 
