@@ -374,9 +374,9 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
     from lms.levels.services import published_tracks
     from lms.sessions.models import Station, TrainingSession
     from lms.studio.drafts import edit_course
-    from lms.surveys.services import create_from_template
     from lms.studio.models import Draft
     from lms.studio.publishing import publish_draft
+    from lms.surveys.services import create_from_template
     from tests.studio.conftest import valid_course
 
     with app.app_context():

@@ -307,3 +307,24 @@ def test_a_trainer_writes_a_survey_and_an_empty_or_half_translated_one_is_refuse
     two = post_form(client, f"/surveys/{survey.id}", {f"q{first}": ["o1", "o2"]})
     assert two.status_code == 400 and "第1题只能选一项" in two.get_data(as_text=True)
     assert post_form(client, f"/surveys/{survey.id}", {f"q{first}": "o2"}).status_code == 302
+
+
+def test_the_survey_pages_use_chinese_punctuation(app, people):
+    from tests.courses.test_chinese_punctuation import glued
+
+    trainer, (rider,) = setup_riders(app, people, 1)
+    station = add_station(app, trainer.organisation_id, "东站")
+    staff = signed_in(app, trainer)
+    survey_id = from_template(staff)
+    client = signed_in(app, rider)
+    answer_page = client.get(f"/surveys/{survey_id}").get_data(as_text=True)
+    post_form(client, f"/surveys/{survey_id}", {**answers_for(questions(app, survey_id))})
+    pages = {
+        "manage": staff.get("/surveys/manage").get_data(as_text=True),
+        "results": staff.get(f"/surveys/manage/{survey_id}").get_data(as_text=True),
+        "report": staff.get(f"/sessions/manage/stations/{station}/report").get_data(as_text=True),
+        "list": client.get("/surveys").get_data(as_text=True),
+        "answer": answer_page,
+    }
+
+    assert {name: glued(html) for name, html in pages.items() if glued(html)} == {}
