@@ -41,7 +41,7 @@ def make_station_and_rider(app) -> int:
 def test_a_rider_answers_the_needs_survey_on_a_phone(live_server, new_page):
     base = live_server.url
     station_id = make_station_and_rider(live_server.app)
-    trainer = new_page()
+    trainer = new_page(locale="zh-CN")
     log_in(trainer, base, "13700000002")
     trainer.goto(f"{base}/surveys/manage")
     assert axe_violations(trainer) == []
@@ -51,7 +51,7 @@ def test_a_rider_answers_the_needs_survey_on_a_phone(live_server, new_page):
     survey_url = trainer.url
     assert axe_violations(trainer) == []
 
-    rider = new_page(viewport=PHONE)
+    rider = new_page(viewport=PHONE, locale="zh-CN")
     log_in(rider, base, "13900000778")
     rider.goto(f"{base}/surveys")
     rider.click("ul.cards a")
