@@ -242,15 +242,27 @@ def has_answered(survey_id: int, profile_id: int) -> bool:
 
 def open_surveys_for(rider: Profile) -> list[tuple[Survey, bool]]:
     """Open surveys of the organisations the rider joined, with whether they answered."""
-    surveys = get_session().scalars(
-        select(Survey)
-        .where(
-            Survey.organisation_id.in_(joined_organisation_ids(rider)),
-            Survey.status == SurveyStatus.OPEN,
+    session = get_session()
+    surveys = list(
+        session.scalars(
+            select(Survey)
+            .where(
+                Survey.organisation_id.in_(joined_organisation_ids(rider)),
+                Survey.status == SurveyStatus.OPEN,
+            )
+            .order_by(Survey.created_at.desc(), Survey.id.desc())
         )
-        .order_by(Survey.created_at.desc(), Survey.id.desc())
     )
-    return [(survey, has_answered(survey.id, rider.id)) for survey in surveys]
+    if not surveys:
+        return []
+    # One lookup for all: each survey's hash of this rider is its own.
+    hashes = [_rider_hash(survey.id, rider.id) for survey in surveys]
+    answered = set(
+        session.scalars(
+            select(SurveyAnswered.survey_id).where(SurveyAnswered.rider_hash.in_(hashes))
+        )
+    )
+    return [(survey, survey.id in answered) for survey in surveys]
 
 
 def visible_survey(rider: Profile, survey_id: int) -> Survey:

@@ -119,6 +119,7 @@ def test_riders_answer_the_template_once_and_the_trainer_sees_needs_ranked_with_
     again = post_form(one, f"/surveys/{survey_id}", answers_for(qs))
 
     assert done.status_code == 302
+    assert "已填写，谢谢" in one.get("/surveys").get_data(as_text=True)
     assert again.status_code == 409 and "已经填写过" in again.get_data(as_text=True)
     assert counts(app) == before
     page = staff.get(f"/surveys/manage/{survey_id}").get_data(as_text=True)
