@@ -52,6 +52,13 @@ def _training_hours(
     return (studied + attended_seconds(profile_id, course_key)) / 3600
 
 
+def _attended_hours(profile_id: int, course_key: str | None) -> float:
+    """The part of the hours attended in person (sessions), kept in the evidence."""
+    from lms.courses.attended import attended_seconds
+
+    return round(attended_seconds(profile_id, course_key) / 3600, 2)
+
+
 def _lessons_done(profile_id: int, version: CourseVersion) -> bool:
     from lms.courses.progress import completed_lesson_keys
 
@@ -93,6 +100,7 @@ def issue_for_attempt(attempt: Attempt) -> Certificate | None:
             "course_version": version.number,
             "score_percent": getattr(attempt, "score_percent", None),
             "graded_at": graded_at.isoformat() if graded_at else None,
+            "attended_training_hours": _attended_hours(attempt.profile_id, attempt.course_key),
         },
         track_key=track_key,
         track_title=track_title if occupations else None,
@@ -124,6 +132,9 @@ def issue_for_level(achievement: LevelAchievement) -> Certificate:
     hours = evidence.get("hours")
     if not isinstance(hours, int | float):
         hours = _training_hours(achievement.profile_id, None)
+        evidence.setdefault(
+            "attended_training_hours", _attended_hours(achievement.profile_id, None)
+        )
     return issue_certificate(
         profile_id=achievement.profile_id,
         kind=CertificateKind.LEVEL,
