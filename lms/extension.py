@@ -145,8 +145,10 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     from lms.ops.views import bp as ops_bp
     from lms.request_guards import install_request_guards
     from lms.sessions import live_views  # noqa: F401 (registers the live case routes on bp)
+    from lms.sessions import report_views  # noqa: F401 (registers the station reports on bp)
     from lms.sessions.views import bp as sessions_bp
     from lms.studio.views import bp as studio_bp
+    from lms.surveys.views import bp as surveys_bp
     from lms.web import install_request_hooks
 
     parent = Blueprint(
@@ -173,6 +175,7 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     parent.register_blueprint(studio_bp)
     parent.register_blueprint(employers_bp)
     parent.register_blueprint(sessions_bp)
+    parent.register_blueprint(surveys_bp)
     parent.register_blueprint(ops_bp)
     parent.register_blueprint(lti_bp)
     return parent

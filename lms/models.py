@@ -14,6 +14,7 @@ from lms.accounts.models import (  # noqa: F401
 from lms.assessments.models import Attempt, AttemptQuestion  # noqa: F401
 from lms.certificates.models import Certificate, CertificateEvent  # noqa: F401
 from lms.courses.models import (  # noqa: F401
+    AttendedTraining,
     Course,
     CourseVersion,
     LessonProgress,
@@ -53,3 +54,10 @@ from lms.levels.models import (  # noqa: F401
 )
 from lms.sessions.models import Attendance, Booking, Station, TrainingSession  # noqa: F401
 from lms.studio.models import Draft, VersionSource  # noqa: F401
+from lms.surveys.models import (  # noqa: F401
+    Survey,
+    SurveyAnswer,
+    SurveyAnswered,
+    SurveyQuestion,
+    SurveyResponse,
+)

@@ -21,6 +21,7 @@ DOMAIN_PACKAGES = (
     "lms.studio",
     "lms.employers",
     "lms.sessions",
+    "lms.surveys",
     "lms.interop",
 )
 SHARED_LAYER_MODULES = (

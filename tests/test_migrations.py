@@ -205,3 +205,69 @@ def test_upgrading_gives_every_existing_row_an_owner(empty_database_url):
     assert certificate_owner == publisher
     assert event_owner == publisher
     assert signoff_owners == {f"r{trainer}": station, "rNone": publisher}
+
+
+def test_upgrading_credits_check_ins_recorded_before_as_training_time(empty_database_url):
+    from datetime import UTC, datetime, timedelta
+
+    app = make_app(empty_database_url)
+    starts = datetime(2026, 5, 1, 1, 0, tzinfo=UTC)
+    with app.app_context():
+        upgrade_database("0090")
+        engine = app.extensions["lms"].db.engine
+        tables = sa.MetaData()
+        tables.reflect(engine)
+        t = tables.tables
+        with engine.begin() as connection:
+            organisation = _insert(
+                connection, t["lms_organisation"], name="某站", kind="platform", created_at=starts
+            )
+            riders = [
+                _insert(
+                    connection,
+                    t["lms_profile"],
+                    user_ref=str(number),
+                    display_name="骑手",
+                    role="learner",
+                    created_at=starts,
+                )
+                for number in (1, 2)
+            ]
+            training = _insert(
+                connection,
+                t["lms_training_session"],
+                organisation_id=organisation,
+                title="夜间安全",
+                place="人民路",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+                capacity=5,
+                course_key="legal-safety",
+                languages=["zh_CN"],
+                created_at=starts,
+            )
+            for rider, method, late in ((riders[0], "qr", 30), (riders[1], "by_hand", 150)):
+                _insert(
+                    connection,
+                    t["lms_session_attendance"],
+                    session_id=training,
+                    profile_id=rider,
+                    method=method,
+                    reason="",
+                    created_at=starts + timedelta(minutes=late),
+                )
+        upgrade_database()
+        with engine.connect() as connection:
+            credited = dict(
+                connection.execute(
+                    sa.text(
+                        "SELECT profile_id, seconds FROM lms_attended_training "
+                        "WHERE source_key = :key AND course_key = 'legal-safety'"
+                    ),
+                    {"key": f"session:{training}"},
+                ).all()
+            )
+        get_session().remove()
+        engine.dispose()
+    # The late scan earns the 90 minutes left; the trainer's hand vouches for all 120.
+    assert credited == {riders[0]: 5400, riders[1]: 7200}

@@ -4,7 +4,8 @@ level reached, earns its certificate.
 A course certificate needs every lesson of the course finished AND its quiz
 passed, and is issued on whichever comes last: the quiz passed once the lessons
 are done, or the last lesson finished after a pass. It prints the hours the
-learner actually spent in the course's lessons.
+learner actually spent in the course's lessons, and in the training sessions held
+for the course that they attended (the sessions domain credits those).
 
 Nothing here listens until :func:`connect` is called (the extension's
 ``init_app`` does): importing the module connects nothing.
@@ -36,11 +37,26 @@ OCCUPATIONS: dict[str, dict[str, str]] = {
 }
 
 
-def _training_hours(profile_id: int, lesson_keys: list[str] | None) -> float:
-    """Hours of active time the learner spent in these lessons (all lessons: None)."""
+def _training_hours(
+    profile_id: int, lesson_keys: list[str] | None, course_key: str | None = None
+) -> float:
+    """Hours of active time the learner spent in these lessons (all lessons: None),
+    plus the training they attended in person: the sessions held for this course
+    (every session attended, for all lessons)."""
+    from lms.courses.attended import attended_seconds
     from lms.courses.progress import training_seconds
 
-    return max(training_seconds(profile_id, lesson_keys=lesson_keys), 0) / 3600
+    studied = max(training_seconds(profile_id, lesson_keys=lesson_keys), 0)
+    if lesson_keys is not None and course_key is None:
+        return studied / 3600
+    return (studied + attended_seconds(profile_id, course_key)) / 3600
+
+
+def _attended_hours(profile_id: int, course_key: str | None) -> float:
+    """The part of the hours attended in person (sessions), kept in the evidence."""
+    from lms.courses.attended import attended_seconds
+
+    return round(attended_seconds(profile_id, course_key) / 3600, 2)
 
 
 def _lessons_done(profile_id: int, version: CourseVersion) -> bool:
@@ -52,7 +68,8 @@ def _lessons_done(profile_id: int, version: CourseVersion) -> bool:
 
 def issue_for_attempt(attempt: Attempt) -> Certificate | None:
     """Issue the training certificate of a passed course attempt once every lesson of
-    the course is finished too (None while something is missing)."""
+    the course is finished too (None while something is missing). Its hours are the
+    time in the course's lessons and in the sessions attended for the course."""
     # getattr throughout: a sender may pass a lighter stand-in for the attempt
     # that lacks the result columns (the spaced-review tests do).
     if not getattr(attempt, "passed", False):
@@ -77,12 +94,13 @@ def issue_for_attempt(attempt: Attempt) -> Certificate | None:
         kind=CertificateKind.TRAINING,
         achievement_key=f"course:{attempt.course_key}:profile:{attempt.profile_id}",
         title=version.title,
-        hours=_training_hours(attempt.profile_id, lesson_keys),
+        hours=_training_hours(attempt.profile_id, lesson_keys, attempt.course_key),
         evidence={
             "attempt_id": getattr(attempt, "id", None),
             "course_version": version.number,
             "score_percent": getattr(attempt, "score_percent", None),
             "graded_at": graded_at.isoformat() if graded_at else None,
+            "attended_training_hours": _attended_hours(attempt.profile_id, attempt.course_key),
         },
         track_key=track_key,
         track_title=track_title if occupations else None,
@@ -114,6 +132,9 @@ def issue_for_level(achievement: LevelAchievement) -> Certificate:
     hours = evidence.get("hours")
     if not isinstance(hours, int | float):
         hours = _training_hours(achievement.profile_id, None)
+        evidence.setdefault(
+            "attended_training_hours", _attended_hours(achievement.profile_id, None)
+        )
     return issue_certificate(
         profile_id=achievement.profile_id,
         kind=CertificateKind.LEVEL,

@@ -275,3 +275,26 @@ class ReviewAnswer(Base):
     correct: Mapped[bool]
     stage_before: Mapped[int]
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AttendedTraining(Base):
+    """Training time a learner earned in person (a session at a station), credited
+    alongside the time spent in lessons.
+
+    Written once per source (``session:<id>``): the unique constraint is the rule.
+    ``seconds`` is what the hardening rules credit, never more than the session's length.
+    """
+
+    __tablename__ = "lms_attended_training"
+    __table_args__ = (UniqueConstraint("profile_id", "source_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_profile.id", ondelete="CASCADE"), index=True
+    )
+    source_key: Mapped[str] = mapped_column(String(64))
+    #: the course the session trained for, if any
+    course_key: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(120))
+    seconds: Mapped[int] = mapped_column(default=0)
+    attended_at: Mapped[datetime]

@@ -64,6 +64,17 @@ class HeldLevel:
 
 
 @dataclass(frozen=True)
+class AttendedFact:
+    """A session the learner was checked in to, with the training time it earned."""
+
+    id: int
+    source_key: str
+    course_key: str | None
+    seconds: int
+    attended_at: datetime
+
+
+@dataclass(frozen=True)
 class Catalog:
     """The published courses the requirements are measured against."""
 
@@ -86,6 +97,7 @@ class LearnerRecord:
     completed_lessons: frozenset[str] = frozenset()
     signoffs: tuple[SignOffFact, ...] = ()  # oldest first
     held: tuple[HeldLevel, ...] = ()
+    attended: tuple[AttendedFact, ...] = ()  # oldest first
     catalog: Catalog = field(default_factory=Catalog)
 
     def held_in(self, track_key: str) -> dict[int, HeldLevel]:
@@ -324,6 +336,34 @@ def _trainer_signoff(
     )
 
 
+def _session_attended(requirement: Requirement, record: LearnerRecord) -> RequirementResult:
+    need = requirement.count or 1
+    counted = [
+        fact
+        for fact in record.attended
+        if requirement.course is None or fact.course_key == requirement.course
+    ]
+    have = len(counted)
+    if have >= need:
+        state = RequirementState.DONE
+    elif have:
+        state = RequirementState.IN_PROGRESS
+    else:
+        state = RequirementState.NOT_STARTED
+    subject = record.catalog.course_titles.get(requirement.course) if requirement.course else None
+    return RequirementResult(
+        requirement,
+        state,
+        min(have, need) / need,
+        have,
+        need,
+        subject,
+        evidence={"sessions": [fact.source_key for fact in counted[:need]]}
+        if state == RequirementState.DONE
+        else {},
+    )
+
+
 def _joined(subjects: list[Mapping[str, str] | None]) -> dict[str, str] | None:
     known = [subject for subject in subjects if subject]
     if not known:
@@ -353,6 +393,8 @@ def evaluate_requirement(
         return _level_held(requirement, track, record.held_in(track.key), newly or set())
     if requirement.kind == "trainer_signoff":
         return _trainer_signoff(requirement, track, record)
+    if requirement.kind == "session_attended":
+        return _session_attended(requirement, record)
     raise ValueError(f"unknown requirement kind {requirement.kind!r}")
 
 

@@ -26,6 +26,7 @@ from lms.levels.models import (
 )
 from lms.levels.progress import (
     AttemptFact,
+    AttendedFact,
     Catalog,
     HeldLevel,
     LearnerRecord,
@@ -278,14 +279,14 @@ def load_catalog() -> Catalog:
 
 def _record_statement() -> Any:
     """Every fact of one learner's record in one query: graded attempts (one row per
-    correct question), finished lessons, sign-offs and levels held.
+    correct question), finished lessons, sign-offs, levels held and sessions attended.
 
     Built once per process with the learner as a bound parameter, so a request
     neither builds nor compiles it again.
     """
     profile_id = sa.bindparam("profile_id", type_=Integer)
     from lms.assessments.models import Attempt, AttemptQuestion
-    from lms.courses.models import LessonProgress
+    from lms.courses.models import AttendedTraining, LessonProgress
 
     def kind(name: str) -> Any:
         return sa.literal_column(f"'{name}'", String).label("kind")
@@ -356,7 +357,21 @@ def _record_statement() -> Any:
         none(String),
         none(Text),
     ).where(LevelAchievement.profile_id == profile_id)
-    everything = sa.union_all(attempts, lessons, signoffs, held).subquery()
+    attended = select(
+        kind("attended"),
+        AttendedTraining.id,
+        AttendedTraining.course_key,
+        AttendedTraining.source_key,
+        none(Integer),
+        sa.cast(AttendedTraining.seconds, Float),
+        none(Boolean),
+        AttendedTraining.attended_at,
+        none(String),
+        none(Integer),
+        none(String),
+        none(Text),
+    ).where(AttendedTraining.profile_id == profile_id)
+    everything = sa.union_all(attempts, lessons, signoffs, held, attended).subquery()
     return select(everything).order_by(everything.c.kind, everything.c.at, everything.c.id)
 
 
@@ -378,6 +393,7 @@ def gather_record(profile_id: int, catalog: Catalog | None = None) -> LearnerRec
     lessons: set[str] = set()
     signoffs: list[SignOffFact] = []
     held: list[HeldLevel] = []
+    attended: list[AttendedFact] = []
     for row in _record_rows(profile_id):
         if row.kind == "attempt":
             _first, correct = attempts.setdefault(row.id, (row, set()))
@@ -399,6 +415,8 @@ def gather_record(profile_id: int, catalog: Catalog | None = None) -> LearnerRec
                     created_at=row.at,
                 )
             )
+        elif row.kind == "attended":
+            attended.append(AttendedFact(row.id, row.detail, row.key, int(row.score or 0), row.at))
         else:
             held.append(HeldLevel(row.key, row.level, row.at, row.id))
     return LearnerRecord(
@@ -417,6 +435,7 @@ def gather_record(profile_id: int, catalog: Catalog | None = None) -> LearnerRec
         completed_lessons=frozenset(lessons),
         signoffs=tuple(signoffs),
         held=tuple(held),
+        attended=tuple(attended),
         catalog=catalog if catalog is not None else load_catalog(),
     )
 
@@ -458,6 +477,9 @@ def _evidence(track: PublishedTrack, progress: LevelProgress) -> dict[str, Any]:
         ),
         "lesson_keys": sorted(
             {key for item in progress.items for key in item.evidence.get("lessons", ())}
+        ),
+        "session_sources": sorted(
+            {key for item in progress.items for key in item.evidence.get("sessions", ())}
         ),
         "signoff_ids": sorted(
             item.evidence["signoff_id"] for item in progress.items if "signoff_id" in item.evidence

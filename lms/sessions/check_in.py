@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import Profile
 from lms.config import config_value
+from lms.courses.attended import credited_seconds, record_attended_training
 from lms.db import utcnow
 from lms.i18n import _l
 from lms.sessions.models import Attendance, Booking, BookingStatus, CheckInMethod, TrainingSession
@@ -80,6 +81,7 @@ def _record(
         method=method,
         reason=reason,
         recorded_by_id=recorded_by.id if recorded_by else None,
+        created_at=utcnow(),
     )
     session.add(attendance)
     try:
@@ -88,8 +90,28 @@ def _record(
     except IntegrityError:
         # The unique constraint: a second scan (or two at once) records nothing.
         raise SessionError(409, _l("You are already checked in to this session.")) from None
+    # The time counts as training before anyone hears of the check-in, so the
+    # levels re-checked on the signal already see it.
+    record_attended_training(
+        profile_id,
+        attended_source(training.id),
+        training.title,
+        credited_seconds(
+            training.starts_at,
+            training.ends_at,
+            attendance.created_at,
+            vouched=method == CheckInMethod.BY_HAND,
+        ),
+        attendance.created_at,
+        course_key=training.course_key,
+    )
     session_attended.send(current_app._get_current_object(), attendance=attendance)
     return attendance
+
+
+def attended_source(session_id: int) -> str:
+    """The key under which a session's attendance is credited as training time."""
+    return f"session:{session_id}"
 
 
 def _already(training: TrainingSession, profile_id: int) -> bool:

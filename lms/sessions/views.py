@@ -24,11 +24,13 @@ from flask import (
 from lms.accounts.access import ADMIN_ROLES, STAFF_ROLES, require_profile, role_required
 from lms.accounts.models import Role
 from lms.config import config_value
+from lms.courses.attended import attended_by_source
 from lms.courses.services import published_courses
 from lms.i18n import _, _l, lms_locale, localised
 from lms.sessions import check_in, live, services
 from lms.sessions.forms import FACILITY_LABELS, LANGUAGE_LABELS, SessionForm, StationForm
 from lms.sessions.models import BookingStatus, CheckInMethod, Station
+from lms.sessions.reports import session_report_sections
 from lms.sessions.services import SessionDetails, StationDetails, StationError
 from lms.state import get_session
 from lms.web import error_response, local_time
@@ -188,6 +190,7 @@ def manage_sessions() -> Any:
             "lms/sessions/manage_sessions.html",
             form=form,
             sessions=sessions,
+            stations=services.organisation_stations_of(trainer),
             taken=services.places_taken(s.id for s in sessions),
             locale=lms_locale(),
             local_time=local_time,
@@ -209,6 +212,7 @@ def session_roster(session_id: int) -> Any:
         "lms/sessions/roster.html",
         training=training,
         report=check_in.session_report(training),
+        extra_sections=session_report_sections(training),
         status_labels=STATUS_LABELS,
         locale=lms_locale(),
         local_time=local_time,
@@ -373,9 +377,13 @@ def check_in_page(session_id: int) -> Any:
 def my_sessions() -> Any:
     """The rider's record: sessions signed up for, and attended."""
     profile = require_profile()
+    credited = attended_by_source(profile.id)
     return render_template(
         "lms/sessions/mine.html",
         rows=check_in.my_sessions(profile),
+        credited=credited,
+        source_of=check_in.attended_source,
+        total_hours=round(sum(row.seconds for row in credited.values()) / 3600, 1),
         status_labels=STATUS_LABELS,
         local_time=local_time,
     )

@@ -307,6 +307,22 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
         "employer": 404,
         "employer_b": 404,
     },
+    ("lms.sessions.station_report", "GET"): staff(200, 404, 404),
+    ("lms.sessions.station_report_csv", "GET"): staff(200, 404, 404),
+    # ------------------------------------------------------------ surveys
+    # An empty survey form has no title; the template needs nothing more than a
+    # click (a station is optional), so it opens a survey of the staff's own
+    # organisation; an empty status change is refused for its content.
+    ("lms.surveys.manage", "GET"): staff(200, 200, 200),
+    ("lms.surveys.manage", "POST"): staff(400, 400, 400),
+    ("lms.surveys.from_template", "POST"): staff(302, 302, 302),
+    ("lms.surveys.results_page", "GET"): staff(200, 404, 404),
+    ("lms.surveys.results_csv", "GET"): staff(200, 404, 404),
+    ("lms.surveys.change_status", "POST"): staff(400, 404, 404),
+    ("lms.surveys.open_surveys", "GET"): logged_in(200),
+    # Riders of X only; an empty answer sheet is refused for its content.
+    ("lms.surveys.answer", "GET"): {**logged_in(403), "learner_a": 200, "learner_b": 200},
+    ("lms.surveys.answer", "POST"): {**logged_in(403), "learner_a": 400, "learner_b": 400},
     # Sharing: anyone signed in may share their own certificates; nothing chosen is a 400.
     ("lms.employers.share_code", "GET"): logged_in(200),
     ("lms.employers.share", "GET"): logged_in(200),
@@ -390,6 +406,7 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
     from lms.studio.drafts import edit_course
     from lms.studio.models import Draft
     from lms.studio.publishing import publish_draft
+    from lms.surveys.services import create_from_template
     from tests.studio.conftest import valid_course
 
     with app.app_context():
@@ -470,6 +487,7 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
         )
         session.add(lti_platform)
         session.flush()
+        survey = create_from_template(trainer, station.id, anonymous=True)
         session.commit()
         return {
             "key": key,
@@ -498,6 +516,7 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
             "station_id": station.id,
             "session_id": training.id,
             "platform_id": lti_platform.id,
+            "survey_id": survey.id,
         }
 
 

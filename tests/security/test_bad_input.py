@@ -61,6 +61,10 @@ def test_an_attempt_id_beyond_the_database_integers_is_a_404(app, people, url):
         f"/studio/drafts/1/lessons/{HUGE}",
         f"/studio/reports/cohorts/{HUGE}",
         f"/studio/reports/cohorts/{HUGE}/learners.csv",
+        f"/surveys/manage/{HUGE}",
+        f"/surveys/manage/{HUGE}/results.csv",
+        f"/sessions/manage/stations/{HUGE}/report",
+        f"/sessions/manage/stations/{HUGE}/report.csv",
     ],
 )
 def test_staff_pages_with_an_id_beyond_the_database_integers_are_a_404(trainer_client, url):

@@ -49,7 +49,9 @@ FORM_FIELDS = (
     "days direction display_name event_key file format holder_name item key language "
     "learner_id level max_uses name new_key new_password next note number occupations page "
     "password phone requirement_key result revision save step submit t text track_key type "
-    "lesson_key option at"
+    "lesson_key option at "
+    "status station_id title_zh title_en anonymous template_station_id template_anonymous "
+    "from to q1 q2 q999 question_1-kind question_1-text_zh question_1-text_en question_1-options"
 ).split()
 #: Keys the JSON endpoints and the sync events read.
 JSON_KEYS = (

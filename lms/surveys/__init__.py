@@ -1,0 +1,1 @@
+"""Needs surveys: a trainer asks the riders of an organisation what they need."""
