@@ -144,8 +144,10 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     from lms.levels.views import level_home_panel, level_result_panel
     from lms.ops.views import bp as ops_bp
     from lms.request_guards import install_request_guards
-    from lms.sessions import live_views  # noqa: F401 (registers the live case routes on bp)
-    from lms.sessions import report_views  # noqa: F401 (registers the station reports on bp)
+    from lms.sessions import (
+        live_views,  # noqa: F401 (registers the live case routes on bp)
+        report_views,  # noqa: F401 (registers the station reports on bp)
+    )
     from lms.sessions.views import bp as sessions_bp
     from lms.studio.views import bp as studio_bp
     from lms.surveys.views import bp as surveys_bp
