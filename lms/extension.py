@@ -148,6 +148,8 @@ def _build_blueprint(state: LMSState) -> Blueprint:
         live_views,  # noqa: F401 (registers the live case routes on bp)
         report_views,  # noqa: F401 (registers the station reports on bp)
     )
+    from lms.sessions.live_report import live_results_section
+    from lms.sessions.reports import register_session_report_section
     from lms.sessions.views import bp as sessions_bp
     from lms.studio.views import bp as studio_bp
     from lms.surveys.views import bp as surveys_bp
@@ -168,6 +170,7 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     register_result_panel(certificate_result_panel)
     register_result_panel(level_result_panel)
     register_catalogue(_lti_catalogue)
+    register_session_report_section(live_results_section)
     parent.context_processor(layout_context)
     parent.register_blueprint(courses_bp)
     parent.register_blueprint(accounts_bp)
