@@ -122,7 +122,6 @@ def shared(link_key: str) -> Any:
     if certificate is None:
         abort(404)
     sharing.count_view(link)
-    get_session().commit()
     data = record.as_dict()
     state_message = str(STATE_MESSAGES[record.state])
     locale = current_locale()
@@ -155,6 +154,8 @@ def shared(link_key: str) -> Any:
         og_image=sharing.preview_url(link),
         og_image_alt=_("%(kind)s: %(title)s", kind=kind, title=title),
     )
+    # After rendering: committing first would expire the record and load it again.
+    get_session().commit()
     response = Response(page, mimetype="text/html")
     response.headers["X-Robots-Tag"] = NO_INDEX
     # A withdrawal or revocation must show on the next visit.
