@@ -25,6 +25,7 @@ from lms.certificates.models import (
     CertificateEvent,
     CertificateShareLink,
 )
+from lms.db import utcnow
 from lms.state import get_session
 from tests.certificates.conftest import PUBLIC_URL, Issue, english
 from tests.conftest import log_in, post_form
@@ -419,3 +420,58 @@ def test_nothing_is_shared_when_the_holder_never_asked(
     assert "/s/" not in mine
     with cert_app.app_context():
         assert get_session().scalar(select(func.count()).select_from(CertificateShareLink)) == 0
+
+
+def test_the_database_holds_at_most_one_link_in_use_per_certificate(
+    cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    number = issue(learner.profile_id)
+    certificate_id = _certificate(cert_app, number).id
+    with cert_app.app_context():
+        session = get_session()
+        session.add(CertificateShareLink(certificate_id=certificate_id, key="k" * 22))
+        session.add(CertificateShareLink(certificate_id=certificate_id, key="w" * 22))
+        with pytest.raises(sa.exc.IntegrityError):
+            session.flush()
+        session.rollback()
+        session.add(CertificateShareLink(certificate_id=certificate_id, key="k" * 22))
+        session.add(
+            CertificateShareLink(
+                certificate_id=certificate_id,
+                key="w" * 22,
+                withdrawn_at=utcnow(),
+            )
+        )
+        session.flush()
+        session.rollback()
+
+
+def test_two_taps_that_race_end_with_the_one_link_the_first_made(
+    cert_app: Flask, learner: Any, issue: Issue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lms.accounts.models import Profile
+    from lms.certificates import sharing
+
+    number = issue(learner.profile_id)
+    with cert_app.app_context():
+        session = get_session()
+        certificate = session.scalar(select(Certificate).where(Certificate.number == number))
+        holder = session.get(Profile, learner.profile_id)
+        first = sharing.create_share_link(holder, certificate)
+        session.commit()
+        first_key = first.key
+        # The second tap looked before the first one's row was there.
+        looked = sharing.active_links
+        calls: list[list[int]] = []
+
+        def late_look(ids: list[int]) -> dict[int, CertificateShareLink]:
+            calls.append(ids)
+            return {} if len(calls) == 1 else looked(ids)
+
+        monkeypatch.setattr(sharing, "active_links", late_look)
+
+        second = sharing.create_share_link(holder, certificate)
+        session.commit()
+
+        assert second.key == first_key
+    assert len(_links(cert_app, number)) == 1
