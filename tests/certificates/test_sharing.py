@@ -27,7 +27,7 @@ from lms.certificates.models import (
 )
 from lms.db import utcnow
 from lms.state import get_session
-from tests.certificates.conftest import PUBLIC_URL, Issue, english
+from tests.certificates.conftest import PUBLIC_URL, Issue, days_ago, english
 from tests.conftest import log_in, post_form
 
 META = re.compile(r'<meta (?:property|name)="([^"]+)" content="([^"]*)">')
@@ -475,3 +475,22 @@ def test_two_taps_that_race_end_with_the_one_link_the_first_made(
 
         assert second.key == first_key
     assert len(_links(cert_app, number)) == 1
+
+
+def test_an_expired_certificates_link_says_expired_on_its_page_and_in_its_preview(
+    cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    number = issue(
+        learner.profile_id, issued_on=days_ago(800), expires_on=days_ago(70), render=False
+    )
+    _share(_holder_client(cert_app, learner.phone), number)
+    key = _active_key(cert_app, number)
+    visitor = cert_app.test_client()
+
+    page = visitor.get(f"/s/{key}").get_data(as_text=True)
+    image = visitor.get(f"/s/{key}/preview.png")
+
+    assert "cert-result cert-expired" in page and "已过期" in _meta(page)["og:description"]
+    # The amber band across the card, where a valid card is paper-white.
+    red, green, blue = Image.open(io.BytesIO(image.data)).convert("RGB").getpixel((20, 465))
+    assert red > 150 and 60 < green < 130 and blue < 40
