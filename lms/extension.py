@@ -131,7 +131,10 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     from lms.accounts.views import bp as accounts_bp
     from lms.assessments.result_panels import register_result_panel
     from lms.assessments.views import bp as assessments_bp
-    from lms.certificates import admin_views  # noqa: F401 (registers the admin routes on bp)
+    from lms.certificates import (
+        admin_views,  # noqa: F401 (registers the admin routes on bp)
+        share_views,  # noqa: F401 (registers the sharing routes on bp)
+    )
     from lms.certificates.views import bp as certificates_bp
     from lms.certificates.views import certificate_result_panel
     from lms.courses.home import register_home_panel

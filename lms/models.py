@@ -12,7 +12,11 @@ from lms.accounts.models import (  # noqa: F401
     User,
 )
 from lms.assessments.models import Attempt, AttemptQuestion  # noqa: F401
-from lms.certificates.models import Certificate, CertificateEvent  # noqa: F401
+from lms.certificates.models import (  # noqa: F401
+    Certificate,
+    CertificateEvent,
+    CertificateShareLink,
+)
 from lms.courses.models import (  # noqa: F401
     AttendedTraining,
     Course,

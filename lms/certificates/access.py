@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from sqlalchemy import ColumnElement, false, select, true
 
 from lms.accounts.access import ADMIN_ROLES, is_admin_of, is_platform_admin
 from lms.accounts.models import Profile
-from lms.certificates.models import Certificate, CertificateEvent
+from lms.certificates.models import Certificate, CertificateEvent, CertificateShareLink
 from lms.config import config_value
 from lms.state import get_session
 
@@ -73,15 +74,18 @@ def can_view_certificate(
     key: str | None = None,
 ) -> bool:
     """The PDF and credential: the holder, whoever may see its record, or a holder
-    of the share link (its key) or of the signed token."""
+    of the printed QR's key, of a share link in use (its key) or of the signed token."""
     if profile is not None and profile.id == certificate.profile_id:
         return True
     if can_view_certificate_record(profile, certificate):
         return True
-    if is_share_key(certificate, key):
+    if is_share_key(certificate, key) or is_active_link_key(certificate, key):
         return True
     return bool(token) and token == certificate.token
 
+
+#: what a share link's key looks like (``secrets.token_urlsafe``)
+LINK_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,43}")
 
 #: characters of the share key: 72 bits, unguessable, and the QR stays small
 SHARE_KEY_LENGTH = 12
@@ -96,6 +100,21 @@ def share_key(certificate: Certificate) -> str:
 def is_share_key(certificate: Certificate, key: str | None) -> bool:
     """True when ``key`` is this certificate's share key (compared in constant time)."""
     return bool(key) and hmac.compare_digest(share_key(certificate), str(key))
+
+
+def is_active_link_key(certificate: Certificate, key: str | None) -> bool:
+    """True when ``key`` is a share link of this certificate that was not withdrawn."""
+    # Anything else (a NUL byte PostgreSQL refuses, a page of text) is no key of ours.
+    if not LINK_KEY_SHAPE.fullmatch(key or ""):
+        return False
+    found = get_session().scalar(
+        select(CertificateShareLink.id).where(
+            CertificateShareLink.certificate_id == certificate.id,
+            CertificateShareLink.key == key,
+            CertificateShareLink.withdrawn_at.is_(None),
+        )
+    )
+    return found is not None
 
 
 def events_of(

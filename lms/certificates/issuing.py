@@ -108,11 +108,6 @@ def short_url(certificate: Certificate) -> str:
     return credentials.site_url(f"/c/{certificate.number}.{share_key(certificate)}")
 
 
-def share_url(certificate: Certificate) -> str:
-    """The link a holder shares: opens the full record and the credential."""
-    return short_url(certificate)
-
-
 def level_text(level: int | None) -> dict[str, str]:
     """The bilingual "modelled on national level N" text, empty for an unknown level."""
     national = NATIONAL_LEVELS.get(level or 0)

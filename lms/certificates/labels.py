@@ -17,6 +17,8 @@ ACTION_LABELS = {
     CertificateAction.REVOKED: _l("Revoked"),
     CertificateAction.REISSUED: _l("Re-issued with a correction"),
     CertificateAction.RENDERED: _l("PDF made"),
+    CertificateAction.SHARED: _l("Share link made by the holder"),
+    CertificateAction.SHARE_WITHDRAWN: _l("Share link withdrawn by the holder"),
 }
 
 

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from lms.db import Base, enum_values, utcnow
@@ -41,6 +41,8 @@ class CertificateAction(enum.StrEnum):
     REVOKED = "revoked"
     REISSUED = "reissued"
     RENDERED = "rendered"
+    SHARED = "shared"
+    SHARE_WITHDRAWN = "share_withdrawn"
 
 
 class Certificate(Base):
@@ -172,3 +174,39 @@ class CertificateDesign(Base):
     #: ``#rrggbb``
     accent: Mapped[str] = mapped_column(String(7), default="#7a5a16")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CertificateShareLink(Base):
+    """A public link the holder made to show a certificate in chat apps (``/s/<key>``).
+
+    Its key is random, not derived from the certificate like the printed QR's, so
+    withdrawing it ends that link without touching the paper. A certificate has
+    at most one link in use (the partial unique index); withdrawing keeps the
+    row, so the old key answers "withdrawn" rather than "never existed".
+    (``lms_certificate_share`` is the employers' share, hence ``_link``.)
+    """
+
+    __tablename__ = "lms_certificate_share_link"
+    __table_args__ = (
+        Index(
+            "uq_lms_certificate_share_link_active",
+            "certificate_id",
+            unique=True,
+            sqlite_where=text("withdrawn_at IS NULL"),
+            postgresql_where=text("withdrawn_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_certificate.id", ondelete="CASCADE"), index=True
+    )
+    #: ``secrets.token_urlsafe``: 128 random bits in 22 URL-safe characters
+    key: Mapped[str] = mapped_column(String(43), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_profile.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
+    #: page views, shown to the holder (the preview image is not counted)
+    view_count: Mapped[int] = mapped_column(default=0)

@@ -31,6 +31,7 @@ from lms.certificates import (
     issuing,
     keys,
     numbers,
+    sharing,
     verification,
     verify_cache,
 )
@@ -302,14 +303,18 @@ def openapi() -> Any:
 @bp.route("/certificates")
 @login_required
 def mine() -> Any:
-    """The learner's certificates, with download and share link."""
+    """The learner's certificates, with downloads, the share link and the QR image."""
     profile = require_profile()
     certificates = access.certificates_of(profile.id)
+    links = sharing.active_links(
+        [c.id for c in certificates if c.status is CertificateStatus.VALID]
+    )
     return render_template(
         "lms/certificates/mine.html",
         certificates=certificates,
-        share_urls={
-            c.id: issuing.share_url(c) for c in certificates if c.status is CertificateStatus.VALID
+        share_links=links,
+        link_urls={
+            certificate_id: sharing.share_url(link) for certificate_id, link in links.items()
         },
         format_number=numbers.format_number,
         revocation_labels=issuing.REVOCATION_LABELS,

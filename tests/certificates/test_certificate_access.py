@@ -30,7 +30,9 @@ def test_my_certificates_lists_mine_with_download_and_share_link(
     assert f"/certificates/{number}/pdf" in text
     assert f"/certificates/{number}/credential.jwt" in text
     assert f"/certificates/{number}/credential.json" in text
-    assert f"https://lms.example.cn/c/{number}." in text
+    # Sharing: a share link made on request (see test_sharing.py) and the printed QR.
+    assert f'action="/certificates/{number}/share-link"' in text
+    assert f"/certificates/{number}/qr.png" in text
 
 
 def test_my_certificates_show_occupation_and_status_and_offer_nothing_for_a_revoked_one(
@@ -51,12 +53,14 @@ def test_my_certificates_show_occupation_and_status_and_offer_nothing_for_a_revo
         for number in (kept, revoked)
     )
     assert "Occupation: Courier" in cards[kept] and "Status: Valid" in cards[kept]
-    assert f"/certificates/{kept}/pdf" in cards[kept] and f"/c/{kept}." in cards[kept]
+    assert f"/certificates/{kept}/pdf" in cards[kept]
+    assert f"/certificates/{kept}/share-link" in cards[kept]
     # The revoked one says so, with its public reason, and offers no download or share link.
     assert "Revoked: Issued in error" in cards[revoked]
     assert "Wrong learner" not in text
     assert f"/certificates/{revoked}/pdf" not in text
-    assert f"/c/{revoked}." not in text
+    assert f"/certificates/{revoked}/share-link" not in text
+    assert f"/certificates/{revoked}/qr.png" not in text
 
 
 def test_my_certificates_needs_login(cert_app: Flask) -> None:

@@ -173,6 +173,13 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
         "admin_x": 200,
         "platform_admin": 200,
     },
+    # The holder's share link and QR image: nobody else learns the certificate exists.
+    ("lms.certificates.create_share_link", "POST"): holder_only(303, 404),
+    ("lms.certificates.withdraw_share_link", "POST"): holder_only(303, 404),
+    ("lms.certificates.qr_image", "GET"): holder_only(200, 404),
+    # The share link's page and preview image are public: the key is the permission.
+    ("lms.certificates.shared", "GET"): everyone(200),
+    ("lms.certificates.share_preview", "GET"): everyone(200),
     # ------------------------------------------------------- certificates
     ("lms.certificates.admin_list", "GET"): admins(200, 200, 200),
     # An empty form is refused for its content; Y's admins see their own courses only.
@@ -395,6 +402,7 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
     from lms.certificates.access import share_key
     from lms.certificates.issuing import issue_certificate
     from lms.certificates.models import CertificateKind
+    from lms.certificates.sharing import create_share_link
     from lms.courses.services import course_by_key
     from lms.employers.api_keys import api_keys, create_api_key, revoke_api_key
     from lms.employers.bulk import run_bulk_check
@@ -441,6 +449,7 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
             organisation_id=trainer.organisation_id,
             render=False,
         )
+        share_link = create_share_link(learner, certificate)
         course = course_by_key(key)
         assert course is not None and course.current_version is not None
         attempt = start_attempt(learner, course)
@@ -511,6 +520,8 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
             "code_id": hiring_code.id,
             "hiring_token": hiring_code.token,
             "share_id": share.id,
+            "link_key": share_link.key,
+            "link_id": share_link.id,
             "check_id": bulk_check.id,
             "key_id": api_key.id,
             "station_id": station.id,
