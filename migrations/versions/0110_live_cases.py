@@ -1,7 +1,7 @@
 """live case sessions: the case on the big screen and the riders' answers
 
 Revision ID: 0110
-Revises: 0090
+Revises: 0100
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0110"
-down_revision = "0090"
+down_revision = "0100"
 branch_labels = None
 depends_on = None
 

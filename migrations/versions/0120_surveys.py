@@ -1,7 +1,7 @@
 """needs surveys, and training attended in person (credited from check-ins)
 
 Revision ID: 0120
-Revises: 0090
+Revises: 0110
 """
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 import lms.db
 
 revision = "0120"
-down_revision = "0090"
+down_revision = "0110"
 branch_labels = None
 depends_on = None
 

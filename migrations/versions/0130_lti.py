@@ -2,7 +2,7 @@
 users, contexts, launched sessions, line items and scores for the gradebook
 
 Revision ID: 0130
-Revises: 0090
+Revises: 0120
 """
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 from lms.db import UTCDateTime
 
 revision = "0130"
-down_revision = "0090"
+down_revision = "0120"
 branch_labels = None
 depends_on = None
 
