@@ -121,7 +121,7 @@ def test_a_check_in_by_hand_counts_the_whole_session_reaches_the_level_and_its_h
         assert certificate.hours == 1.5
         assert certificate.evidence["attended_training_hours"] == 1.5
     mine = signed_in(app, rider).get("/sessions/mine").get_data(as_text=True)
-    assert '<td class="hours">1.5</td>' in mine and "1.5" in mine.split("attended-hours")[1]
+    assert '<td class="hours">1.5 小时' in mine and "1.5" in mine.split("attended-hours")[1]
 
 
 def test_a_qr_check_in_counts_from_the_scan_and_only_once(app, people):
