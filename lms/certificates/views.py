@@ -31,6 +31,7 @@ from lms.certificates import (
     issuing,
     keys,
     numbers,
+    rendering,
     verification,
     verify_cache,
 )
@@ -313,6 +314,7 @@ def mine() -> Any:
         },
         format_number=numbers.format_number,
         revocation_labels=issuing.REVOCATION_LABELS,
+        being_prepared=rendering.being_prepared,
     )
 
 
@@ -339,7 +341,27 @@ def certificate_result_panel(profile: Profile, attempt: Any) -> tuple[str, dict[
     return "lms/certificates/_result_panel.html", {
         "earned": earned,
         "format_number": numbers.format_number,
+        "being_prepared": rendering.being_prepared,
     }
+
+
+#: seconds between the "being prepared" page's checks
+PREPARING_REFRESH_SECONDS = 5
+
+
+def _preparing(certificate: Certificate) -> Any:
+    response = Response(
+        render_template(
+            "lms/certificates/pdf_preparing.html",
+            certificate=certificate,
+            format_number=numbers.format_number,
+            refresh_seconds=PREPARING_REFRESH_SECONDS,
+        ),
+        status=202,
+    )
+    response.headers["Retry-After"] = str(PREPARING_REFRESH_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/certificates/<number>/pdf")
@@ -351,8 +373,15 @@ def pdf(number: str) -> Any:
     ):
         # Not found rather than forbidden: nobody learns which numbers exist.
         abort(404)
-    if certificate.pdf is None:
-        issuing.render_certificate(certificate)
+    if certificate.status is CertificateStatus.REVOKED:
+        # A revoked certificate is not handed out again, not even its stored copy.
+        abort(410)
+    if not rendering.pdf_stored(certificate):
+        if rendering.being_prepared(certificate):
+            # The job runner makes it; a download never renders then.
+            return _preparing(certificate)
+        # No job runner (standalone, one process): render once, here, and keep it.
+        rendering.store_pdf(certificate)
         get_session().commit()
     data = certificate.pdf or b""
     response = Response(data, mimetype="application/pdf")

@@ -392,7 +392,6 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
             evidence={},
             course_key=key,
             organisation_id=trainer.organisation_id,
-            render=False,
         )
         course = course_by_key(key)
         assert course is not None and course.current_version is not None
