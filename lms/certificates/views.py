@@ -42,6 +42,7 @@ from lms.config import config_value
 from lms.i18n import _, _l
 from lms.ratelimit import rate_limited
 from lms.state import get_session, get_state
+from lms.web import error_response
 
 bp = Blueprint("certificates", __name__)
 
@@ -375,7 +376,7 @@ def pdf(number: str) -> Any:
         abort(404)
     if certificate.status is CertificateStatus.REVOKED:
         # A revoked certificate is not handed out again, not even its stored copy.
-        abort(410)
+        return error_response(410, _("This certificate was revoked: its PDF is no longer offered."))
     if not rendering.pdf_stored(certificate):
         if rendering.being_prepared(certificate):
             # The job runner makes it; a download never renders then.

@@ -1,5 +1,5 @@
-"""`flask lms certificates render` (``--missing``, ``--all``) renders what has no PDF yet; `rotate-key`
-changes the signing key without losing what the old one signed."""
+"""`flask lms certificates render` (``--missing``, ``--all``) renders what has no
+PDF yet; `rotate-key` changes the signing key without losing what the old one signed."""
 
 from __future__ import annotations
 
