@@ -278,3 +278,27 @@ def test_the_retry_delay_doubles_up_to_its_ceiling() -> None:
     assert delays[0] == dt.timedelta(seconds=rendering.FIRST_RETRY_SECONDS)
     assert all(later >= earlier for earlier, later in zip(delays, delays[1:], strict=False))
     assert delays[-1] == dt.timedelta(seconds=rendering.MAX_RETRY_SECONDS)
+
+
+#: Statements of one download: the signed-in learner, the certificate, its bytes
+#: (the "being prepared" answer reads no bytes: one fewer).
+DOWNLOAD_BUDGET = 3
+
+
+def test_a_download_and_the_being_prepared_page_stay_within_their_query_budget(
+    cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    from tests.test_query_budgets import statements
+
+    stored = issue(learner.profile_id)
+    waiting = issue(learner.profile_id, course="logistics", render=False)
+    client = cert_app.test_client()
+    log_in(client, learner.phone)
+    client.get(f"/certificates/{stored}/pdf")
+    taken = statements(cert_app)
+    assert client.get(f"/certificates/{stored}/pdf").status_code == 200
+    download = taken()
+    assert client.get(f"/certificates/{waiting}/pdf").status_code == 202
+    preparing = taken()
+    assert len(download) <= DOWNLOAD_BUDGET, download
+    assert len(preparing) <= DOWNLOAD_BUDGET - 1, preparing
