@@ -69,12 +69,15 @@ run: setup instance/secret_key
 serve: setup instance/secret_key
 	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} $(FLASK) db upgrade
 	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} $(FLASK) lms content import
-	@# With an LRS and Redis configured, the xAPI outbox worker (RQ) runs beside
-	@# gunicorn and stops with it.
+	@# With Redis configured, the certificate PDF worker (RQ) runs beside gunicorn,
+	@# and with an LRS too the xAPI outbox worker; both stop with it.
 	export LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)}; \
+	workers=""; \
+	if [ -n "$$LMS_REDIS_URL" ]; then \
+	  $(FLASK) lms certificates worker & workers="$$workers $$!"; fi; \
 	if [ -n "$$LMS_XAPI_ENDPOINT" ] && [ -n "$$LMS_REDIS_URL" ]; then \
-	  $(FLASK) lms outbox worker & worker=$$!; \
-	  trap 'kill $$worker' EXIT INT TERM; fi; \
+	  $(FLASK) lms outbox worker & workers="$$workers $$!"; fi; \
+	if [ -n "$$workers" ]; then trap 'kill $$workers' EXIT INT TERM; fi; \
 	LMS_BIND=$(SERVE_BIND) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py "lms:create_app()"
 
 # Ralph (a real xAPI LRS) for tests/interop/test_ralph_lrs.py, in its own venv: its
