@@ -114,13 +114,19 @@ def note_issued(certificate: Any) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    # SQLAlchemy sends this for a savepoint too; only the outermost commit
+    # makes the certificate visible to a worker.
+    if session.get_nested_transaction() is not None:
+        return
     pending = session.info.pop(PENDING_KEY, None)
     if pending and has_app_context():
         enqueue_render(list(dict.fromkeys(pending)))
 
 
 def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+    # A savepoint rolled back (a lost race in issuing) keeps what was noted before it.
+    if session.get_nested_transaction() is None:
+        session.info.pop(PENDING_KEY, None)
 
 
 def listen_for_commits() -> None:

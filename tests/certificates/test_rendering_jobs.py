@@ -109,6 +109,26 @@ def test_a_rolled_back_issue_queues_nothing(cert_app: Flask, learner: Any) -> No
     assert queued(cert_app) == []
 
 
+def test_savepoints_inside_the_transaction_neither_queue_early_nor_forget(
+    cert_app: Flask, learner: Any
+) -> None:
+    with cert_app.app_context():
+        session = get_session()
+        certificate = issue_certificate(
+            profile_id=learner.profile_id,
+            kind=CertificateKind.TRAINING,
+            achievement_key="course:savepoints",
+            title="Savepoints",
+            hours=1.0,
+            evidence={},
+        )
+        session.begin_nested().commit()
+        assert queued(cert_app) == []
+        session.begin_nested().rollback()
+        session.commit()
+        assert queued(cert_app) == [jobs.render_job_id(certificate.id)]
+
+
 def test_the_worker_renders_and_stores_and_a_download_then_never_renders(
     cert_app: Flask, learner: Any, issue: Issue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
