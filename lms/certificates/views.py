@@ -378,6 +378,11 @@ def pdf(number: str) -> Any:
         # A revoked certificate is not handed out again, not even its stored copy.
         return error_response(410, _("This certificate was revoked: its PDF is no longer offered."))
     if not rendering.pdf_stored(certificate):
+        if not rendering.needs_pdf(certificate):
+            # Superseded before its PDF was made: nothing will render it now.
+            return error_response(
+                410, _("This certificate was replaced by a corrected one: see My certificates.")
+            )
         if rendering.being_prepared(certificate):
             # The job runner makes it; a download never renders then.
             return _preparing(certificate)

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from lms.certificates import jobs, rendering
 from lms.certificates.access import certificate_by_number
 from lms.certificates.cli import certificates_cli
-from lms.certificates.issuing import issue_certificate, revoke_certificate
+from lms.certificates.issuing import issue_certificate, reissue_certificate, revoke_certificate
 from lms.certificates.models import (
     Certificate,
     CertificateAction,
@@ -276,6 +276,24 @@ def test_a_revoked_certificate_is_neither_rendered_nor_downloaded(
     log_in(client, learner.phone)
     assert client.get(f"/certificates/{stored}/pdf").status_code == 410
     assert client.get(f"/certificates/{pending}/pdf").status_code == 410
+
+
+def test_a_certificate_superseded_before_its_pdf_was_made_is_not_left_waiting(
+    cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    number = issue(learner.profile_id, render=False)
+    with cert_app.app_context():
+        new = reissue_certificate(certificate_by_number(number), "欧阳小明", None)
+        get_session().commit()
+        new_number = new.number
+    client = cert_app.test_client()
+    english(client)
+    log_in(client, learner.phone)
+    old = client.get(f"/certificates/{number}/pdf")
+    assert old.status_code == 410 and "replaced by a corrected one" in old.get_data(as_text=True)
+    assert client.get(f"/certificates/{new_number}/pdf").status_code == 202
+    with cert_app.app_context():
+        assert rendering.missing_ids() == [certificate_by_number(new_number).id]
 
 
 def test_without_a_job_runner_the_download_renders_once(
