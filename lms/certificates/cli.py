@@ -56,6 +56,19 @@ def render_command(missing: bool, numbers: tuple[str, ...]) -> None:
         raise SystemExit(1)
 
 
+@certificates_cli.command("status")
+@with_appcontext
+def status_command() -> None:
+    """Print how many certificate PDFs wait for the job runner."""
+    from lms.certificates.rendering import backlog
+
+    found = backlog()
+    since = (
+        f", the oldest since {found.oldest.isoformat(timespec='seconds')}" if found.oldest else ""
+    )
+    click.echo(f"waiting {found.waiting}, failed at least once {found.failing}{since}")
+
+
 @certificates_cli.command("worker")
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between sweeps.")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 
 from lms.certificates import numbers, pades
 from lms.certificates.issuing import document_for
@@ -184,7 +184,7 @@ def render_one(certificate_id: int, now: datetime | None = None) -> RenderOutcom
     return RenderOutcome.RENDERED if stored else RenderOutcome.SKIPPED
 
 
-def _work_list(now: datetime | None):  # type: ignore[no-untyped-def]
+def _work_list(now: datetime | None) -> Select[tuple[int]]:
     query = select(Certificate.id).where(
         Certificate.pdf_sha256.is_(None), Certificate.status == CertificateStatus.VALID
     )
@@ -206,6 +206,30 @@ def missing_ids(numbers_only: list[str] | None = None) -> list[int]:
 def due_ids(now: datetime, limit: int = SWEEP_BATCH) -> list[int]:
     """The certificates whose render is due now (never tried, or their retry is due)."""
     return list(get_session().scalars(_work_list(now).limit(limit)))
+
+
+@dataclass(frozen=True)
+class Backlog:
+    waiting: int
+    failing: int
+    oldest: datetime | None
+
+
+def backlog() -> Backlog:
+    """How many valid certificates wait for their PDF, how many of them failed at
+    least once, and since when the oldest waits (a stopped worker shows here)."""
+    waiting, failing, oldest = (
+        get_session()
+        .execute(
+            select(
+                func.count(),
+                func.count().filter(Certificate.pdf_attempts > 0),
+                func.min(Certificate.created_at),
+            ).where(Certificate.pdf_sha256.is_(None), Certificate.status == CertificateStatus.VALID)
+        )
+        .one()
+    )
+    return Backlog(int(waiting), int(failing), oldest)
 
 
 def render_due(now: datetime | None = None, max_batches: int = 100) -> RenderReport:

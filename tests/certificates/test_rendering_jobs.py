@@ -206,12 +206,19 @@ def test_a_failing_render_is_recorded_and_retried_with_back_off(
     assert again.pdf_next_attempt_at == first_retry + rendering.retry_delay(2)
     assert rendering.retry_delay(2) == 2 * rendering.retry_delay(1)
 
+    status = cert_app.test_cli_runner().invoke(certificates_cli, ["status"])
+    assert "waiting 1, failed at least once 1, the oldest since" in status.output
+
     monkeypatch.undo()
     with cert_app.app_context():
         report = render_due(again.pdf_next_attempt_at)
     assert report.rendered == 1
     done = load(cert_app, number)
     assert done.pdf and done.pdf_error is None and done.pdf_next_attempt_at is None
+    assert (
+        "waiting 0, failed at least once 0"
+        in cert_app.test_cli_runner().invoke(certificates_cli, ["status"]).output
+    )
 
 
 def test_a_second_run_for_a_stored_certificate_does_nothing(
