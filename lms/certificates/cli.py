@@ -31,6 +31,8 @@ def render_command(missing: bool, numbers: tuple[str, ...]) -> None:
     from lms.certificates import numbers as certificate_numbers
     from lms.certificates.rendering import RenderReport, missing_ids, render_one
 
+    # --missing and --all name one set (``missing`` is not read): --all stays for
+    # the scripts written before the job runner, which say it.
     compact = None
     if numbers:
         compact = []
