@@ -69,16 +69,18 @@ run: setup instance/secret_key
 serve: setup instance/secret_key
 	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} $(FLASK) db upgrade
 	LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)} $(FLASK) lms content import
-	@# With Redis configured, the outbox worker (RQ: xAPI statements for a
-	@# configured LRS, LTI scores for the platforms) runs beside gunicorn and stops
-	@# with it; so does the live case stream server (gevent, LMS_STREAM_BIND,
-	@# default 127.0.0.1:8001) that nginx sends the streams to.
+	@# With Redis configured, the certificate PDF worker and the outbox worker
+	@# (RQ: xAPI statements for a configured LRS, LTI scores for the platforms) run
+	@# beside gunicorn, and so does the live case stream server (gevent,
+	@# LMS_STREAM_BIND, default 127.0.0.1:8001) that nginx sends the streams to;
+	@# all stop with it.
 	export LMS_SECRET_KEY=$${LMS_SECRET_KEY:-$$(cat instance/secret_key)}; \
+	workers=""; \
 	if [ -n "$$LMS_REDIS_URL" ]; then \
-	  $(FLASK) lms outbox worker & worker=$$!; \
-	  trap 'kill $$worker' EXIT INT TERM; fi; \
-	$(VENV)/bin/gunicorn -c deploy/gunicorn-stream.conf.py "lms:create_app()" & streams=$$!; \
-	trap 'kill $$streams $${worker:-}' EXIT INT TERM; \
+	  $(FLASK) lms certificates worker & workers="$$workers $$!"; \
+	  $(FLASK) lms outbox worker & workers="$$workers $$!"; fi; \
+	$(VENV)/bin/gunicorn -c deploy/gunicorn-stream.conf.py "lms:create_app()" & workers="$$workers $$!"; \
+	trap 'kill $$workers' EXIT INT TERM; \
 	LMS_BIND=$(SERVE_BIND) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py "lms:create_app()"
 
 # Ralph (a real xAPI LRS) for tests/interop/test_ralph_lrs.py, in its own venv: its

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import Profile
 from lms.assessments.models import Attempt
-from lms.certificates import issuing, tokens
+from lms.certificates import tokens
 from lms.certificates.models import Certificate
 from lms.certificates.receivers import issue_for_attempt
 from lms.courses.models import Course, LessonProgress
@@ -53,16 +53,12 @@ TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
 
 
 @pytest.fixture
-def budget_app(
-    database_backend: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Flask]:
+def budget_app(database_backend: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
     """The shipped content and tracks, with certificates signed as in production.
 
-    Certificates are issued without their PDF (rendered later, as after a
-    failed render): the pages counted here never read it, and rendering a
-    dozen PDFs would be most of the test's time.
+    Certificates are issued without their PDF (the job runner renders it
+    later): the pages counted here never read it.
     """
-    monkeypatch.setattr(issuing, "render_certificate", lambda certificate: None)
     application = build_test_app(
         database_backend,
         tmp_path,

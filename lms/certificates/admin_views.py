@@ -30,6 +30,7 @@ from lms.certificates import (
     issuing,
     manual,
     numbers,
+    rendering,
 )
 from lms.certificates.errors import CertificateError
 from lms.certificates.labels import ACTION_LABELS, STATUS_LABELS
@@ -193,6 +194,7 @@ def admin_detail(number: str) -> Any:
         valid=certificate.status is CertificateStatus.VALID,
         revocation_labels=issuing.REVOCATION_LABELS,
         note_max=issuing.NOTE_MAX,
+        being_prepared=rendering.being_prepared(certificate),
     )
 
 

@@ -6,11 +6,8 @@ import json
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from lms.state import get_session
-
-BATCH = 50
 
 
 @click.group("certificates")
@@ -19,19 +16,24 @@ def certificates_cli() -> None:
 
 
 @certificates_cli.command("render")
-@click.option("--all", "render_all", is_flag=True, help="Every certificate that has no PDF yet.")
+@click.option(
+    "--missing/--all",
+    "missing",
+    default=True,
+    help="Every valid certificate without a stored PDF (the default; --all is the same "
+    "set: a stored PDF is a document already handed out and is never rendered again).",
+)
 @click.argument("numbers", nargs=-1)
 @with_appcontext
-def render_command(render_all: bool, numbers: tuple[str, ...]) -> None:
-    """Render stored PDFs once (a PDF already stored is never re-rendered)."""
+def render_command(missing: bool, numbers: tuple[str, ...]) -> None:
+    """Render and store the PDFs that are missing, through the job runner's own job
+    (also what to run without Redis, e.g. from cron)."""
     from lms.certificates import numbers as certificate_numbers
-    from lms.certificates.issuing import render_certificate
-    from lms.certificates.models import Certificate
+    from lms.certificates.rendering import RenderReport, missing_ids, render_one
 
-    if not render_all and not numbers:
-        raise click.UsageError("Give certificate numbers or --all.")
-    session = get_session()
-    query = select(Certificate.id).where(Certificate.pdf_sha256.is_(None))
+    # --missing and --all name one set (``missing`` is not read): --all stays for
+    # the scripts written before the job runner, which say it.
+    compact = None
     if numbers:
         compact = []
         for text in numbers:
@@ -39,19 +41,49 @@ def render_command(render_all: bool, numbers: tuple[str, ...]) -> None:
             if not check.ok:
                 raise click.BadParameter(f"{text}: {check.status.value}", param_hint="NUMBERS")
             compact.append(check.compact)
-        query = query.where(Certificate.number.in_(compact))
-    ids = list(session.scalars(query.order_by(Certificate.id)))
+    ids = missing_ids(compact)
+    get_session().rollback()
+    report = RenderReport()
     with click.progressbar(ids, label="Rendering certificates", show_pos=True) as bar:
-        for done, certificate_id in enumerate(bar, start=1):
-            certificate = session.get(Certificate, certificate_id)
-            if certificate is not None:
-                render_certificate(certificate)
-            # Commit in batches: progress survives an interruption, memory stays flat.
-            if done % BATCH == 0:
-                session.commit()
-                session.expunge_all()
-    session.commit()
-    click.echo(f"Rendered {len(ids)} certificate PDF(s).")
+        for certificate_id in bar:
+            # Each job commits its own certificate: progress survives an interruption.
+            report.add(render_one(certificate_id))
+            get_session().expunge_all()
+    click.echo(f"Rendered {report.rendered} certificate PDF(s).")
+    if report.failed or report.skipped:
+        click.echo(
+            f"Failed {report.failed} (tried again by the next run), done before {report.skipped}."
+        )
+    if report.failed:
+        raise SystemExit(1)
+
+
+@certificates_cli.command("status")
+@with_appcontext
+def status_command() -> None:
+    """Print how many certificate PDFs wait for the job runner."""
+    from lms.certificates.rendering import backlog
+
+    found = backlog()
+    since = (
+        f", the oldest since {found.oldest.isoformat(timespec='seconds')}" if found.oldest else ""
+    )
+    click.echo(f"waiting {found.waiting}, failed at least once {found.failing}{since}")
+
+
+@certificates_cli.command("worker")
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between sweeps.")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@with_appcontext
+def worker_command(interval: float, burst: bool) -> None:
+    """Render certificate PDFs as RQ jobs on LMS_REDIS_URL, with a periodic sweep
+    for missed jobs and retries."""
+    from lms.certificates.jobs import run_worker
+
+    try:
+        run_worker(interval, burst=burst)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @certificates_cli.command("jwks")
@@ -100,6 +132,11 @@ def issue_command(phone: str, course_key: str, evidence: str, hours: float | Non
         get_session().rollback()
         raise click.ClickException(str(error.message)) from None
     get_session().commit()
+    from lms.certificates.rendering import render_one, runner_configured
+
+    if not runner_configured():
+        # No job runner: this command is one, and renders the PDF now.
+        render_one(certificate.id)
     click.echo(
         f"Issued certificate {format_number(certificate.number)} to {certificate.holder_name}."
     )

@@ -1,4 +1,4 @@
-"""Issuing, rendering, revoking and re-issuing certificates, and what they say.
+"""Issuing, revoking and re-issuing certificates, and what they say.
 
 Certificates are the issuing organisation's own training certificates
 (培训结业证书, or a training-level statement "对标" a national level's knowledge requirements);
@@ -8,8 +8,6 @@ nothing here produces the official 职业技能等级证书 title or numbering.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from lms import signals
 from lms.accounts.models import Profile
 from lms.accounts.services import publishing_organisation
-from lms.certificates import credentials, keys, numbers, pades, tokens
+from lms.certificates import credentials, keys, numbers, tokens
 from lms.certificates.access import share_key
 from lms.certificates.errors import CertificateError
 from lms.certificates.models import (
@@ -33,13 +31,11 @@ from lms.certificates.models import (
     CertificateStatusList,
     RevocationCategory,
 )
-from lms.certificates.pdf import BILINGUAL_LABELS, CertificateDocument, render_pdf
+from lms.certificates.pdf import BILINGUAL_LABELS, CertificateDocument
 from lms.config import config_value
 from lms.db import utcnow
 from lms.i18n import _l
 from lms.state import get_session, get_state
-
-LOGGER = logging.getLogger(__name__)
 
 #: 5 = 五级 ... 1 = 一级, as in content/levels.yaml. Printed only as "对标" (modelled on).
 NATIONAL_LEVELS: dict[int, dict[str, str]] = {
@@ -331,21 +327,6 @@ def certificate_for_achievement(achievement_key: str) -> Certificate | None:
     )
 
 
-def render_certificate(certificate: Certificate) -> bytes:
-    """Render and store the PDF once; later calls return the stored bytes."""
-    if certificate.pdf is not None:
-        return certificate.pdf
-    data = pades.sign_pdf(
-        render_pdf(document_for(certificate)),
-        pades.signing_identity(),
-        reason=f"Certificate {numbers.format_number(certificate.number)}",
-    )
-    certificate.pdf = data
-    certificate.pdf_sha256 = hashlib.sha256(data).hexdigest()
-    get_session().flush()
-    return data
-
-
 def issue_certificate(
     *,
     profile_id: int,
@@ -363,13 +344,13 @@ def issue_certificate(
     organisation_id: int | None = None,
     issued_on: dt.date | None = None,
     expires_on: dt.date | None | str = EXPIRY_FROM_SETTINGS,
-    render: bool = True,
     actor_profile_id: int | None = None,
 ) -> Certificate:
     """Issue the certificate of one achievement, exactly once.
 
     Idempotent: a second call for the same ``achievement_key`` (also from a
-    concurrent transaction) returns the certificate issued first. Without
+    concurrent transaction) returns the certificate issued first; its PDF is
+    rendered later by the job runner (``rendering.py``). Without
     ``organisation_id`` the publishing organisation issues it. ``expires_on``
     (None: never) overrides the expiry from ``LMS_CERTIFICATE_VALID_YEARS``.
     """
@@ -440,13 +421,7 @@ def issue_certificate(
         achievement=achievement_key,
         **by_hand,
     )
-    if render:
-        try:
-            render_certificate(certificate)
-        except Exception:
-            # The certificate stands without its PDF; the download or
-            # `flask lms certificates render --all` renders it later.
-            LOGGER.exception("rendering certificate %s failed", certificate.number)
+    # Its PDF is rendered after the commit, off this request (``rendering.py``).
     signals.certificate_issued.send(current_app._get_current_object(), certificate=certificate)  # type: ignore[attr-defined]
     return certificate
 

@@ -54,7 +54,16 @@ class Certificate(Base):
     """
 
     __tablename__ = "lms_certificate"
-    __table_args__ = (UniqueConstraint("status_list_id", "status_index"),)
+    __table_args__ = (
+        UniqueConstraint("status_list_id", "status_index"),
+        # The job runner's work list: only the certificates still without their PDF.
+        Index(
+            "ix_lms_certificate_pdf_pending",
+            "pdf_next_attempt_at",
+            postgresql_where=text("pdf_sha256 IS NULL"),
+            sqlite_where=text("pdf_sha256 IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: compact form (``LMS`` + 14 symbols), see ``numbers.py``
@@ -105,6 +114,13 @@ class Certificate(Base):
     # Deferred: lists and lookups never load the PDF bytes.
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     pdf_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: the job runner's record (see ``rendering.py``): a certificate without
+    #: ``pdf_sha256`` is itself the job, so nothing is lost if Redis is down
+    pdf_rendered_at: Mapped[datetime | None]
+    pdf_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    pdf_error: Mapped[str | None] = mapped_column(String(500))
+    #: None: due now; after a failure, when the next try is due
+    pdf_next_attempt_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from lms import signals
 from lms.accounts.services import publishing_organisation
 from lms.assessments.models import Attempt
-from lms.certificates import verify_cache
+from lms.certificates import jobs, verify_cache
 from lms.certificates.issuing import issue_certificate, level_text
 from lms.certificates.models import Certificate, CertificateKind
 from lms.courses.models import Course, CourseVersion, LessonVersion
@@ -199,13 +199,23 @@ def _on_level_reached(
         issue_for_level(achievement)
 
 
+def _on_certificate_issued(
+    sender: object, certificate: Certificate | None = None, **_extra: object
+) -> None:
+    if certificate is not None:
+        jobs.note_issued(certificate)
+
+
 def connect() -> None:
-    """Issue certificates when a course is passed or a level reached, and clear
-    cached verification answers when a certificate changes.
+    """Issue certificates when a course is passed or a level reached, clear
+    cached verification answers when a certificate changes, and queue each new
+    certificate's PDF once its transaction commits.
 
     Called once per app from ``LMS.init_app``; connecting again is harmless.
     """
     signals.attempt_graded.connect(_on_attempt_graded, weak=False)
     signals.lesson_completed.connect(_on_lesson_completed, weak=False)
     signals.level_reached.connect(_on_level_reached, weak=False)
+    signals.certificate_issued.connect(_on_certificate_issued, weak=False)
+    jobs.listen_for_commits()
     verify_cache.track_certificate_changes()

@@ -31,6 +31,7 @@ from lms.certificates import (
     issuing,
     keys,
     numbers,
+    rendering,
     sharing,
     verification,
     verify_cache,
@@ -42,6 +43,7 @@ from lms.config import config_value
 from lms.i18n import _, _l
 from lms.ratelimit import rate_limited
 from lms.state import get_session, get_state
+from lms.web import error_response
 
 bp = Blueprint("certificates", __name__)
 
@@ -318,6 +320,7 @@ def mine() -> Any:
         },
         format_number=numbers.format_number,
         revocation_labels=issuing.REVOCATION_LABELS,
+        being_prepared=rendering.being_prepared,
     )
 
 
@@ -344,7 +347,27 @@ def certificate_result_panel(profile: Profile, attempt: Any) -> tuple[str, dict[
     return "lms/certificates/_result_panel.html", {
         "earned": earned,
         "format_number": numbers.format_number,
+        "being_prepared": rendering.being_prepared,
     }
+
+
+#: seconds between the "being prepared" page's checks
+PREPARING_REFRESH_SECONDS = 5
+
+
+def _preparing(certificate: Certificate) -> Any:
+    response = Response(
+        render_template(
+            "lms/certificates/pdf_preparing.html",
+            certificate=certificate,
+            format_number=numbers.format_number,
+            refresh_seconds=PREPARING_REFRESH_SECONDS,
+        ),
+        status=202,
+    )
+    response.headers["Retry-After"] = str(PREPARING_REFRESH_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/certificates/<number>/pdf")
@@ -356,8 +379,20 @@ def pdf(number: str) -> Any:
     ):
         # Not found rather than forbidden: nobody learns which numbers exist.
         abort(404)
-    if certificate.pdf is None:
-        issuing.render_certificate(certificate)
+    if certificate.status is CertificateStatus.REVOKED:
+        # A revoked certificate is not handed out again, not even its stored copy.
+        return error_response(410, _("This certificate was revoked: its PDF is no longer offered."))
+    if not rendering.pdf_stored(certificate):
+        if not rendering.needs_pdf(certificate):
+            # Superseded before its PDF was made: nothing will render it now.
+            return error_response(
+                410, _("This certificate was replaced by a corrected one: see My certificates.")
+            )
+        if rendering.being_prepared(certificate):
+            # The job runner makes it; a download never renders then.
+            return _preparing(certificate)
+        # No job runner (standalone, one process): render once, here, and keep it.
+        rendering.store_pdf(certificate)
         get_session().commit()
     data = certificate.pdf or b""
     response = Response(data, mimetype="application/pdf")

@@ -16,6 +16,7 @@ from lms.accounts.models import Role
 from lms.certificates import tokens
 from lms.certificates.issuing import issue_certificate
 from lms.certificates.models import Certificate, CertificateKind
+from lms.certificates.rendering import render_one
 from lms.courses.models import Course, LessonProgress, StepEvent, StepEventKind
 from lms.db import utcnow
 from lms.state import get_session
@@ -79,9 +80,12 @@ Issue = Callable[..., str]
 
 @pytest.fixture
 def issue(cert_app: Flask) -> Issue:
-    """Issue a training certificate via the service and return its compact number."""
+    """Issue a training certificate via the service and return its compact number;
+    its PDF is rendered as the job runner would, unless ``render=False``."""
 
-    def _issue(profile_id: int, course: str = "legal-safety", **overrides: Any) -> str:
+    def _issue(
+        profile_id: int, course: str = "legal-safety", render: bool = True, **overrides: Any
+    ) -> str:
         values: dict[str, Any] = {
             "profile_id": profile_id,
             "kind": CertificateKind.TRAINING,
@@ -98,6 +102,8 @@ def issue(cert_app: Flask) -> Issue:
         with cert_app.app_context():
             certificate = issue_certificate(**values)
             get_session().commit()
+            if render:
+                render_one(certificate.id)
             return certificate.number
 
     return _issue

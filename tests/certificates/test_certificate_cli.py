@@ -1,5 +1,5 @@
-"""`flask lms certificates render --all` renders what has no PDF yet; `rotate-key`
-changes the signing key without losing what the old one signed."""
+"""`flask lms certificates render` (``--missing``, ``--all``) renders what has no
+PDF yet; `rotate-key` changes the signing key without losing what the old one signed."""
 
 from __future__ import annotations
 
@@ -29,9 +29,19 @@ def test_render_all_renders_missing_pdfs_once(cert_app: Flask, learner: Any, iss
     assert load(cert_app, first).pdf == rendered.pdf
 
 
-def test_render_needs_numbers_or_all(cert_app: Flask) -> None:
-    result = cert_app.test_cli_runner().invoke(certificates_cli, ["render"])
-    assert result.exit_code == 2
+def test_render_without_arguments_renders_the_missing_ones_and_numbers_only_those(
+    cert_app: Flask, learner: Any, issue: Issue
+) -> None:
+    first = issue(learner.profile_id, render=False)
+    second = issue(learner.profile_id, course="ecommerce", render=False)
+    runner = cert_app.test_cli_runner()
+    only = runner.invoke(certificates_cli, ["render", first])
+    assert "Rendered 1 certificate PDF(s)." in only.output
+    assert load(cert_app, first).pdf and load(cert_app, second).pdf is None
+    rest = runner.invoke(certificates_cli, ["render"])
+    assert rest.exit_code == 0 and "Rendered 1 certificate PDF(s)." in rest.output
+    assert load(cert_app, second).pdf
+    assert runner.invoke(certificates_cli, ["render", "LMS-NOT-A-NUMBER"]).exit_code == 2
 
 
 def test_jwks_command(cert_app: Flask) -> None:

@@ -100,10 +100,10 @@ def test_an_admin_sets_the_design_and_certificates_issued_afterwards_carry_it(
 
     number = issue(learner.profile_id)
     with cert_app.app_context():
-        from lms.certificates import issuing
+        from lms.certificates import rendering
         from lms.certificates.access import certificate_by_number
 
-        issuing.render_certificate(certificate_by_number(number))
+        rendering.store_pdf(certificate_by_number(number))
         get_session().commit()
     data = load(cert_app, number).pdf
     assert images_in(data) == 2

@@ -127,7 +127,6 @@ def test_guessing_a_holders_name_counts_against_the_lookup_limit(limited_app: Fl
             title="Legal safety",
             hours=1.0,
             evidence={},
-            render=False,
         ).number
         get_session().commit()
     guesser = limited_app.test_client()

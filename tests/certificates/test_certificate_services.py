@@ -180,7 +180,8 @@ def test_issuing_is_idempotent_and_audited(cert_app: Flask, learner: Any, issue:
     assert first == again
     with cert_app.app_context():
         events = list(get_session().scalars(sa.select(CertificateEvent)))
-    assert [e.action for e in events] == [CertificateAction.ISSUED]
+    # Issued once, and its PDF made once (by the render job the fixture runs).
+    assert [e.action for e in events] == [CertificateAction.ISSUED, CertificateAction.RENDERED]
 
 
 def test_numbers_are_never_official_looking(cert_app: Flask, learner: Any, issue: Issue) -> None:
@@ -235,7 +236,7 @@ def test_reissue_supersedes_the_old_certificate(
     with cert_app.app_context():
         assert issuing.certificate_for_achievement(key).number == new_number
         actions = sorted(e.action.value for e in get_session().scalars(sa.select(CertificateEvent)))
-    assert actions == ["issued", "issued", "reissued"]
+    assert actions == ["issued", "issued", "reissued", "rendered"]
 
 
 def test_expiry_follows_the_configured_validity(
@@ -295,7 +296,6 @@ def test_concurrent_triggers_issue_exactly_once(cert_app: Flask, cert_people: An
                     title={"zh_CN": "法律安全", "en": "Legal safety"},
                     hours=1,
                     evidence={},
-                    render=False,
                 )
                 number = certificate.number
                 get_session().commit()

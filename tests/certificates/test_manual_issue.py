@@ -38,8 +38,15 @@ def test_the_command_line_issues_the_same_certificate_with_its_evidence_audited(
     assert certificate.token.startswith("eyJ") and certificate.status_index is not None
     assert certificate.pdf_sha256 is not None
     with cert_app.app_context():
-        event = get_session().query(CertificateEvent).filter_by(certificate_id=certificate.id).one()
+        event, rendered = (
+            get_session()
+            .query(CertificateEvent)
+            .filter_by(certificate_id=certificate.id)
+            .order_by(CertificateEvent.id)
+        )
         assert event.action is CertificateAction.ISSUED and event.detail["evidence"] == EVIDENCE
+        # No job runner here: the command rendered the PDF itself.
+        assert rendered.action is CertificateAction.RENDERED
 
     again = cert_app.test_cli_runner().invoke(
         certificates_cli,

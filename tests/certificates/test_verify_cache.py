@@ -237,7 +237,6 @@ def test_without_redis_every_check_still_gets_its_answer(
                 title={"zh_CN": "法律安全", "en": "Legal safety"},
                 hours=1,
                 evidence={},
-                render=False,
             ).number
             get_session().commit()
         client = app.test_client()

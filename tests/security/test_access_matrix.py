@@ -447,7 +447,6 @@ def _build_objects(app: Flask, phones: dict[str, str], generation: int) -> dict[
             evidence={},
             course_key=key,
             organisation_id=trainer.organisation_id,
-            render=False,
         )
         share_link = create_share_link(learner, certificate)
         course = course_by_key(key)
