@@ -137,6 +137,7 @@ def _build_blueprint(state: LMSState) -> Blueprint:
     )
     from lms.certificates.views import bp as certificates_bp
     from lms.certificates.views import certificate_result_panel
+    from lms.courses import offline_views  # noqa: F401 (registers the offline routes on bp)
     from lms.courses.home import register_home_panel
     from lms.courses.views import bp as courses_bp
     from lms.employers.views import bp as employers_bp

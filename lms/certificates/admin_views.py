@@ -19,11 +19,7 @@ from flask import (
     url_for,
 )
 
-from lms.accounts.access import (
-    ADMIN_ROLES,
-    require_profile,
-    role_required,
-)
+from lms.accounts.access import ADMIN_ROLES, require_profile, role_required
 from lms.certificates import (
     access,
     design,

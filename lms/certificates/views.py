@@ -19,11 +19,7 @@ from flask import (
     request,
 )
 
-from lms.accounts.access import (
-    current_profile,
-    login_required,
-    require_profile,
-)
+from lms.accounts.access import current_profile, login_required, require_profile
 from lms.accounts.models import Profile
 from lms.certificates import (
     access,

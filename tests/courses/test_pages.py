@@ -121,7 +121,7 @@ def test_the_service_worker_keeps_the_exact_asset_urls_the_pages_link(learner):
 
 
 def test_a_changed_asset_gives_the_service_worker_a_new_version(content_app, monkeypatch):
-    from lms.courses import views
+    from lms.courses import offline_views as views
 
     before = _worker_config(content_app.test_client())
     monkeypatch.setattr(
