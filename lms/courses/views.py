@@ -49,9 +49,9 @@ from lms.courses.progress import (
     minutes_of,
     next_step,
     record_event,
-    resume_point,
     training_seconds,
 )
+from lms.courses.resume import resume_point
 from lms.courses.services import course_by_key, lesson_in, published_courses
 from lms.i18n import _
 from lms.questions.tokens import AnswerTokens

@@ -190,7 +190,8 @@ def test_a_content_update_keeps_a_learners_progress_and_attempts(app, content_co
     from lms.assessments.models import Attempt
     from lms.assessments.services import save_answer, start_attempt, submit_attempt
     from lms.courses.models import LessonProgress, StepEvent, StepEventKind
-    from lms.courses.progress import EventInput, record_event, resume_point
+    from lms.courses.progress import EventInput, record_event
+    from lms.courses.resume import resume_point
     from tests.answers import correct_answer
 
     learner = people.make()

@@ -15,10 +15,10 @@ from lms.courses.progress import (
     ProgressError,
     completed_lesson_keys,
     record_event,
-    resume_point,
     seconds_by_step,
     training_seconds,
 )
+from lms.courses.resume import resume_point
 from lms.courses.services import course_by_key, lesson_in
 from lms.db import utcnow
 from lms.signals import lesson_completed
