@@ -43,6 +43,9 @@ def lesson_ids(course: str) -> list[str]:
 
 LESSONS = {course: lesson_ids(course) for course in ("legal-safety", "logistics")}
 STEPS = ["situation", "decision", "outcome", "rule", "check"]
+# The steps a rider finishes by reading ("done"); the decision and check steps
+# are finished by answering, which the quiz tasks stand for.
+READING_STEPS = ["situation", "outcome", "rule"]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 RADIO = re.compile(r'type="radio" name="q(\d+)" value="([^"]+)"')
 _cookie_numbers = itertools.count()
@@ -68,6 +71,11 @@ class Rider(HttpUser):
         self.attempt_url: str | None = None
         self.answers: list[tuple[str, str]] = []
         self.token: str | None = None
+        self._change_course()
+        self.step_kind = "done"
+
+    def _change_course(self) -> None:
+        # The lesson always from the course: another course's lesson is a 404.
         self.course = random.choice(list(LESSONS))
         self.lesson = random.choice(LESSONS[self.course])
 
@@ -82,12 +90,14 @@ class Rider(HttpUser):
 
     @task(35)
     def save_step(self) -> None:
+        # As the player does: a step is saved once when shown and once when done.
+        self.step_kind = "view" if self.step_kind == "done" else "done"
         event = {
             "key": uuid.uuid4().hex,
-            "kind": "done",
+            "kind": self.step_kind,
             "course": self.course,
             "lesson": self.lesson,
-            "step": random.choice(STEPS[:4]),
+            "step": random.choice(READING_STEPS),
             "at": int(time.time() * 1000),
         }
         self.client.post(
@@ -147,7 +157,7 @@ class Rider(HttpUser):
             context={"runner": self.environment.runner},
         )
         if "/attempts/" not in response.url:
-            self.course = random.choice(list(LESSONS))  # attempts used up: another course
+            self._change_course()  # attempts used up: another course
             return
         self.attempt_url = response.url.split("?")[0].split("#")[0]
         self.token = (CSRF.search(response.text) or [None, None])[1]

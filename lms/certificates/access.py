@@ -13,10 +13,12 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import abort
 from sqlalchemy import ColumnElement, false, select, true
 
 from lms.accounts.access import ADMIN_ROLES, is_admin_of, is_platform_admin
 from lms.accounts.models import Profile
+from lms.certificates import numbers
 from lms.certificates.models import Certificate, CertificateEvent, CertificateShareLink
 from lms.config import config_value
 from lms.state import get_session
@@ -25,6 +27,15 @@ from lms.state import get_session
 def certificate_by_number(compact: str) -> Certificate | None:
     """A certificate by its compact number."""
     return get_session().scalar(select(Certificate).where(Certificate.number == compact))
+
+
+def certificate_or_404(number: str) -> Certificate:
+    """The certificate a page's URL names, as typed (any spacing or case); 404 if none."""
+    check = numbers.check_number(number)
+    certificate = certificate_by_number(check.compact or "") if check.ok else None
+    if certificate is None:
+        abort(404)
+    return certificate
 
 
 def certificates_of(profile_id: int) -> list[Certificate]:

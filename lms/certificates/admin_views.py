@@ -28,11 +28,12 @@ from lms.certificates import (
     numbers,
     rendering,
 )
+from lms.certificates.access import certificate_or_404
 from lms.certificates.errors import CertificateError
-from lms.certificates.labels import ACTION_LABELS, STATUS_LABELS
+from lms.certificates.labels import ACTION_LABELS, STATE_MESSAGES, STATUS_LABELS
 from lms.certificates.models import Certificate, CertificateStatus, RevocationCategory
 from lms.certificates.verification import VerificationState
-from lms.certificates.views import STATE_MESSAGES, _certificate_or_404, bp
+from lms.certificates.views import bp
 from lms.config import config_value
 from lms.i18n import _, _l
 from lms.state import get_session
@@ -40,7 +41,7 @@ from lms.web import error_response, local_time
 
 
 def _visible_record(number: str) -> Certificate:
-    certificate = _certificate_or_404(number)
+    certificate = certificate_or_404(number)
     if not access.can_view_certificate_record(require_profile(), certificate):
         # Another organisation's certificate does not exist for this admin.
         abort(404)

@@ -4,6 +4,7 @@ reader's language (never the stored value)."""
 from __future__ import annotations
 
 from lms.certificates.models import CertificateAction, CertificateStatus
+from lms.certificates.verification import VerificationState
 from lms.i18n import _l
 
 STATUS_LABELS = {
@@ -31,3 +32,25 @@ def revocation_label(category: object) -> str:
         return str(REVOCATION_LABELS[RevocationCategory(str(category))]) if category else ""
     except ValueError:
         return ""
+
+
+#: What a public check says of each state. Lazy: a response translates only
+#: the one message it shows.
+STATE_MESSAGES = {
+    VerificationState.MALFORMED: _l(
+        "This is not a certificate number of ours. Check it and try again."
+    ),
+    VerificationState.MISTYPED: _l(
+        "This number has a typing mistake (its check character does not match). "
+        "Compare it with the certificate character by character."
+    ),
+    VerificationState.NOT_FOUND: _l("No certificate has this number."),
+    VerificationState.VALID: _l("Valid: this certificate was issued by us and is current."),
+    VerificationState.REVOKED: _l("Revoked: this certificate is no longer valid."),
+    VerificationState.EXPIRED: _l(
+        "Expired: this certificate was valid but its validity has ended."
+    ),
+    VerificationState.SUPERSEDED: _l(
+        "Superseded: this certificate was replaced by a corrected one."
+    ),
+}

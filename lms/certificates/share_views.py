@@ -10,9 +10,11 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 
 from lms.accounts.access import login_required, require_profile
 from lms.certificates import issuing, sharing
+from lms.certificates.access import certificate_or_404
+from lms.certificates.labels import STATE_MESSAGES
 from lms.certificates.models import Certificate, CertificateKind, CertificateStatus
 from lms.certificates.preview import render_preview
-from lms.certificates.views import LOOKUP, STATE_MESSAGES, _certificate_or_404, bp
+from lms.certificates.views import LOOKUP, bp
 from lms.i18n import _, gettext_in, localised
 from lms.ratelimit import rate_limited
 from lms.state import get_session
@@ -37,7 +39,7 @@ def _back_to(certificate: Certificate) -> Any:
 @login_required
 def create_share_link(number: str) -> Any:
     """Make the holder's share link (or show the one in use)."""
-    certificate = _certificate_or_404(number)
+    certificate = certificate_or_404(number)
     try:
         sharing.create_share_link(require_profile(), certificate)
     except sharing.ShareRefused as error:
@@ -51,7 +53,7 @@ def create_share_link(number: str) -> Any:
 @login_required
 def withdraw_share_link(number: str, link_id: int) -> Any:
     """Withdraw the holder's share link: whoever opens it from now on is told so."""
-    certificate = _certificate_or_404(number)
+    certificate = certificate_or_404(number)
     try:
         sharing.withdraw_share_link(require_profile(), certificate, link_id)
     except sharing.ShareRefused as error:
@@ -65,7 +67,7 @@ def withdraw_share_link(number: str, link_id: int) -> Any:
 @login_required
 def qr_image(number: str) -> Any:
     """The QR code the PDF prints, as a PNG for the holder to send or print."""
-    certificate = _certificate_or_404(number)
+    certificate = certificate_or_404(number)
     if require_profile().id != certificate.profile_id:
         abort(404)
     if certificate.status is not CertificateStatus.VALID:

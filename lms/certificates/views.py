@@ -33,10 +33,11 @@ from lms.certificates import (
     verify_cache,
 )
 from lms.certificates.errors import CertificateError
+from lms.certificates.labels import STATE_MESSAGES
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.verification import Verification, VerificationState
 from lms.config import config_value
-from lms.i18n import _, _l
+from lms.i18n import _
 from lms.ratelimit import rate_limited
 from lms.state import get_session, get_state
 from lms.web import error_response
@@ -52,27 +53,6 @@ def _no_lookup() -> bool:
     return request.endpoint == "lms.certificates.verify" and not (
         (request.view_args or {}).get("number") or request.args.get("number")
     )
-
-
-# Lazy: a response translates only the one message it shows.
-STATE_MESSAGES = {
-    VerificationState.MALFORMED: _l(
-        "This is not a certificate number of ours. Check it and try again."
-    ),
-    VerificationState.MISTYPED: _l(
-        "This number has a typing mistake (its check character does not match). "
-        "Compare it with the certificate character by character."
-    ),
-    VerificationState.NOT_FOUND: _l("No certificate has this number."),
-    VerificationState.VALID: _l("Valid: this certificate was issued by us and is current."),
-    VerificationState.REVOKED: _l("Revoked: this certificate is no longer valid."),
-    VerificationState.EXPIRED: _l(
-        "Expired: this certificate was valid but its validity has ended."
-    ),
-    VerificationState.SUPERSEDED: _l(
-        "Superseded: this certificate was replaced by a corrected one."
-    ),
-}
 
 
 def _token_message(status: str | None) -> str | None:
@@ -149,7 +129,7 @@ def short_link(code: str) -> Any:
 @bp.route("/certificates/<number>/credential.<any(json, jwt):fmt>")
 def credential(number: str, fmt: str) -> Any:
     """The Open Badges 3.0 credential: signed ``.jwt`` or ``.json`` with the JWT as proof."""
-    certificate = _certificate_or_404(number)
+    certificate = access.certificate_or_404(number)
     profile = current_profile()
     if not access.can_view_certificate(
         profile, certificate, request.args.get("t"), request.args.get("k")
@@ -320,14 +300,6 @@ def mine() -> Any:
     )
 
 
-def _certificate_or_404(number: str) -> Certificate:
-    check = numbers.check_number(number)
-    certificate = access.certificate_by_number(check.compact or "") if check.ok else None
-    if certificate is None:
-        abort(404)
-    return certificate
-
-
 def certificate_result_panel(profile: Profile, attempt: Any) -> tuple[str, dict[str, Any]] | None:
     """The quiz result's panel: the certificates this pass earned, with number and download."""
     if not getattr(attempt, "passed", False) or attempt.graded_at is None:
@@ -369,7 +341,7 @@ def _preparing(certificate: Certificate) -> Any:
 @bp.route("/certificates/<number>/pdf")
 def pdf(number: str) -> Any:
     """The stored PDF: for the holder, an admin of the issuer or a share-link holder."""
-    certificate = _certificate_or_404(number)
+    certificate = access.certificate_or_404(number)
     if not access.can_view_certificate(
         current_profile(), certificate, request.args.get("t"), request.args.get("k")
     ):

@@ -12,24 +12,26 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from lms.content.errors import ContentError
+from lms.content.fields import (
+    bool_field,
+    id_field,
+    int_field,
+    seq_field,
+    text_field,
+)
 from lms.content.messages import Message, msg
 from lms.content.reader import (
     YamlDocument,
     YamlMapping,
     as_mapping,
-    bool_field,
     closest,
     compose_yaml,
     field_label,
-    id_field,
-    int_field,
     language_label,
     quoted,
     read_file_text,
     required_languages,
     scalar_word,
-    seq_field,
-    text_field,
 )
 from lms.content.schema import (
     LANGUAGES,

@@ -18,15 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from lms.content.errors import ContentError, ContentErrors
+from lms.content.fields import (
+    bool_field,
+    enum_field,
+    id_field,
+    int_field,
+    seq_field,
+    text_field,
+)
 from lms.content.messages import msg
 from lms.content.reader import (
     YamlMapping,
     as_mapping,
-    bool_field,
-    enum_field,
     field_label,
-    id_field,
-    int_field,
     is_null,
     one_of,
     plural,
@@ -34,8 +38,6 @@ from lms.content.reader import (
     quoted,
     read_yaml_mapping,
     scalar_word,
-    seq_field,
-    text_field,
 )
 from lms.content.schema import (
     AREAS,

@@ -14,21 +14,23 @@ from typing import Any
 from yaml.nodes import Node
 
 from lms.content.errors import ContentError
+from lms.content.fields import (
+    bool_field,
+    id_field,
+    int_field,
+    seq_field,
+    text_field,
+)
 from lms.content.messages import Message, msg
 from lms.content.reader import (
     YamlDocument,
     YamlMapping,
     as_mapping,
-    bool_field,
     field_label,
-    id_field,
-    int_field,
     one_of,
     quoted,
     read_yaml_mapping,
     scalar_word,
-    seq_field,
-    text_field,
 )
 from lms.content.schema import BANK_QUESTION_KEYS, CHECK_KEYS, PART_KEYS, TAG_RE
 from lms.courses.id_registry import CourseIds

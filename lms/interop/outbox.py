@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from lms.config import config_value
 from lms.db import utcnow
@@ -23,35 +24,52 @@ from lms.state import get_session
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
 ERROR_LENGTH = 500
+#: The dialects whose INSERT can skip a row whose unique id exists.
+_INSERT_IGNORING_KNOWN = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def enabled() -> bool:
     return bool(config_value("LMS_XAPI_ENDPOINT"))
 
 
-def enqueue(statement: dict[str, Any]) -> XapiOutbox | None:
-    """Add a statement to the outbox in the current transaction (no commit).
+def enqueue(statement: dict[str, Any]) -> bool:
+    """Add a statement to the outbox in the current transaction (no commit);
+    True if it was queued now.
 
     Does nothing without ``LMS_XAPI_ENDPOINT`` or when the statement id is
-    already queued (the same event seen twice).
+    already queued (the same event seen twice). One INSERT that skips a
+    known id: two requests recording the same event at once both succeed,
+    where a look-up first would let the second fail on the unique id.
     """
     if not enabled():
-        return None
+        return False
     session = get_session()
-    statement_id = statement["id"]
-    pending = [
-        row
-        for row in session.new
-        if isinstance(row, XapiOutbox) and row.statement_id == statement_id
-    ]
-    if pending:
-        return None
-    known = session.scalar(select(XapiOutbox.id).where(XapiOutbox.statement_id == statement_id))
+    now = utcnow()
+    values = {
+        "statement_id": statement["id"],
+        "statement": statement,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect in _INSERT_IGNORING_KNOWN:
+        insert = (
+            _INSERT_IGNORING_KNOWN[dialect](XapiOutbox)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["statement_id"])
+            # rowcount is not reported for this statement on every driver: the
+            # returned id says whether the row went in.
+            .returning(XapiOutbox.id)
+        )
+        return session.execute(insert).first() is not None
+    # Any other database: look first (the two dialects above are the shipped ones).
+    session.flush()
+    known = session.scalar(select(XapiOutbox.id).where(XapiOutbox.statement_id == statement["id"]))
     if known is not None:
-        return None
-    row = XapiOutbox(statement_id=statement_id, statement=statement, next_attempt_at=utcnow())
-    session.add(row)
-    return row
+        return False
+    session.add(XapiOutbox(**values))
+    session.flush()
+    return True
 
 
 def retry_delay(attempts: int) -> timedelta:

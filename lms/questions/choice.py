@@ -10,15 +10,17 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from lms.content.messages import Message, msg
-from lms.content.reader import (
-    YamlMapping,
-    as_mapping,
+from lms.content.fields import (
     bool_field,
     enum_field,
     id_field,
     seq_field,
     text_field,
+)
+from lms.content.messages import Message, msg
+from lms.content.reader import (
+    YamlMapping,
+    as_mapping,
 )
 from lms.content.schema import MULTIPLE_SCORING, OPTION_ID_RE
 from lms.questions.base import (

@@ -8,15 +8,17 @@ from decimal import Decimal, InvalidOperation
 
 from yaml.nodes import ScalarNode
 
+from lms.content.fields import (
+    id_field,
+    seq_field,
+)
 from lms.content.messages import Message, msg
 from lms.content.reader import (
     YamlMapping,
     as_mapping,
     field_label,
-    id_field,
     is_null,
     quoted,
-    seq_field,
 )
 from lms.content.schema import N_, OPTION_ID_RE
 

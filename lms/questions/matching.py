@@ -12,8 +12,14 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
+from lms.content.fields import (
+    enum_field,
+    text_field,
+)
 from lms.content.messages import Message, msg
-from lms.content.reader import YamlMapping, enum_field, text_field
+from lms.content.reader import (
+    YamlMapping,
+)
 from lms.content.schema import MULTIPLE_SCORING
 from lms.questions.base import (
     N_,

@@ -14,8 +14,14 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from lms.content.fields import (
+    text_field,
+)
 from lms.content.messages import Message, msg
-from lms.content.reader import YamlMapping, field_label, text_field
+from lms.content.reader import (
+    YamlMapping,
+    field_label,
+)
 from lms.questions.base import (
     N_,
     BlankPart,

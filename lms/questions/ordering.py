@@ -10,13 +10,15 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
+from lms.content.fields import (
+    id_field,
+    seq_field,
+    text_field,
+)
 from lms.content.messages import Message, msg
 from lms.content.reader import (
     YamlMapping,
     as_mapping,
-    id_field,
-    seq_field,
-    text_field,
 )
 from lms.content.schema import OPTION_ID_RE
 from lms.questions.base import (

@@ -13,8 +13,15 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
+from lms.content.fields import (
+    enum_field,
+    seq_field,
+    text_field,
+)
 from lms.content.messages import Message, msg
-from lms.content.reader import YamlMapping, enum_field, seq_field, text_field
+from lms.content.reader import (
+    YamlMapping,
+)
 from lms.content.schema import SCENARIO_SCORING
 from lms.questions.base import (
     N_,

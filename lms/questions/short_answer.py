@@ -16,8 +16,15 @@ from typing import Any
 
 from yaml.nodes import ScalarNode
 
+from lms.content.fields import (
+    bool_field,
+    text_field,
+)
 from lms.content.messages import Message, msg
-from lms.content.reader import YamlMapping, bool_field, is_null, text_field
+from lms.content.reader import (
+    YamlMapping,
+    is_null,
+)
 from lms.questions.base import (
     N_,
     BlankPart,

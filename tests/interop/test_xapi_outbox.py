@@ -24,7 +24,7 @@ from lms.courses.models import Course, StepEventKind
 from lms.courses.progress import STEPS, EventInput, record_event
 from lms.db import utcnow
 from lms.interop.models import XapiOutbox
-from lms.interop.outbox import deliver_batch, deliver_due, retry_delay
+from lms.interop.outbox import deliver_batch, deliver_due, enqueue, retry_delay
 from lms.sessions.models import Attendance, CheckInMethod, TrainingSession
 from lms.state import get_session
 from tests.certificates.conftest import finish_lessons
@@ -194,6 +194,35 @@ def test_the_same_event_twice_queues_one_statement(xapi_app):
         get_session().commit()
         rows = _rows()
         assert [row.statement["verb"]["id"].rsplit("/", 1)[1] for row in rows] == ["failed"]
+
+
+def test_two_requests_queueing_the_same_statement_at_once_both_succeed(xapi_app):
+    """Two phones replaying the same offline event together: the second insert
+    waits for the first transaction and then skips the known id. A look-up
+    before the insert would see nothing and fail on the unique id."""
+    statement = {"id": "8c1e7c1a-0000-4000-8000-000000000001", "verb": {"id": "x/experienced"}}
+    first_queued = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def second_request() -> None:
+        with xapi_app.test_request_context():
+            first_queued.wait(10)
+            try:
+                outcome["queued"] = enqueue(statement)
+                get_session().commit()
+            except Exception as error:
+                outcome["error"] = error
+
+    with xapi_app.test_request_context():
+        assert enqueue(statement) is True
+        second = threading.Thread(target=second_request)
+        second.start()
+        first_queued.set()
+        second.join(0.5)  # the second is now waiting on the first's row
+        get_session().commit()
+        second.join(20)
+        assert outcome == {"queued": False}
+        assert [row.statement_id for row in _rows()] == [statement["id"]]
 
 
 def test_without_an_endpoint_nothing_is_queued(database_backend, tmp_path):
