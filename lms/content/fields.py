@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -16,6 +17,7 @@ from lms.content.reader import (
     INT_TAG,
     YamlDocument,
     YamlMapping,
+    as_mapping,
     field_label,
     is_null,
     language_label,
@@ -28,9 +30,11 @@ from lms.content.reader import (
 from lms.content.schema import ID_RE, LANGUAGES
 
 __all__ = [
+    "EntryWording",
     "bool_field",
     "enum_field",
     "id_field",
+    "identified_entries",
     "int_field",
     "seq_field",
     "text_field",
@@ -233,3 +237,42 @@ def seq_field(
 
 
 # ------------------------------------------------------------------ files
+
+
+class EntryWording(NamedTuple):
+    """How errors name the entries of a list with ids (an option, an item):
+    whole sentences per noun, because a translation cannot splice the noun in."""
+
+    numbered: Callable[[int], Message]
+    named: Callable[[str], Message]
+    duplicate: Callable[[str], Message]
+
+
+def identified_entries(
+    m: YamlMapping,
+    nodes: Sequence[Node],
+    keys: Sequence[str],
+    id_pattern: re.Pattern[str],
+    wording: EntryWording,
+) -> list[tuple[YamlMapping, str | None]]:
+    """Each mapping of a list whose entries carry an id unique in the list, with
+    that id (None when it is missing or malformed: the error is reported)."""
+    entries: list[tuple[YamlMapping, str | None]] = []
+    seen: set[str] = set()
+    for index, node in enumerate(nodes, 1):
+        numbered = wording.numbered(index)
+        entry = as_mapping(m.doc, node, m.doc.line(node), numbered, numbered)
+        if entry is None:
+            continue
+        entry_id = id_field(entry, pattern=id_pattern) if entry.has("id") else None
+        if entry_id is not None:
+            entry.label = wording.named(entry_id)
+        elif not entry.has("id"):
+            entry.missing("id", msg("add id: a, b, c ... (unique within the question)"))
+        entry.check_keys(keys)
+        if entry_id is not None:
+            if entry_id in seen:
+                m.doc.error(entry.key_line("id"), wording.duplicate(entry_id))
+            seen.add(entry_id)
+        entries.append((entry, entry_id))
+    return entries

@@ -11,16 +11,16 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 from lms.content.fields import (
+    EntryWording,
     bool_field,
     enum_field,
-    id_field,
+    identified_entries,
     seq_field,
     text_field,
 )
 from lms.content.messages import Message, msg
 from lms.content.reader import (
     YamlMapping,
-    as_mapping,
 )
 from lms.content.schema import MULTIPLE_SCORING, OPTION_ID_RE
 from lms.questions.base import (
@@ -77,38 +77,25 @@ def read_options(
                 msg("add %(low)d to %(high)d options, each with id and text", low=low, high=high),
             )
         return []
-    options: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for index, node in enumerate(nodes, 1):
-        numbered = msg("option %(number)d", number=index)
-        option = as_mapping(m.doc, node, m.doc.line(node), numbered, numbered)
-        if option is None:
-            continue
-        option_id = id_field(option, pattern=OPTION_ID_RE) if option.has("id") else None
-        if option_id is not None:
-            option.label = msg("option '%(id)s'", id=option_id)
-        elif not option.has("id"):
-            option.missing("id", msg("add id: a, b, c ... (unique within the question)"))
-        option.check_keys(("id", "text", "correct", "feedback"))
-        if option_id is not None:
-            if option_id in seen:
-                m.doc.error(
-                    option.key_line("id"),
-                    msg(
-                        "duplicate option id '%(id)s' in %(owner)s: give each option its own id",
-                        id=option_id,
-                        owner=label,
-                    ),
-                )
-            seen.add(option_id)
-        options.append(
-            {
-                "id": option_id,
-                "text": text_field(option, "text"),
-                "correct": bool_field(option, "correct", required=False),
-                "feedback": text_field(option, "feedback", required=False),
-            }
-        )
+    wording = EntryWording(
+        numbered=lambda number: msg("option %(number)d", number=number),
+        named=lambda option_id: msg("option '%(id)s'", id=option_id),
+        duplicate=lambda option_id: msg(
+            "duplicate option id '%(id)s' in %(owner)s: give each option its own id",
+            id=option_id,
+            owner=label,
+        ),
+    )
+    keys = ("id", "text", "correct", "feedback")
+    options = [
+        {
+            "id": option_id,
+            "text": text_field(option, "text"),
+            "correct": bool_field(option, "correct", required=False),
+            "feedback": text_field(option, "feedback", required=False),
+        }
+        for option, option_id in identified_entries(m, nodes, keys, OPTION_ID_RE, wording)
+    ]
     return options
 
 

@@ -11,14 +11,14 @@ from fractions import Fraction
 from typing import Any
 
 from lms.content.fields import (
-    id_field,
+    EntryWording,
+    identified_entries,
     seq_field,
     text_field,
 )
 from lms.content.messages import Message, msg
 from lms.content.reader import (
     YamlMapping,
-    as_mapping,
 )
 from lms.content.schema import OPTION_ID_RE
 from lms.questions.base import (
@@ -71,31 +71,19 @@ def read_items(
                 ),
             )
         return []
-    items: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for index, node in enumerate(nodes, 1):
-        numbered = msg("item %(number)d", number=index)
-        item = as_mapping(m.doc, node, m.doc.line(node), numbered, numbered)
-        if item is None:
-            continue
-        item_id = id_field(item, pattern=OPTION_ID_RE) if item.has("id") else None
-        if item_id is not None:
-            item.label = msg("item '%(id)s'", id=item_id)
-        elif not item.has("id"):
-            item.missing("id", msg("add id: a, b, c ... (unique within the question)"))
-        item.check_keys(("id", "text"))
-        if item_id is not None:
-            if item_id in seen:
-                m.doc.error(
-                    item.key_line("id"),
-                    msg(
-                        "duplicate item id '%(id)s' in %(owner)s: give each item its own id",
-                        id=item_id,
-                        owner=label,
-                    ),
-                )
-            seen.add(item_id)
-        items.append({"id": item_id, "text": text_field(item, "text")})
+    wording = EntryWording(
+        numbered=lambda number: msg("item %(number)d", number=number),
+        named=lambda item_id: msg("item '%(id)s'", id=item_id),
+        duplicate=lambda item_id: msg(
+            "duplicate item id '%(id)s' in %(owner)s: give each item its own id",
+            id=item_id,
+            owner=label,
+        ),
+    )
+    items = [
+        {"id": item_id, "text": text_field(item, "text")}
+        for item, item_id in identified_entries(m, nodes, ("id", "text"), OPTION_ID_RE, wording)
+    ]
     return items
 
 
