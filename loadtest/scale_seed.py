@@ -399,11 +399,8 @@ def _learner_walk(plan: SeedPlan, number: int) -> list[tuple[LessonWalk, int]]:
 CLOCK = [f" {9 + m // 60:02d}:{m % 60:02d}:00+00" for m in range(EVENTS_PER_LEARNER)]
 
 
-def _event_and_progress_lines(
-    plan: SeedPlan, start: int, stop: int, progress: list[str]
-) -> Iterator[str]:
-    """Step event lines; the lesson progress lines they imply go into ``progress``
-    (4 per learner, far fewer than events, so they wait in memory per batch)."""
+def _event_lines(plan: SeedPlan, start: int, stop: int) -> Iterator[str]:
+    """Each learner's step events, one minute apart from 09:00 of the day they started."""
     # Each lesson's constant columns, formatted once instead of 20 million times.
     constant = {
         walk.lesson_version_id: [
@@ -429,7 +426,6 @@ def _event_and_progress_lines(
         day = _day(number).isoformat()
         key = f"{number}\t{number:x}k"
         for lesson, taken in _learner_walk(plan, number):
-            first = day + CLOCK[minute]
             columns = constant[lesson.lesson_version_id]
             for index in range(taken):
                 at = day + CLOCK[minute]
@@ -438,26 +434,31 @@ def _event_and_progress_lines(
                     f"{60 if minute else 0}\n"
                 )
                 minute += 1
+
+
+def _progress_lines(plan: SeedPlan, start: int, stop: int) -> Iterator[str]:
+    """The lesson progress rows the events of :func:`_event_lines` leave behind."""
+    for number in range(start + 1, stop + 1):
+        minute = 0
+        day = _day(number).isoformat()
+        for lesson, taken in _learner_walk(plan, number):
             done_steps = sorted({event[0] for event in lesson.events[:taken]}, key=STEPS.index)
             complete = taken == len(lesson.events)
             resume = next((s for s in STEPS if s not in done_steps), STEPS[-1])
-            last = day + CLOCK[minute - 1]
-            progress.append(
-                "\t".join(
-                    [
-                        str(number),
-                        lesson.course_key,
-                        lesson.lesson_key,
-                        str(lesson.lesson_version_id),
-                        resume,
-                        _json(done_steps),
-                        first,
-                        last,
-                        last if complete else "\\N",
-                    ]
-                )
-                + "\n"
-            )
+            first, last = day + CLOCK[minute], day + CLOCK[minute + taken - 1]
+            minute += taken
+            row = [
+                str(number),
+                lesson.course_key,
+                lesson.lesson_key,
+                str(lesson.lesson_version_id),
+                resume,
+                _json(done_steps),
+                first,
+                last,
+                last if complete else "\\N",
+            ]
+            yield "\t".join(row) + "\n"
 
 
 @dataclass
@@ -543,15 +544,8 @@ def seed_learners(url: str, plan: SeedPlan, start: int, stop: int) -> StageRepor
             if rebuild
             else _certificate_lines(plan, start, stop),
         )
-        progress: list[str] = []
-        events = _copy(
-            cursor,
-            "lms_step_event",
-            EVENT_COLUMNS,
-            _event_and_progress_lines(plan, start, stop, progress),
-        )
-        _copy(cursor, "lms_lesson_progress", PROGRESS_COLUMNS, iter(progress))
-        del progress
+        events = _copy(cursor, "lms_step_event", EVENT_COLUMNS, _event_lines(plan, start, stop))
+        _copy(cursor, "lms_lesson_progress", PROGRESS_COLUMNS, _progress_lines(plan, start, stop))
         for table in ("lms_user", "lms_profile"):
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608 - our own table names
