@@ -130,7 +130,7 @@ def _signed_in(app: Flask, profile_numbers: list[int]) -> list[FlaskClient]:
 def pick_subjects(app: Flask, learners: int, count: int, rng: random.Random) -> Subjects:
     """``count`` random certificate numbers and two sets of ``count`` random learners."""
     url = app.config["LMS_DATABASE_URL"]
-    with scale_seed._connect(url) as connection:
+    with scale_seed.connect(url) as connection:
         (top,) = connection.execute("SELECT max(id) FROM lms_certificate").fetchone() or (0,)
         ids = [rng.randint(1, top) for _ in range(count)]
         found = dict(
@@ -261,7 +261,7 @@ def explain_all(url: str, statements: list[tuple[str, str, Any]]) -> list[Plan]:
     at the end, so the writes among them change nothing; plain ``EXPLAIN`` for a
     statement that cannot run twice (an insert of a key the request already stored)."""
     plans = []
-    with scale_seed._connect(url) as connection:
+    with scale_seed.connect(url) as connection:
         counts = dict(
             connection.execute(
                 "SELECT relname, reltuples FROM pg_class WHERE relkind IN ('r', 'p')"
