@@ -136,7 +136,7 @@ loadtest: setup
 
 # PostgreSQL at a million learners (seeded by COPY into its own database, lms_scale,
 # dropped at the end): p95 of verification, home and a step save at 10k and 1M
-# learners and their ratio, EXPLAIN of every hot query. About 8 minutes, 9 GB of disk.
+# learners and their ratio, EXPLAIN of every hot query. About 10 minutes, 9 GB of disk.
 loadtest-scale: setup
 	$(PY) loadtest/scale.py $(LOADTEST_SCALE_ARGS)
 
