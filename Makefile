@@ -18,6 +18,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 SERVE_BIND ?= 127.0.0.1:8000
 
 LOADTEST_ARGS ?=
+LOADTEST_SCALE_ARGS ?=
 
 # The example host app's tests: a wheel built from a clean `git archive`, a
 # fresh virtual environment holding only it, and a PostgreSQL database of their own.
@@ -26,7 +27,7 @@ HOST_APP_REF ?= HEAD
 HOST_APP_DB ?= test_host_app
 HOST_APP_DB_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(HOST_APP_DB)
 
-.PHONY: lighthouse loadtest serve setup run test test-sqlite test-postgres test-host-app lint system-packages translations translations-update bench clean ralph-venv
+.PHONY: lighthouse loadtest loadtest-scale serve setup run test test-sqlite test-postgres test-host-app lint system-packages translations translations-update bench clean ralph-venv
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -132,6 +133,12 @@ bench: setup
 # Riders per core and verification throughput, on PostgreSQL + Redis, loopback only.
 loadtest: setup
 	$(PY) loadtest/run.py $(LOADTEST_ARGS)
+
+# PostgreSQL at a million learners (seeded by COPY into its own database, lms_scale,
+# dropped at the end): p95 of verification, home and a step save at 10k and 1M
+# learners and their ratio, EXPLAIN of every hot query. About 10 minutes, 9 GB of disk.
+loadtest-scale: setup
+	$(PY) loadtest/scale.py $(LOADTEST_SCALE_ARGS)
 
 # Lighthouse's mobile preset (npm lighthouse + Debian Chromium) on home, a
 # lesson step, the one-question quiz screen and verification; median of 3 runs.
