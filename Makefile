@@ -26,7 +26,7 @@ HOST_APP_REF ?= HEAD
 HOST_APP_DB ?= test_host_app
 HOST_APP_DB_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(HOST_APP_DB)
 
-.PHONY: lighthouse loadtest serve setup run test test-sqlite test-postgres test-host-app lint system-packages translations translations-update bench clean ralph-venv
+.PHONY: lighthouse loadtest loadtest-reports serve setup run test test-sqlite test-postgres test-host-app lint system-packages translations translations-update bench clean ralph-venv
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -132,6 +132,12 @@ bench: setup
 # Riders per core and verification throughput, on PostgreSQL + Redis, loopback only.
 loadtest: setup
 	$(PY) loadtest/run.py $(LOADTEST_ARGS)
+
+# The course report and item analysis pages at N and 10N graded attempts, on a
+# PostgreSQL database of their own (LMS_REPORTS_DATABASE, default lms_reports,
+# dropped after); fails when a page costs more than 10x at 10x the attempts.
+loadtest-reports: setup
+	$(PY) loadtest/report_scale.py
 
 # Lighthouse's mobile preset (npm lighthouse + Debian Chromium) on home, a
 # lesson step, the one-question quiz screen and verification; median of 3 runs.
