@@ -287,7 +287,8 @@ def report_csv(scope: ReportScope, table: str, locale: str) -> Iterator[str]:
     An unknown table is refused at once, before anything is sent; the learners
     come from the database a batch at a time while the response goes out."""
     if table == "learners":
-        return _learners_csv(scope)
+        # Plain values only: the generator runs after the view has returned.
+        return _learners_csv(scope.windows, scope.course.key, scope.lesson_keys)
     if table == "lessons":
         header = [
             _("Lesson id"),
@@ -317,7 +318,9 @@ def report_csv(scope: ReportScope, table: str, locale: str) -> Iterator[str]:
     raise StudioError(_l("This page does not exist."), 404)
 
 
-def _learners_csv(scope: ReportScope) -> Iterator[str]:
+def _learners_csv(
+    windows: Subquery, course_key: str, lesson_keys: tuple[str, ...]
+) -> Iterator[str]:
     header = [
         _("Learner"),
         _("Mobile (masked)"),
@@ -331,9 +334,8 @@ def _learners_csv(scope: ReportScope) -> Iterator[str]:
         _("Last active"),
     ]
     yield _csv_text([header])
-    total = len(scope.lesson_keys)
-    batches = report_queries.learner_stream(scope.windows, scope.course.key, scope.lesson_keys)
-    for batch in batches:
+    total = len(lesson_keys)
+    for batch in report_queries.learner_stream(windows, course_key, lesson_keys):
         rows = (_learner_row(found, total) for found in batch)
         yield _csv_text(
             (
