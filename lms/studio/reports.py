@@ -270,10 +270,6 @@ def _cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def _yes_no(value: bool | None) -> str:
-    return "" if value is None else (_("yes") if value else _("no"))
-
-
 def _csv_text(rows: Iterable[Iterable[Any]]) -> str:
     out = io.StringIO()
     csv.writer(out).writerows([_cell(value) for value in row] for row in rows)
@@ -287,8 +283,22 @@ def report_csv(scope: ReportScope, table: str, locale: str) -> Iterator[str]:
     An unknown table is refused at once, before anything is sent; the learners
     come from the database a batch at a time while the response goes out."""
     if table == "learners":
-        # Plain values only: the generator runs after the view has returned.
-        return _learners_csv(scope.windows, scope.course.key, scope.lesson_keys)
+        # Words now, in the request's language; plain values only: the rows are
+        # read after the view has returned, while the response goes out.
+        header = [
+            _("Learner"),
+            _("Mobile (masked)"),
+            _("Lessons done"),
+            _("Lessons in the course"),
+            _("Started"),
+            _("Finished"),
+            _("Quiz attempts"),
+            _("Best score, percent"),
+            _("Passed"),
+            _("Last active"),
+        ]
+        words = (_("yes"), _("no"))
+        return _learners_csv(scope.windows, scope.course.key, scope.lesson_keys, header, words)
     if table == "lessons":
         header = [
             _("Lesson id"),
@@ -319,20 +329,15 @@ def report_csv(scope: ReportScope, table: str, locale: str) -> Iterator[str]:
 
 
 def _learners_csv(
-    windows: Subquery, course_key: str, lesson_keys: tuple[str, ...]
+    windows: Subquery,
+    course_key: str,
+    lesson_keys: tuple[str, ...],
+    header: list[str],
+    words: tuple[str, str],
 ) -> Iterator[str]:
-    header = [
-        _("Learner"),
-        _("Mobile (masked)"),
-        _("Lessons done"),
-        _("Lessons in the course"),
-        _("Started"),
-        _("Finished"),
-        _("Quiz attempts"),
-        _("Best score, percent"),
-        _("Passed"),
-        _("Last active"),
-    ]
+    def yes_no(value: bool | None) -> str:
+        return "" if value is None else words[0] if value else words[1]
+
     yield _csv_text([header])
     total = len(lesson_keys)
     for batch in report_queries.learner_stream(windows, course_key, lesson_keys):
@@ -343,11 +348,11 @@ def _learners_csv(
                 row.masked_phone,
                 row.lessons_done,
                 row.lessons_total,
-                _yes_no(row.started),
-                _yes_no(row.completed),
+                yes_no(row.started),
+                yes_no(row.completed),
                 row.attempts,
                 "" if row.best_score is None else f"{row.best_score:.1f}",
-                _yes_no(row.passed),
+                yes_no(row.passed),
                 local_time(row.last_active),
             )
             for row in rows

@@ -11,11 +11,11 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from jinja2 import TemplateError
@@ -578,7 +578,19 @@ def cohort_report_csv(profile: Profile, cohort_id: int, table: str) -> Any:
 def _csv_response(chunks: Iterator[str], name: str) -> Response:
     # Streamed: the learners table is read from the database while it is sent.
     # The byte order mark makes Excel and WPS read the Chinese as UTF-8.
-    body = stream_with_context(chain(["\ufeff"], chunks))
-    response = Response(body, mimetype="text/csv")
+    response = Response(_sent_later(chain(["\ufeff"], chunks)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _sent_later(chunks: Iterator[str]) -> Iterator[str]:
+    """``chunks`` run in an app context of their own, pushed when the server starts
+    reading the body (the request's context is gone by then) and popped when it is
+    done, so a body that is never read holds no context and no connection."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def body() -> Iterator[str]:
+        with app.app_context():
+            yield from chunks
+
+    return body()
