@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import wraps
-from itertools import chain
 from typing import Any
 
 from flask import (
@@ -577,19 +576,20 @@ def cohort_report_csv(profile: Profile, cohort_id: int, table: str) -> Any:
 
 def _csv_response(chunks: Iterator[str], name: str) -> Response:
     # Streamed: the learners table is read from the database while it is sent.
-    # The byte order mark makes Excel and WPS read the Chinese as UTF-8.
-    response = Response(_sent_later(chain(["\ufeff"], chunks)), mimetype="text/csv")
+    response = Response(_sent_later(chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
 def _sent_later(chunks: Iterator[str]) -> Iterator[str]:
-    """``chunks`` run in an app context of their own, pushed when the server starts
-    reading the body (the request's context is gone by then) and popped when it is
-    done, so a body that is never read holds no context and no connection."""
+    """``chunks`` after a byte order mark (Excel and WPS then read the Chinese as
+    UTF-8), run in an app context of their own: pushed once the mark is out and the
+    server asks for more (the request's context is gone by then), popped when done,
+    so a body read no further than its first piece holds no context or connection."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def body() -> Iterator[str]:
+        yield "\ufeff"
         with app.app_context():
             yield from chunks
 
