@@ -27,7 +27,7 @@ HOST_APP_REF ?= HEAD
 HOST_APP_DB ?= test_host_app
 HOST_APP_DB_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(HOST_APP_DB)
 
-.PHONY: lighthouse loadtest loadtest-scale serve setup run test test-sqlite test-postgres test-host-app lint system-packages translations translations-update bench clean ralph-venv
+.PHONY: lighthouse loadtest loadtest-reports loadtest-scale serve setup run test test-sqlite test-postgres test-host-app lint system-packages translations translations-update bench clean ralph-venv
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -139,6 +139,12 @@ loadtest: setup
 # learners and their ratio, EXPLAIN of every hot query. About 10 minutes, 9 GB of disk.
 loadtest-scale: setup
 	$(PY) loadtest/scale.py $(LOADTEST_SCALE_ARGS)
+
+# The course report and item analysis pages at N and 10N graded attempts, on a
+# PostgreSQL database of their own (LMS_REPORTS_DATABASE, default lms_reports,
+# dropped after); fails when a page costs more than 10x at 10x the attempts.
+loadtest-reports: setup
+	$(PY) loadtest/report_scale.py
 
 # Lighthouse's mobile preset (npm lighthouse + Debian Chromium) on home, a
 # lesson step, the one-question quiz screen and verification; median of 3 runs.

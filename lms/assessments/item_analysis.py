@@ -44,7 +44,7 @@ def too_few_answers(answered: int) -> bool:
 
 
 # Points are stored rounded to 4 places, so compare with a tolerance below that.
-_FULL_MARKS = 1.0 - 1e-6
+FULL_MARKS = 1.0 - 1e-6
 
 
 @dataclass(frozen=True)
@@ -64,13 +64,7 @@ class ItemStats:
 
 
 def _full_marks(item: Mapping[str, Any]) -> bool:
-    return float(item["points"]) >= _FULL_MARKS
-
-
-def _share_correct(items: Sequence[Mapping[str, Any]]) -> float | None:
-    if not items:
-        return None
-    return sum(1 for item in items if _full_marks(item)) / len(items)
+    return float(item["points"]) >= FULL_MARKS
 
 
 def group_size(attempts: int) -> int:
@@ -96,41 +90,72 @@ def analyse_items(responses: Iterable[Mapping[str, Any]]) -> list[ItemStats]:
         items = [record["items"][qid] for record in attempts if qid in record["items"]]
         upper_items = [record["items"][qid] for record in upper if qid in record["items"]]
         lower_items = [record["items"][qid] for record in lower if qid in record["items"]]
-        difficulty = _share_correct(items) or 0.0
-        p_upper = _share_correct(upper_items)
-        p_lower = _share_correct(lower_items)
-        discrimination = None
-        # With one attempt the same record is both groups, and a group without
-        # this question gives no comparison: D would be meaningless either way.
-        if len(attempts) >= 2 and len(items) >= 2 and p_upper is not None and p_lower is not None:
-            discrimination = round(p_upper - p_lower, 4)
         counts = Counter(option for item in items for option in item.get("chosen") or ())
-
-        flags = []
-        if p_upper is not None and len(upper_items) >= 3 and p_upper < 0.5:
-            flags.append("strong-learners-miss")
-        if discrimination is not None and discrimination < 0:
-            flags.append("negative-discrimination")
-        if len(items) >= 10 and difficulty > 0.95:
-            flags.append("too-easy")
-        if len(items) >= 10 and difficulty < 0.2:
-            flags.append("too-hard")
-
         stats.append(
-            ItemStats(
-                question_id=qid,
-                answered=len(items),
-                difficulty=round(difficulty, 4),
-                discrimination=discrimination,
-                option_counts=dict(sorted(counts.items())),
-                flags=flags,
-                p_upper=None if p_upper is None else round(p_upper, 4),
-                p_lower=None if p_lower is None else round(p_lower, 4),
-                upper_answered=len(upper_items),
-                lower_answered=len(lower_items),
+            item_stats(
+                qid,
+                attempts=len(attempts),
+                whole=_tally(items),
+                upper=_tally(upper_items),
+                lower=_tally(lower_items),
+                option_counts=counts,
             )
         )
     return stats
+
+
+def _tally(items: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+    return len(items), sum(1 for item in items if _full_marks(item))
+
+
+def _share(tally: tuple[int, int]) -> float | None:
+    answered, right = tally
+    return right / answered if answered else None
+
+
+def item_stats(
+    question_id: str,
+    *,
+    attempts: int,
+    whole: tuple[int, int],
+    upper: tuple[int, int],
+    lower: tuple[int, int],
+    option_counts: Mapping[str, int],
+) -> ItemStats:
+    """One question's figures from its counts: ``(answered, right)`` over all ``attempts``,
+    over the upper and over the lower group (the database can count these)."""
+    answered = whole[0]
+    difficulty = _share(whole) or 0.0
+    p_upper = _share(upper)
+    p_lower = _share(lower)
+    discrimination = None
+    # With one attempt the same record is both groups, and a group without
+    # this question gives no comparison: D would be meaningless either way.
+    if attempts >= 2 and answered >= 2 and p_upper is not None and p_lower is not None:
+        discrimination = round(p_upper - p_lower, 4)
+
+    flags = []
+    if p_upper is not None and upper[0] >= 3 and p_upper < 0.5:
+        flags.append("strong-learners-miss")
+    if discrimination is not None and discrimination < 0:
+        flags.append("negative-discrimination")
+    if answered >= 10 and difficulty > 0.95:
+        flags.append("too-easy")
+    if answered >= 10 and difficulty < 0.2:
+        flags.append("too-hard")
+
+    return ItemStats(
+        question_id=question_id,
+        answered=answered,
+        difficulty=round(difficulty, 4),
+        discrimination=discrimination,
+        option_counts=dict(sorted(option_counts.items())),
+        flags=flags,
+        p_upper=None if p_upper is None else round(p_upper, 4),
+        p_lower=None if p_lower is None else round(p_lower, 4),
+        upper_answered=upper[0],
+        lower_answered=lower[0],
+    )
 
 
 def _cell(value: str) -> str:

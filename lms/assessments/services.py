@@ -9,7 +9,6 @@ values, flush, send signals and return; the caller commits. ``now`` and
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,14 +16,14 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from lms import signals
 from lms.accounts.access import membership_windows
 from lms.accounts.models import Profile
 from lms.assessments import grading
 from lms.assessments.grading import InvalidAnswer, Score
-from lms.assessments.item_analysis import ItemStats, analyse_items
+from lms.assessments.item_analysis import ItemStats
+from lms.assessments.item_queries import count_items
 from lms.assessments.models import Attempt, AttemptQuestion, AttemptStatus
 from lms.courses.models import Course, CourseVersion, QuestionVersion, QuizQuestion
 from lms.db import utcnow
@@ -376,55 +375,14 @@ def time_left(attempt: Attempt, now: datetime | None = None) -> timedelta | None
     return max(timedelta(0), attempt.deadline - (now or utcnow()))
 
 
-def graded_attempts(course_key: str, organisation_id: int) -> list[Attempt]:
-    """Graded attempts at a course's quiz by learners in the organisation's cohorts,
-    started while they were members."""
-    windows = membership_windows(organisation_id)
-    query = (
-        select(Attempt)
-        .join(windows, windows.c.profile_id == Attempt.profile_id)
-        .where(
-            Attempt.course_key == course_key,
-            Attempt.status == AttemptStatus.GRADED,
-            Attempt.started_at >= windows.c.since,
-        )
-    )
-    query = query.options(selectinload(Attempt.questions)).order_by(Attempt.id)
-    return list(get_session().scalars(query))
-
-
-def item_responses(attempts: Iterable[Attempt]) -> list[dict[str, Any]]:
-    """The records ``analyse_items`` reads: one per attempt, questions by their stable key."""
-    return [
-        {
-            "attempt_id": attempt.id,
-            "total_score": float(attempt.score_percent or 0.0),
-            "items": {
-                question.question_key: {
-                    "points": float(question.points or 0.0),
-                    "chosen": grading.chosen_ids(question.spec, question.answer),
-                }
-                for question in attempt.questions
-            },
-        }
-        for attempt in attempts
-    ]
-
-
 def item_analysis_for(course_key: str, organisation_id: int) -> ItemReport:
-    """Item statistics of a course's quiz over the organisation's cohorts' learners."""
-    attempts = graded_attempts(course_key, organisation_id)
-    stats = analyse_items(item_responses(attempts))
-    prompts: dict[str, dict[str, str]] = {}
-    option_texts: dict[str, dict[str, dict[str, str]]] = {}
+    """Item statistics of a course's quiz over the organisation's cohorts' learners,
+    counted by the database over the attempts they started while members."""
+    counts = count_items(membership_windows(organisation_id), course_key)
     # Versions of a question share its key; the newest wording names it.
-    for question in sorted(
-        (q for attempt in attempts for q in attempt.questions), key=lambda q: q.question_version_id
-    ):
-        spec = question.spec
-        prompts[question.question_key] = spec.get("prompt") or {}
-        option_texts[question.question_key] = _option_texts(spec)
-    return ItemReport(stats, len(attempts), prompts, option_texts)
+    prompts = {key: spec.get("prompt") or {} for key, spec in counts.newest_specs.items()}
+    option_texts = {key: _option_texts(spec) for key, spec in counts.newest_specs.items()}
+    return ItemReport(counts.stats, counts.attempts, prompts, option_texts)
 
 
 def _option_texts(spec: dict[str, Any], prefix: str = "") -> dict[str, dict[str, str]]:

@@ -1,4 +1,5 @@
-"""Course and cohort reports for trainers: every query of the studio's reports lives here.
+"""Course and cohort reports for trainers: what a report holds and how a page is put
+together; the SQL that counts it is in ``report_queries`` and ``item_queries``.
 
 Who is counted: for a cohort report, the cohort's members; for a course report,
 the learners in the organisation's cohorts. Only learners who accepted an
@@ -10,23 +11,22 @@ from __future__ import annotations
 
 import csv
 import io
-import statistics
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Subquery, cast, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Row, Subquery, or_, select
 
 from lms.accounts.access import can_view_cohort, membership_windows
-from lms.accounts.models import Cohort, Profile, Role, User
+from lms.accounts.models import Cohort, Profile
 from lms.accounts.services import mask_phone
-from lms.assessments.item_analysis import ItemStats, analyse_items, item_stats_csv
-from lms.assessments.models import Attempt, AttemptStatus
-from lms.assessments.services import item_responses
-from lms.courses.models import Course, LessonProgress, StepEvent
+from lms.assessments.item_analysis import ItemStats, item_stats_csv
+from lms.assessments.item_queries import count_items
+from lms.courses.models import Course
 from lms.i18n import _, _l, localised
 from lms.state import get_session
+from lms.studio import report_queries
 from lms.studio.errors import StudioError
 from lms.studio.scope import visible_course
 from lms.web import local_time
@@ -34,8 +34,12 @@ from lms.web import local_time
 __all__ = [
     "PAGE_SIZE",
     "CourseReport",
+    "ReportScope",
+    "build_report",
     "cohort_report",
+    "cohort_scope",
     "course_report",
+    "course_scope",
     "report_cohorts",
     "report_courses",
     "report_csv",
@@ -135,22 +139,39 @@ def _population(profile: Profile, cohort: Cohort | None) -> Subquery:
     return membership_windows(organisation_id or -1, cohort.id if cohort is not None else None)
 
 
-def course_report(
-    profile: Profile, key: str, cohort_id: int | None = None, page: int | None = 1
-) -> CourseReport:
-    """A course's report over the trainer's learners; ``page`` None gives every learner."""
+@dataclass(frozen=True)
+class ReportScope:
+    """What one report covers: a course with a current version, and who is counted."""
+
+    course: Course
+    cohort: Cohort | None
+    windows: Subquery
+    lesson_keys: tuple[str, ...]
+
+
+def _scope(profile: Profile, course: Course, cohort: Cohort | None) -> ReportScope:
+    version = course.current_version
+    assert version is not None  # noqa: S101 - _course refuses a course without a version
+    return ReportScope(
+        course=course,
+        cohort=cohort,
+        windows=_population(profile, cohort),
+        lesson_keys=tuple(lesson.key for lesson in version.lessons),
+    )
+
+
+def course_scope(profile: Profile, key: str, cohort_id: int | None = None) -> ReportScope:
+    """The course a trainer asks a report of, over their organisation (or one of its cohorts)."""
     course = _course(profile, key)
     cohort = None
     if cohort_id is not None:
         cohort = get_session().get(Cohort, cohort_id)
         if cohort is None or cohort.organisation_id != profile.organisation_id:
             raise StudioError(_l("This cohort does not exist."), 404)
-    return _report(profile, course, cohort, page)
+    return _scope(profile, course, cohort)
 
 
-def cohort_report(
-    profile: Profile, cohort_id: int, key: str | None, page: int | None = 1
-) -> CourseReport:
+def cohort_scope(profile: Profile, cohort_id: int, key: str | None) -> ReportScope:
     """A cohort's report on one course (the first course when none is named)."""
     cohort = get_session().get(Cohort, cohort_id)
     if cohort is None or not can_view_cohort(profile, cohort):
@@ -160,149 +181,87 @@ def cohort_report(
         if not courses:
             raise StudioError(_l("This course does not exist."), 404)
         key = courses[0].key
-    return _report(profile, _course(profile, key), cohort, page)
+    return _scope(profile, _course(profile, key), cohort)
 
 
-def _report(
-    profile: Profile, course: Course, cohort: Cohort | None, page: int | None
+def course_report(
+    profile: Profile, key: str, cohort_id: int | None = None, page: int | None = 1
 ) -> CourseReport:
-    session = get_session()
-    version = course.current_version
-    assert version is not None  # noqa: S101 - _course refuses a course without a version
-    windows = _population(profile, cohort)
-    found = session.execute(
-        select(Profile, User.phone)
-        .join(windows, windows.c.profile_id == Profile.id)
-        # user_ref is a host's id in plugin mode, not always a number: compare as text.
-        .outerjoin(User, cast(User.id, String(64)) == Profile.user_ref)
-        .where(Profile.role == Role.LEARNER)
-        .order_by(Profile.display_name, Profile.id)
-    ).all()
-    learners = [learner for learner, _phone in found]
-    phones = {learner.id: mask_phone(phone) for learner, phone in found}
-    lesson_keys = [lesson.key for lesson in version.lessons]
+    """A course's report over the trainer's learners; ``page`` None gives every learner."""
+    return build_report(course_scope(profile, key, cohort_id), page)
 
-    progress = list(
-        session.scalars(
-            select(LessonProgress)
-            .join(windows, windows.c.profile_id == LessonProgress.profile_id)
-            .where(
-                LessonProgress.course_key == course.key,
-                LessonProgress.updated_at >= windows.c.since,
-            )
-        )
+
+def cohort_report(
+    profile: Profile, cohort_id: int, key: str | None, page: int | None = 1
+) -> CourseReport:
+    """A cohort's report on one course (the first course when none is named)."""
+    return build_report(cohort_scope(profile, cohort_id, key), page)
+
+
+def _learner_row(row: Row[Any], lessons_total: int) -> LearnerRow:
+    touched = [when for when in (row.touched, row.last_attempt) if when is not None]
+    return LearnerRow(
+        profile_id=row.profile_id,
+        name=row.name,
+        masked_phone=mask_phone(row.phone),
+        lessons_done=row.done,
+        lessons_total=lessons_total,
+        started=row.touched is not None or row.attempts > 0,
+        completed=bool(lessons_total) and row.done == lessons_total,
+        attempts=row.attempts,
+        best_score=row.best_score,
+        passed=row.passes > 0 if row.graded else None,
+        last_active=max(touched, default=None),
     )
-    since = dict(session.execute(select(windows.c.profile_id, windows.c.since)).all())
-    done: dict[int, set[str]] = {}
-    touched: dict[int, datetime] = {}
-    for row in progress:
-        if (
-            row.completed_at is not None
-            and row.completed_at >= since[row.profile_id]
-            and row.lesson_key in lesson_keys
-        ):
-            done.setdefault(row.profile_id, set()).add(row.lesson_key)
-        last = touched.get(row.profile_id)
-        if last is None or row.updated_at > last:
-            touched[row.profile_id] = row.updated_at
 
-    attempts = list(
-        session.scalars(
-            select(Attempt)
-            .join(windows, windows.c.profile_id == Attempt.profile_id)
-            .where(Attempt.course_key == course.key, Attempt.started_at >= windows.c.since)
-            .options(selectinload(Attempt.questions))
-            .order_by(Attempt.id)
+
+def _lesson_rows(scope: ReportScope) -> list[LessonRow]:
+    version = scope.course.current_version
+    assert version is not None  # noqa: S101 - a scope's course has a version
+    counts = report_queries.lesson_counts(scope.windows, scope.course.key)
+    medians = report_queries.median_seconds(scope.windows, scope.course.key)
+    return [
+        LessonRow(
+            key=lesson.key,
+            title=dict(lesson.title),
+            started=counts.get(lesson.key, (0, 0))[0],
+            completed=counts.get(lesson.key, (0, 0))[1],
+            median_seconds=medians.get(lesson.key),
         )
+        for lesson in version.lessons
+    ]
+
+
+def build_report(scope: ReportScope, page: int | None) -> CourseReport:
+    """One page of a report (every learner with ``page`` None): a fixed number of
+    statements, whatever the number of learners and attempts."""
+    course, windows, keys = scope.course, scope.windows, scope.lesson_keys
+    enrolled, started, completed, graded, passed = report_queries.summary(windows, course.key, keys)
+    pages = max(1, -(-enrolled // PAGE_SIZE))
+    current = 1 if page is None else min(max(page, 1), pages)
+    found = report_queries.learner_page(
+        windows,
+        course.key,
+        keys,
+        offset=(current - 1) * PAGE_SIZE,
+        limit=None if page is None else PAGE_SIZE,
     )
-    by_learner: dict[int, list[Attempt]] = {}
-    for attempt in attempts:
-        by_learner.setdefault(attempt.profile_id, []).append(attempt)
-
-    seconds = session.execute(
-        select(StepEvent.lesson_key, StepEvent.profile_id, func.sum(StepEvent.active_seconds))
-        .join(windows, windows.c.profile_id == StepEvent.profile_id)
-        .where(StepEvent.course_key == course.key, StepEvent.occurred_at >= windows.c.since)
-        .group_by(StepEvent.lesson_key, StepEvent.profile_id)
-    ).all()
-    times: dict[str, list[int]] = {}
-    for lesson_key, _profile_id, total in seconds:
-        if total:
-            times.setdefault(lesson_key, []).append(int(total))
-
-    rows: list[LearnerRow] = []
-    for learner in learners:
-        mine = by_learner.get(learner.id, [])
-        graded = [a for a in mine if a.status == AttemptStatus.GRADED]
-        scores = [a.score_percent for a in graded if a.score_percent is not None]
-        finished = len(done.get(learner.id, set()))
-        rows.append(
-            LearnerRow(
-                profile_id=learner.id,
-                name=learner.display_name,
-                masked_phone=phones[learner.id],
-                lessons_done=finished,
-                lessons_total=len(lesson_keys),
-                started=learner.id in touched or bool(mine),
-                completed=bool(lesson_keys) and finished == len(lesson_keys),
-                attempts=len(mine),
-                best_score=max(scores) if scores else None,
-                passed=any(a.passed for a in graded) if graded else None,
-                last_active=max(
-                    ([touched[learner.id]] if learner.id in touched else [])
-                    + [a.graded_at or a.started_at for a in mine],
-                    default=None,
-                ),
-            )
-        )
-
-    lessons = []
-    for lesson in version.lessons:
-        started = {row.profile_id for row in progress if row.lesson_key == lesson.key}
-        finished = {
-            row.profile_id
-            for row in progress
-            if row.lesson_key == lesson.key and row.completed_at is not None
-        }
-        spent = times.get(lesson.key)
-        lessons.append(
-            LessonRow(
-                key=lesson.key,
-                title=dict(lesson.title),
-                started=len(started),
-                completed=len(finished),
-                median_seconds=int(statistics.median(spent)) if spent else None,
-            )
-        )
-
-    graded_attempts = [a for a in attempts if a.status == AttemptStatus.GRADED]
-    prompts: dict[str, dict[str, str]] = {}
-    for attempt in graded_attempts:
-        for question in attempt.questions:
-            prompts[question.question_key] = question.spec.get("prompt") or {}
-
-    total = len(rows)
-    pages = max(1, -(-total // PAGE_SIZE))
-    shown = rows
-    current = 1
-    if page is not None:
-        current = min(max(page, 1), pages)
-        shown = rows[(current - 1) * PAGE_SIZE : current * PAGE_SIZE]
+    items = count_items(windows, course.key)
     return CourseReport(
         course=course,
-        cohort=cohort,
-        enrolled=total,
-        started=sum(1 for row in rows if row.started),
-        completed=sum(1 for row in rows if row.completed),
-        graded=sum(1 for row in rows if row.passed is not None),
-        passed=sum(1 for row in rows if row.passed),
-        lessons=lessons,
-        learners=shown,
+        cohort=scope.cohort,
+        enrolled=enrolled,
+        started=started,
+        completed=completed,
+        graded=graded,
+        passed=passed,
+        lessons=_lesson_rows(scope),
+        learners=[_learner_row(row, len(keys)) for row in found],
         page=current,
         pages=pages,
-        items=analyse_items(item_responses(graded_attempts)),
-        item_prompts=prompts,
-        attempts=len(graded_attempts),
+        items=items.stats,
+        item_prompts={key: spec.get("prompt") or {} for key, spec in items.latest_specs.items()},
+        attempts=items.attempts,
     )
 
 
@@ -311,68 +270,90 @@ def _cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def report_csv(report: CourseReport, table: str, locale: str) -> str:
-    """One table of a report as CSV in the user's language, every cell safe to open
-    in a spreadsheet; learners are told apart by a masked mobile number."""
-    if table == "items":
-        titles = {key: localised(prompt, locale) for key, prompt in report.item_prompts.items()}
-        return item_stats_csv(report.items, titles)
+def _csv_text(rows: Iterable[Iterable[Any]]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
-
-    def yes_no(value: bool | None) -> str:
-        return "" if value is None else (_("yes") if value else _("no"))
-
-    if table == "learners":
-        writer.writerow(
-            [
-                _("Learner"),
-                _("Mobile (masked)"),
-                _("Lessons done"),
-                _("Lessons in the course"),
-                _("Started"),
-                _("Finished"),
-                _("Quiz attempts"),
-                _("Best score, percent"),
-                _("Passed"),
-                _("Last active"),
-            ]
-        )
-        for row in report.learners:
-            writer.writerow(
-                [
-                    _cell(value)
-                    for value in (
-                        row.name,
-                        row.masked_phone,
-                        row.lessons_done,
-                        row.lessons_total,
-                        yes_no(row.started),
-                        yes_no(row.completed),
-                        row.attempts,
-                        "" if row.best_score is None else f"{row.best_score:.1f}",
-                        yes_no(row.passed),
-                        local_time(row.last_active),
-                    )
-                ]
-            )
-    elif table == "lessons":
-        writer.writerow(
-            [_("Lesson id"), _("Title"), _("Started"), _("Finished"), _("Median time (seconds)")]
-        )
-        for lesson in report.lessons:
-            writer.writerow(
-                [
-                    _cell(value)
-                    for value in (
-                        lesson.key,
-                        localised(lesson.title, locale),
-                        lesson.started,
-                        lesson.completed,
-                        lesson.median_seconds if lesson.median_seconds is not None else "",
-                    )
-                ]
-            )
-    else:
-        raise StudioError(_l("This page does not exist."), 404)
+    csv.writer(out).writerows([_cell(value) for value in row] for row in rows)
     return out.getvalue()
+
+
+def report_csv(scope: ReportScope, table: str, locale: str) -> Iterator[str]:
+    """One table of a report as CSV text in pieces, in the user's language, every cell
+    safe to open in a spreadsheet; learners are told apart by a masked mobile number.
+
+    An unknown table is refused at once, before anything is sent; the learners
+    come from the database a batch at a time while the response goes out."""
+    if table == "learners":
+        # Words now, in the request's language; plain values only: the rows are
+        # read after the view has returned, while the response goes out.
+        header = [
+            _("Learner"),
+            _("Mobile (masked)"),
+            _("Lessons done"),
+            _("Lessons in the course"),
+            _("Started"),
+            _("Finished"),
+            _("Quiz attempts"),
+            _("Best score, percent"),
+            _("Passed"),
+            _("Last active"),
+        ]
+        words = (_("yes"), _("no"))
+        return _learners_csv(scope.windows, scope.course.key, scope.lesson_keys, header, words)
+    if table == "lessons":
+        header = [
+            _("Lesson id"),
+            _("Title"),
+            _("Started"),
+            _("Finished"),
+            _("Median time (seconds)"),
+        ]
+        rows = [
+            (
+                lesson.key,
+                localised(lesson.title, locale),
+                lesson.started,
+                lesson.completed,
+                lesson.median_seconds if lesson.median_seconds is not None else "",
+            )
+            for lesson in _lesson_rows(scope)
+        ]
+        return iter([_csv_text([header, *rows])])
+    if table == "items":
+        items = count_items(scope.windows, scope.course.key)
+        titles = {
+            key: localised(spec.get("prompt") or {}, locale)
+            for key, spec in items.latest_specs.items()
+        }
+        return iter([item_stats_csv(items.stats, titles)])
+    raise StudioError(_l("This page does not exist."), 404)
+
+
+def _learners_csv(
+    windows: Subquery,
+    course_key: str,
+    lesson_keys: tuple[str, ...],
+    header: list[str],
+    words: tuple[str, str],
+) -> Iterator[str]:
+    def yes_no(value: bool | None) -> str:
+        return "" if value is None else words[0] if value else words[1]
+
+    yield _csv_text([header])
+    total = len(lesson_keys)
+    for batch in report_queries.learner_stream(windows, course_key, lesson_keys):
+        rows = (_learner_row(found, total) for found in batch)
+        yield _csv_text(
+            (
+                row.name,
+                row.masked_phone,
+                row.lessons_done,
+                row.lessons_total,
+                yes_no(row.started),
+                yes_no(row.completed),
+                row.attempts,
+                "" if row.best_score is None else f"{row.best_score:.1f}",
+                yes_no(row.passed),
+                local_time(row.last_active),
+            )
+            for row in rows
+        )

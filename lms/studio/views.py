@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 
@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -560,21 +561,36 @@ def cohort_report(profile: Profile, cohort_id: int) -> Any:
 @bp.route("/reports/courses/<key>/<table>.csv")
 @staff_view
 def course_report_csv(profile: Profile, key: str, table: str) -> Any:
-    report = reports.course_report(profile, key, cohort_id=None, page=None)
-    return _csv_response(reports.report_csv(report, table, current_locale()), f"{key}-{table}.csv")
+    scope = reports.course_scope(profile, key)
+    return _csv_response(reports.report_csv(scope, table, current_locale()), f"{key}-{table}.csv")
 
 
 @bp.route("/reports/cohorts/<int:cohort_id>/<table>.csv")
 @staff_view
 def cohort_report_csv(profile: Profile, cohort_id: int, table: str) -> Any:
-    key = request.args.get("course")
-    report = reports.cohort_report(profile, cohort_id, key, page=None)
+    scope = reports.cohort_scope(profile, cohort_id, request.args.get("course"))
     return _csv_response(
-        reports.report_csv(report, table, current_locale()), f"cohort-{cohort_id}-{table}.csv"
+        reports.report_csv(scope, table, current_locale()), f"cohort-{cohort_id}-{table}.csv"
     )
 
 
-def _csv_response(text: str, name: str) -> Response:
-    response = Response("\ufeff" + text, mimetype="text/csv")
+def _csv_response(chunks: Iterator[str], name: str) -> Response:
+    # Streamed: the learners table is read from the database while it is sent.
+    response = Response(_sent_later(chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _sent_later(chunks: Iterator[str]) -> Iterator[str]:
+    """``chunks`` after a byte order mark (Excel and WPS then read the Chinese as
+    UTF-8), run in an app context of their own: pushed once the mark is out and the
+    server asks for more (the request's context is gone by then), popped when done,
+    so a body read no further than its first piece holds no context or connection."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def body() -> Iterator[str]:
+        yield "\ufeff"
+        with app.app_context():
+            yield from chunks
+
+    return body()

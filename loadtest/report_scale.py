@@ -1,0 +1,328 @@
+"""`make loadtest-reports`: do the course report and item analysis scale with attempts?
+
+1. A fresh PostgreSQL database of its own (``LMS_REPORTS_DATABASE``, default
+   ``lms_reports``), migrated and with the shipped content imported as
+   `make loadtest` does it; dropped again at the end.
+2. One organisation with one cohort: ``REPORT_LEARNERS`` (2,000) learners, each
+   with lessons, active time and ``REPORT_ATTEMPTS`` (3) graded attempts at the
+   legal-safety quiz, answers and points per question.
+3. The trainer's course report page and item analysis page, through the app's
+   test client with a signed-in trainer: the median of ``REPORT_RUNS`` (5) runs
+   each, after one run that warms the process.
+4. Nine times as many learners again (10x the attempts), the same timings, and
+   ``report scaling <page>: T1 ms -> T2 ms at 10x attempts, ratio R``; exits 1
+   when a ratio is above 10 (a page that costs more than linearly).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script only loadtest/ is on the path: this tree's code is measured.
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+ADMIN_URL = os.environ.get(
+    "LMS_LOADTEST_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+DATABASE = os.environ.get("LMS_REPORTS_DATABASE", "lms_reports")
+LEARNERS = int(os.environ.get("REPORT_LEARNERS", "2000"))
+ATTEMPTS = int(os.environ.get("REPORT_ATTEMPTS", "3"))
+RUNS = int(os.environ.get("REPORT_RUNS", "5"))
+COURSE = "legal-safety"
+PAGES = {
+    "course": f"/studio/reports/courses/{COURSE}",
+    "item analysis": f"/staff/courses/{COURSE}/items",
+}
+MAX_RATIO = 10.0
+BATCH = 5000
+# Seeded users never log in with a password (the trainer gets a minted session
+# cookie, as loadtest/seed.py does): a value no password hashes to.
+NO_PASSWORD = "-"
+
+
+def fresh_database() -> str:
+    """Create the script's own database (dropping a leftover one) and return its URL."""
+    if DATABASE in ("test", "postgres") or DATABASE.startswith("lms_load"):
+        raise SystemExit(f"refusing to use the database {DATABASE!r}")
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
+    admin.dispose()
+    return sa.make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
+
+
+def drop_database() -> None:
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def migrate(env: dict[str, str]) -> None:
+    """The schema and the shipped courses, as `make loadtest` (and the Makefile) do it."""
+    for command in (["db", "upgrade"], ["lms", "content", "import"]):
+        subprocess.run(
+            [str(BIN / "flask"), *command], cwd=ROOT, env=env, check=True, capture_output=True
+        )
+
+
+def _inserted(session: Any, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` in batches; the new ids in the order of ``rows``."""
+    ids: list[int] = []
+    for start in range(0, len(rows), BATCH):
+        ids.extend(
+            session.scalars(
+                sa.insert(model).returning(model.id, sort_by_parameter_order=True),
+                rows[start : start + BATCH],
+            )
+        )
+    return ids
+
+
+def _insert(session: Any, model: Any, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), BATCH):
+        session.execute(sa.insert(model), rows[start : start + BATCH])
+
+
+def _answer(spec: dict[str, Any], skill: float, rng: random.Random) -> tuple[Any, float]:
+    """A plausible answer and its points: stronger learners pick the right option more."""
+    right = rng.random() < skill
+    options = [option["id"] for option in spec.get("options") or ()]
+    kind = spec.get("type")
+    if kind == "single" and options:
+        key = next((o["id"] for o in spec["options"] if o.get("correct")), options[0])
+        return (key if right else rng.choice(options)), 1.0 if right else 0.0
+    if kind == "multiple" and options:
+        return rng.sample(options, rng.randint(1, len(options))), 1.0 if right else 0.5
+    if kind == "true_false":
+        return (bool(spec.get("answer")) == right), 1.0 if right else 0.0
+    return None, 1.0 if right else 0.0
+
+
+def seed_learners(cohort_id: int, first: int, count: int) -> None:
+    """``count`` learners in the cohort with lessons, active time and graded attempts."""
+    from lms.accounts.models import CohortMember, Profile, Role, User
+    from lms.assessments.models import Attempt, AttemptQuestion, AttemptStatus
+    from lms.courses.models import Course, LessonProgress, StepEvent, StepEventKind
+    from lms.db import utcnow
+    from lms.state import get_session
+
+    session = get_session()
+    rng = random.Random(first)
+    course = session.scalar(sa.select(Course).where(Course.key == COURSE))
+    version = course.current_version
+    lessons = list(version.lessons)
+    questions = [
+        (item.question_version_id, item.question.key, item.question.spec)
+        for item in version.quiz_questions
+    ]
+    now = utcnow()
+    joined = now - timedelta(days=60)
+    numbers = range(first, first + count)
+    user_ids = _inserted(
+        session, User, [{"phone": f"177{n:08d}", "password_hash": NO_PASSWORD} for n in numbers]
+    )
+    profile_ids = _inserted(
+        session,
+        Profile,
+        [
+            {
+                "user_ref": str(user_id),
+                "display_name": f"骑手{chr(0x4E00 + n % 500)}",
+                "role": Role.LEARNER,
+            }
+            for n, user_id in zip(numbers, user_ids, strict=True)
+        ],
+    )
+    _insert(
+        session,
+        CohortMember,
+        [{"cohort_id": cohort_id, "profile_id": pid, "joined_at": joined} for pid in profile_ids],
+    )
+    progress, events, attempts, skills = [], [], [], []
+    for pid in profile_ids:
+        skill = rng.random()
+        reached = rng.randint(0, len(lessons))
+        for position, lesson in enumerate(lessons[: reached + 1]):
+            when = now - timedelta(days=rng.randint(0, 50), minutes=rng.randint(0, 600))
+            progress.append(
+                {
+                    "profile_id": pid,
+                    "course_key": COURSE,
+                    "lesson_key": lesson.key,
+                    "lesson_version_id": lesson.id,
+                    "step": "check",
+                    "steps_done": ["situation"],
+                    "started_at": when,
+                    "updated_at": when,
+                    "completed_at": when if position < reached else None,
+                }
+            )
+            for step in range(2):
+                events.append(
+                    {
+                        "profile_id": pid,
+                        "client_key": f"{pid}-{lesson.key}-{step}",
+                        "course_key": COURSE,
+                        "lesson_key": lesson.key,
+                        "lesson_version_id": lesson.id,
+                        "step": "situation",
+                        "kind": StepEventKind.DONE,
+                        "occurred_at": when,
+                        "active_seconds": rng.randint(5, 240),
+                    }
+                )
+        for number in range(1, ATTEMPTS + 1):
+            started = now - timedelta(days=rng.randint(0, 50), minutes=rng.randint(0, 600))
+            score = round(100 * min(1.0, max(0.0, rng.gauss(skill, 0.15))), 1)
+            attempts.append(
+                {
+                    "profile_id": pid,
+                    "course_version_id": version.id,
+                    "course_key": COURSE,
+                    "quiz_key": version.quiz_key,
+                    "number": number,
+                    "status": AttemptStatus.GRADED,
+                    "started_at": started,
+                    "submitted_at": started + timedelta(minutes=4),
+                    "graded_at": started + timedelta(minutes=4),
+                    "score_percent": score,
+                    "passed": score >= 60,
+                    "policy": dict(version.quiz_policy or {}),
+                    "review_mode": "explanations",
+                    "critical_failed": [],
+                    "by_topic": {},
+                }
+            )
+            skills.append(skill)
+    _insert(session, LessonProgress, progress)
+    _insert(session, StepEvent, events)
+    attempt_ids = _inserted(session, Attempt, attempts)
+    answered = []
+    for attempt_id, skill in zip(attempt_ids, skills, strict=True):
+        for position, (version_id, key, spec) in enumerate(questions, 1):
+            answer, points = _answer(spec, skill, rng)
+            answered.append(
+                {
+                    "attempt_id": attempt_id,
+                    "position": position,
+                    "question_version_id": version_id,
+                    "question_key": key,
+                    "option_order": [],
+                    "answer": answer,
+                    "answered_at": now,
+                    "points": points,
+                    "correct": points >= 1.0,
+                }
+            )
+    _insert(session, AttemptQuestion, answered)
+    session.commit()
+    session.execute(sa.text("ANALYZE"))
+    session.commit()
+
+
+def trainer_client(app: Any) -> tuple[Any, int]:
+    """A test client signed in as a trainer of a new organisation, and its cohort's id."""
+    from lms.accounts.models import Cohort, Organisation, OrganisationKind, Profile, Role, User
+    from lms.state import get_session
+    from loadtest.seed import session_cookies
+
+    session = get_session()
+    organisation = Organisation(name="报表测试站", kind=OrganisationKind.TRAINING_PROVIDER)
+    user = User(phone="16600000000", password_hash=NO_PASSWORD)
+    session.add_all([organisation, user])
+    session.flush()
+    session.add(
+        Profile(
+            user_ref=str(user.id),
+            display_name="李老师",
+            role=Role.TRAINER,
+            organisation_id=organisation.id,
+        )
+    )
+    cohort = Cohort(organisation_id=organisation.id, name="夜班")
+    session.add(cohort)
+    session.commit()
+    (cookie,) = session_cookies(app, [user])
+    client = app.test_client()
+    client.set_cookie(app.config.get("SESSION_COOKIE_NAME", "session"), cookie)
+    return client, cohort.id
+
+
+def timed(client: Any, path: str) -> float:
+    """Median milliseconds of ``RUNS`` requests for ``path`` after one warm-up request."""
+    response = client.get(path, headers={"Accept-Language": "en"})
+    if response.status_code != 200:
+        raise SystemExit(f"{path} answered {response.status_code}")
+    runs = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        response = client.get(path, headers={"Accept-Language": "en"})
+        response.get_data()
+        runs.append((time.perf_counter() - started) * 1000)
+    return statistics.median(runs)
+
+
+def main() -> int:
+    url = fresh_database()
+    work = Path(tempfile.mkdtemp(prefix="lms-reports-"))
+    from lms.certificates.tokens import generate_key
+
+    (work / "signing.pem").write_text(generate_key()[0], encoding="ascii")
+    os.environ.update(
+        {
+            "FLASK_APP": "lms",
+            "LMS_DATABASE_URL": url,
+            "LMS_SECRET_KEY": "report-scale-secret-0123456789abcdef0123",
+            "LMS_SIGNING_KEY_FILE": str(work / "signing.pem"),
+            "LMS_RATELIMIT_ENABLED": "false",
+        }
+    )
+    try:
+        migrate(dict(os.environ))
+        from lms import create_app
+
+        app = create_app()
+        times: dict[str, list[float]] = {page: [] for page in PAGES}
+        with app.app_context():
+            client, cohort_id = trainer_client(app)
+        for first, count in ((0, LEARNERS), (LEARNERS, 9 * LEARNERS)):
+            started = time.perf_counter()
+            with app.app_context():
+                seed_learners(cohort_id, first, count)
+            print(
+                f"seeded {first + count} learners, {(first + count) * ATTEMPTS} attempts "
+                f"in {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
+            # Outside any app context: each request has its own, as in production.
+            for page, path in PAGES.items():
+                times[page].append(timed(client, path))
+        failed = False
+        for page, (small, large) in times.items():
+            ratio = large / small
+            failed = failed or ratio > MAX_RATIO
+            print(
+                f"report scaling {page}: {small:.0f} ms -> {large:.0f} ms at 10x attempts, "
+                f"ratio {ratio:.1f}"
+            )
+        return 1 if failed else 0
+    finally:
+        drop_database()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
