@@ -24,7 +24,8 @@ from lms.questions.tokens import AnswerTokens
 from lms.schema_migrations import include_object
 from shop_tests.conftest import CSRF, DATABASE_URL, csrf_token, log_in
 
-NUMBER = re.compile(r"/certificates/(LMS[0-9A-Z]+)/pdf")
+# The check symbol can be one of *~$=U as well as a letter or digit.
+NUMBER = re.compile(r"/certificates/(LMS[0-9A-Z*~$=]+)/pdf")
 
 
 def page_tokens(app: Flask, profile_id: int, context: str) -> AnswerTokens:
