@@ -32,6 +32,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script only loadtest/ is on the path: this tree's code is measured.
 sys.path.insert(0, str(ROOT))
+from loadtest import scale_seed  # noqa: E402
+
 BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get(
     "LMS_LOADTEST_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -50,25 +52,6 @@ BATCH = 5000
 # Seeded users never log in with a password (the trainer gets a minted session
 # cookie, as loadtest/seed.py does): a value no password hashes to.
 NO_PASSWORD = "-"
-
-
-def fresh_database() -> str:
-    """Create the script's own database (dropping a leftover one) and return its URL."""
-    if DATABASE in ("test", "postgres") or DATABASE.startswith("lms_load"):
-        raise SystemExit(f"refusing to use the database {DATABASE!r}")
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
-    admin.dispose()
-    return sa.make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
-
-
-def drop_database() -> None:
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def migrate(env: dict[str, str]) -> None:
@@ -277,7 +260,7 @@ def timed(client: Any, path: str) -> float:
 
 
 def main() -> int:
-    url = fresh_database()
+    url = scale_seed.create_database(ADMIN_URL, DATABASE)
     work = Path(tempfile.mkdtemp(prefix="lms-reports-"))
     from lms.certificates.tokens import generate_key
 
@@ -321,7 +304,7 @@ def main() -> int:
             )
         return 1 if failed else 0
     finally:
-        drop_database()
+        scale_seed.drop_database(ADMIN_URL, DATABASE)
 
 
 if __name__ == "__main__":
