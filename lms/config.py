@@ -50,6 +50,10 @@ DEFAULTS: dict[str, Any] = {
     #: Seconds a public verification answer may be served from Redis (needs
     #: LMS_REDIS_URL; 0 = never). Changes to a certificate clear it at once.
     "LMS_VERIFY_CACHE_SECONDS": 300,
+    #: Replay those cached public answers before Flask runs (no session, hooks
+    #: or templates for a repeated check). Off if the host's own request hooks
+    #: must see every verification request.
+    "LMS_VERIFY_FAST_PATH": True,
     #: Name of the deployment's publishing organisation: it owns the shipped and
     #: file-imported courses and the certificates issued for them (created on import).
     "LMS_PUBLISHING_ORGANISATION": "LMS 培训中心",

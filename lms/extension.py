@@ -67,6 +67,9 @@ class LMS:
         from lms.ratelimit import init_rate_limits
 
         init_rate_limits(app)
+        from lms.certificates.verify_fast_path import install as install_verify_fast_path
+
+        install_verify_fast_path(app)
         if prefix and config_value("LMS_ROOT_JWKS", app):
             from lms.certificates.views import jwks
 

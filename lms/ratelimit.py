@@ -43,9 +43,11 @@ EXTENSION_KEY = "lms_limiter"
 DEFAULT_STORAGE_URL = "memory://"
 DEFAULT_VERIFY_LIMIT = "20 per minute;200 per hour"
 DEFAULT_EMPLOYER_API_LIMIT = "60 per minute;2000 per day"
+#: The public certificate checks' shared limit (page, API, share links).
+LOOKUP = "certificate-lookup"
 #: limit name -> config key holding its rate and the default rate
 LIMITS: dict[str, tuple[str, str]] = {
-    "certificate-lookup": ("LMS_VERIFY_RATE_LIMIT", DEFAULT_VERIFY_LIMIT),
+    LOOKUP: ("LMS_VERIFY_RATE_LIMIT", DEFAULT_VERIFY_LIMIT),
     "employer-api": ("LMS_EMPLOYER_API_RATE_LIMIT", DEFAULT_EMPLOYER_API_LIMIT),
 }
 
@@ -131,7 +133,9 @@ def hit_limit(app: Flask, name: str, key: str) -> int | None:
     if limiter is None:
         return None
     config_key, default = LIMITS[name]
-    return limiter.hit(name, _rate(config_key, default)(), key)
+    # Given the app, not the current one: the verification fast path counts
+    # its replies outside any app context.
+    return limiter.hit(name, str(config_value(config_key, app) or default), key)
 
 
 def _limit(view: View, limiter: LMSLimiter, name: str) -> View:

@@ -14,9 +14,9 @@ from lms.certificates.access import certificate_or_404
 from lms.certificates.labels import STATE_MESSAGES
 from lms.certificates.models import Certificate, CertificateKind, CertificateStatus
 from lms.certificates.preview import render_preview
-from lms.certificates.views import LOOKUP, bp
+from lms.certificates.views import bp
 from lms.i18n import _, gettext_in, localised
-from lms.ratelimit import rate_limited
+from lms.ratelimit import LOOKUP, rate_limited
 from lms.state import get_session
 from lms.web import current_locale, error_response
 

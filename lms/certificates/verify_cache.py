@@ -60,6 +60,9 @@ CHANGED = "lms_changed_certificates"
 DEFAULT_LAYOUT = "lms/layout.html"
 RESTING_KEY = "lms_verify_cache_resting_until"
 REST_SECONDS = 5
+#: environ key set when the whole response may be replayed by the fast path in
+#: front of Flask (see verify_fast_path): (hash key, generation, deadline)
+SHAREABLE = "lms.verify.shareable"
 
 
 @dataclass
@@ -184,6 +187,9 @@ def store(slot: CachedLookup, body: bytes, expires_on: dt.date | None) -> None:
         deadline = min(deadline, expiry.timestamp())
     if deadline <= now:
         return
+    # The fast path in front of Flask may replay the whole response under the
+    # same rules (see verify_fast_path).
+    request.environ[SHAREABLE] = (slot.key, slot.generation, deadline)
     value = b"%s\n%.3f\n%s" % (slot.generation, deadline, body)
     try:
         with client.pipeline(transaction=False) as pipe:

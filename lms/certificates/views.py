@@ -38,14 +38,11 @@ from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.verification import Verification, VerificationState
 from lms.config import config_value
 from lms.i18n import _
-from lms.ratelimit import rate_limited
+from lms.ratelimit import LOOKUP, rate_limited
 from lms.state import get_session, get_state
 from lms.web import error_response
 
 bp = Blueprint("certificates", __name__)
-
-
-LOOKUP = "certificate-lookup"
 
 
 def _no_lookup() -> bool:

@@ -37,6 +37,11 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+def request_id(incoming: str) -> str:
+    """The request's id: the proxy's when it looks like one, else a new one."""
+    return incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+
+
 def install_request_logging(app: Flask, json_logs: bool, log_requests: bool = False) -> None:
     """Give every request an id (kept from a proxy when sane); log it when asked.
 
@@ -55,8 +60,7 @@ def install_request_logging(app: Flask, json_logs: bool, log_requests: bool = Fa
 
     @app.before_request
     def assign_request_id() -> None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = request_id(request.headers.get(REQUEST_ID_HEADER, ""))
         g.request_started = time.perf_counter()
 
     @app.after_request

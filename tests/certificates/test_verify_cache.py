@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, request_started
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.accounts.models import Role
-from lms.certificates import access, issuing, numbers, verify_cache
+from lms.certificates import access, issuing, numbers, verify_cache, verify_fast_path
 from lms.certificates.models import CertificateKind
 from lms.state import get_session
 from tests.certificates.conftest import Issue, english, redis_or_skip
@@ -249,3 +250,95 @@ def test_without_redis_every_check_still_gets_its_answer(
         assert client.get(f"/api/v1/certificates/{number}").get_json()["state"] == "revoked"
     finally:
         _dispose(app)
+
+
+# ------------------------------------------- the fast path in front of Flask
+
+
+def flask_requests(app: Flask) -> Callable[[], int]:
+    """How many requests Flask itself has handled so far."""
+    seen = [0]
+
+    def count(_sender: Any, **_extra: Any) -> None:
+        seen[0] += 1
+
+    request_started.connect(count, app, weak=False)
+    return lambda: seen[0]
+
+
+def test_a_repeated_anonymous_check_is_replayed_whole_without_flask(
+    cert_app: Flask, number: str
+) -> None:
+    handled = flask_requests(cert_app)
+    client = cert_app.test_client()
+    english(client)
+    for url in (f"/verify/{number}", f"/api/v1/certificates/{number}"):
+        first = client.get(url, headers={"X-Request-ID": "first-request-1"})
+        before = handled()
+        second = client.get(url, headers={"X-Request-ID": "second-request-2"})
+        assert handled() == before  # answered before Flask
+        assert second.headers["X-Cache"] == "hit" and "X-Cache" not in first.headers
+        assert second.status_code == 200 and second.get_data() == first.get_data()
+        for header in ("Content-Type", "Content-Security-Policy", "X-Frame-Options"):
+            assert second.headers[header] == first.headers[header]
+        assert second.headers["X-Request-ID"] == "second-request-2"
+        assert "Set-Cookie" not in second.headers
+        third = client.get(url, headers={"X-Request-ID": "<script>"})
+        assert third.headers["X-Request-ID"] not in ("<script>", "second-request-2")
+
+
+def test_a_replayed_answer_shows_a_revocation_through_another_process_at_once(
+    cert_app: Flask, second_process: Flask, number: str
+) -> None:
+    page, api = f"/verify/{number}", f"/api/v1/certificates/{number}"
+    reader = second_process.test_client()
+    english(reader)
+    for url in (page, api, page, api):
+        reader.get(url)
+    assert reader.get(api).headers["X-Cache"] == "hit"
+    revoke(cert_app, number)
+    revoked = reader.get(page)
+    assert "X-Cache" not in revoked.headers and "Revoked" in revoked.get_data(as_text=True)
+    assert reader.get(api).get_json()["state"] == "revoked"
+    assert reader.get(api).headers["X-Cache"] == "hit"  # the new answer is shared again
+
+
+def test_a_visitor_with_a_session_is_answered_by_flask_and_never_replayed_to_others(
+    cert_app: Flask, number: str
+) -> None:
+    url = f"/verify/{number}"
+    chooser = cert_app.test_client()
+    chooser.get("/language?language=en&next=/")  # their session now says English
+    for _ in range(2):
+        chosen = chooser.get(url, headers={"Accept-Language": "zh-CN"})
+        assert "X-Cache" not in chosen.headers
+        assert '<html lang="en">' in chosen.get_data(as_text=True)
+    stranger = cert_app.test_client()
+    for _ in range(2):
+        page = stranger.get(url, headers={"Accept-Language": "zh-CN"})
+        assert '<html lang="zh-CN">' in page.get_data(as_text=True)
+    assert page.headers["X-Cache"] == "hit"
+
+
+def test_replayed_answers_still_count_against_the_lookup_limit(
+    cert_app: Flask, second_process: Flask, number: str
+) -> None:
+    url = f"/api/v1/certificates/{number}"
+    second_process.test_client().get(url, headers={"Accept-Language": "en"})  # now shared
+    with another_process(cert_app, LMS_VERIFY_RATE_LIMIT="3 per minute") as limited:
+        client = limited.test_client()
+        english(client)
+        answers = [client.get(url) for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert all(answer.headers.get("X-Cache") == "hit" for answer in answers[:3])
+    assert "Too many" in answers[3].get_data(as_text=True)
+
+
+def test_the_fast_path_goes_below_a_proxy_fix_the_host_added_first() -> None:
+    host = Flask("host")
+    host.wsgi_app = ProxyFix(host.wsgi_app)  # type: ignore[method-assign]
+    verify_fast_path.install(host)
+    verify_fast_path.install(host)  # once only
+    assert isinstance(host.wsgi_app, ProxyFix)
+    assert isinstance(host.wsgi_app.app, verify_fast_path.VerifyFastPath)
+    assert not isinstance(host.wsgi_app.app.app, verify_fast_path.VerifyFastPath)
