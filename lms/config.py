@@ -54,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     #: or templates for a repeated check). Off if the host's own request hooks
     #: must see every verification request.
     "LMS_VERIFY_FAST_PATH": True,
+    #: Memory each sort or hash of a report may use on PostgreSQL (work_mem,
+    #: for the report's transaction only): reports stay linear in their data.
+    "LMS_REPORT_WORK_MEM": "64MB",
     #: Name of the deployment's publishing organisation: it owns the shipped and
     #: file-imported courses and the certificates issued for them (created on import).
     "LMS_PUBLISHING_ORGANISATION": "LMS 培训中心",

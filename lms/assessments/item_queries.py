@@ -20,7 +20,7 @@ from lms.assessments import grading
 from lms.assessments.item_analysis import FULL_MARKS, ItemStats, group_size, item_stats
 from lms.assessments.models import Attempt, AttemptQuestion, AttemptStatus
 from lms.courses.models import QuestionVersion
-from lms.state import get_session
+from lms.state import allow_report_memory, get_session
 
 __all__ = ["ItemCounts", "count_items", "graded_scope"]
 
@@ -70,6 +70,7 @@ def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 def count_items(windows: Subquery, course_key: str) -> ItemCounts:
     """Item statistics over ``graded_scope(windows, course_key)``: four statements."""
+    allow_report_memory()
     session = get_session()
     scope = graded_scope(windows, course_key)
     attempts = session.scalar(select(func.count()).select_from(scope)) or 0

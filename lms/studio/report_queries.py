@@ -31,7 +31,7 @@ from sqlalchemy import (
 from lms.accounts.models import Profile, Role, User
 from lms.assessments.models import Attempt, AttemptStatus
 from lms.courses.models import LessonProgress, StepEvent
-from lms.state import get_session
+from lms.state import allow_report_memory, get_session
 
 __all__ = [
     "CSV_BATCH",
@@ -160,6 +160,7 @@ def learner_page(
     limit: int | None,
 ) -> list[Row[Any]]:
     """One page of the learners table (every learner with ``limit`` None), by name."""
+    allow_report_memory()
     query = _in_report_order(_learners(windows, course_key, lesson_keys, phones=True))
     if limit is not None:
         query = query.offset(offset).limit(limit)
@@ -170,6 +171,7 @@ def learner_stream(
     windows: Subquery, course_key: str, lesson_keys: Sequence[str]
 ) -> Iterator[list[Row[Any]]]:
     """Every learner of the table, by name, in batches fetched as they are read."""
+    allow_report_memory()
     query = _in_report_order(_learners(windows, course_key, lesson_keys, phones=True))
     result = get_session().execute(query.execution_options(yield_per=CSV_BATCH))
     yield from result.partitions()

@@ -25,7 +25,7 @@ from lms.assessments.item_analysis import ItemStats, item_stats_csv
 from lms.assessments.item_queries import count_items
 from lms.courses.models import Course
 from lms.i18n import _, _l, localised
-from lms.state import get_session
+from lms.state import allow_report_memory, get_session
 from lms.studio import report_queries
 from lms.studio.errors import StudioError
 from lms.studio.scope import visible_course
@@ -235,6 +235,7 @@ def _lesson_rows(scope: ReportScope) -> list[LessonRow]:
 def build_report(scope: ReportScope, page: int | None) -> CourseReport:
     """One page of a report (every learner with ``page`` None): a fixed number of
     statements, whatever the number of learners and attempts."""
+    allow_report_memory()
     course, windows, keys = scope.course, scope.windows, scope.lesson_keys
     enrolled, started, completed, graded, passed = report_queries.summary(windows, course.key, keys)
     pages = max(1, -(-enrolled // PAGE_SIZE))

@@ -6,6 +6,9 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+from sqlalchemy import text
+
 from lms.accounts.models import CohortMember, Role
 from lms.state import get_session
 from tests.conftest import People
@@ -101,3 +104,22 @@ def test_an_unknown_csv_table_is_refused_before_anything_is_sent(content_app, tr
     response = trainer.get("/studio/reports/courses/acme-safety/everything.csv")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
+
+
+def test_a_report_may_sort_in_memory_on_postgresql_for_its_own_transaction_only(content_app):
+    from lms.state import allow_report_memory
+
+    with content_app.app_context():
+        session = get_session()
+        postgres = session.get_bind().dialect.name == "postgresql"
+        before = session.execute(text("SHOW work_mem")).scalar() if postgres else None
+        allow_report_memory()  # on SQLite: nothing to set
+        if postgres:
+            assert session.execute(text("SHOW work_mem")).scalar() == "64MB"
+            session.rollback()
+            assert session.execute(text("SHOW work_mem")).scalar() == before
+        content_app.config["LMS_REPORT_WORK_MEM"] = "64MB'; DROP TABLE lms_user; --"
+        if postgres:
+            with pytest.raises(ValueError, match="LMS_REPORT_WORK_MEM"):
+                allow_report_memory()
+        session.rollback()
