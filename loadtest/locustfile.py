@@ -150,12 +150,17 @@ class Rider(HttpUser):
         token = CSRF.search(page.text or "")
         if not token:
             return
-        response = self.client.post(
+        with self.client.post(
             f"/courses/{self.course}/quiz/start",
             data={"csrf_token": token.group(1)},
             name="quiz start",
             context={"runner": self.environment.runner},
-        )
+            catch_response=True,
+        ) as response:
+            if response.status_code == 409:
+                # Attempts used up or a waiting time to sit out: the app's
+                # right answer to this rider, not a failed request.
+                response.success()
         if "/attempts/" not in response.url:
             self._change_course()  # attempts used up: another course
             return
