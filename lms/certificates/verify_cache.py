@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from flask import current_app, has_app_context, request, session
+from flask import Flask, current_app, has_app_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -91,18 +91,25 @@ def _reader() -> Any | None:
     While Redis is away every check would otherwise wait for its timeout and
     log a warning. Invalidation never waits on this: it must always try.
     """
-    if current_app.extensions.get(RESTING_KEY, 0.0) > time.monotonic():
+    if is_resting(current_app):
         return None
     return _client()
 
 
-def _redis_failed(error: Exception) -> None:
+def is_resting(app: Flask) -> bool:
+    """True for a few seconds after Redis failed: answer without the cache meanwhile."""
+    return app.extensions.get(RESTING_KEY, 0.0) > time.monotonic()
+
+
+def redis_failed(error: Exception, app: Flask | None = None) -> None:
+    """Note that Redis failed: lookups go without the cache for ``REST_SECONDS``."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     LOGGER.warning(
         "verification cache unavailable (%s); answering from the database for %d s",
         type(error).__name__,
         REST_SECONDS,
     )
-    current_app.extensions[RESTING_KEY] = time.monotonic() + REST_SECONDS
+    app.extensions[RESTING_KEY] = time.monotonic() + REST_SECONDS
 
 
 def _hash_key(compact_number: str) -> str:
@@ -121,14 +128,14 @@ def _lookup(number_text: str, variant: str, is_page: bool) -> CachedLookup | Non
     try:
         generation, stored = client.hmget(key, [GENERATION_FIELD, field])
     except Exception as error:  # Redis down: answer from the database
-        _redis_failed(error)
+        redis_failed(error)
         return None
     generation = generation or b""
-    return CachedLookup(key, field, generation, _fresh(stored, generation), is_page)
+    return CachedLookup(key, field, generation, fresh_value(stored, generation), is_page)
 
 
-def _fresh(stored: bytes | None, generation: bytes) -> bytes | None:
-    """The stored body, if it is of this generation and in time."""
+def fresh_value(stored: bytes | None, generation: bytes) -> bytes | None:
+    """What was stored after the tag and deadline, if it is of this generation and in time."""
     if not stored:
         return None
     try:
@@ -197,7 +204,7 @@ def store(slot: CachedLookup, body: bytes, expires_on: dt.date | None) -> None:
             pipe.expire(slot.key, seconds)
             pipe.execute()
     except Exception as error:  # the answer was served; keeping it is optional
-        _redis_failed(error)
+        redis_failed(error)
 
 
 def invalidate(compact_numbers: Iterable[str]) -> bool:

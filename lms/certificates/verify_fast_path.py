@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -35,14 +33,18 @@ from typing import Any
 from flask import Flask
 
 from lms.certificates import numbers
-from lms.certificates.verify_cache import GENERATION_FIELD, REST_SECONDS, RESTING_KEY, SHAREABLE
+from lms.certificates.verify_cache import (
+    GENERATION_FIELD,
+    SHAREABLE,
+    fresh_value,
+    is_resting,
+    redis_failed,
+)
 from lms.config import config_value
 from lms.ops.logs import REQUEST_ID_HEADER, request_id
 from lms.ratelimit import LOOKUP, hit_limit
 from lms.redis_client import TIMEOUT_SECONDS, key_prefix, redis_client
 from lms.redis_wire import RedisWire, wire_for
-
-LOGGER = logging.getLogger(__name__)
 
 #: The endpoints whose answers this layer replays, by view name.
 ENDPOINTS = ("lms.certificates.verify", "lms.certificates.api_certificate")
@@ -168,35 +170,27 @@ class VerifyFastPath:
     def _enabled(self) -> bool:
         if not self._settings().enabled:
             return False
-        return self.flask_app.extensions.get(RESTING_KEY, 0.0) <= time.monotonic()
+        return not is_resting(self.flask_app)
 
     def _within_rate_limit(self, environ: dict[str, Any]) -> bool:
         return hit_limit(self.flask_app, LOOKUP, environ.get("REMOTE_ADDR") or "unknown") is None
-
-    def _redis_failed(self, error: Exception) -> None:
-        LOGGER.warning(
-            "verification fast path: Redis unavailable (%s); passing requests on for %d s",
-            type(error).__name__,
-            REST_SECONDS,
-        )
-        self.flask_app.extensions[RESTING_KEY] = time.monotonic() + REST_SECONDS
 
     def _replay(self, slot: tuple[str, str]) -> tuple[str, list[tuple[str, str]], bytes] | None:
         reader = self._settings().wire or redis_client(self.flask_app)
         try:
             generation, stored = reader.hmget(slot[0], [GENERATION_FIELD, slot[1]])
         except Exception as error:
-            self._redis_failed(error)
+            redis_failed(error, self.flask_app)
             return None
-        if not stored:
+        # Stored as the verification cache stores an answer, with the status
+        # line and headers before the body.
+        response = fresh_value(stored, generation or b"")
+        if response is None:
             return None
         try:
-            tag, deadline_text, head, body = stored.split(b"\n", 3)
-            deadline = float(deadline_text)
+            head, body = response.split(b"\n", 1)
             status, headers = json.loads(head)
         except ValueError:
-            return None
-        if tag != (generation or b"") or deadline <= time.time():
             return None
         return status, [tuple(pair) for pair in headers], body
 
@@ -226,7 +220,7 @@ class VerifyFastPath:
                 pipe.expire(key, seconds)
                 pipe.execute()
         except Exception as error:  # the answer was served; keeping it is optional
-            self._redis_failed(error)
+            redis_failed(error, self.flask_app)
 
     # ------------------------------------------------------------- WSGI
 
